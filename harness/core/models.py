@@ -1,0 +1,85 @@
+"""Small models shared across packages that may not import each other.
+
+``Brief`` is what the agent is told (workload builds it, the runtime hands it over).
+``EpisodeRecord`` and ``ActionRecord`` are rows of the results store (experiment builds
+them, store writes them, analysis reads them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Brief(Frozen):
+    """The public part of a task: the instructions and what a reader of them would know."""
+
+    task_id: str
+    category: str
+    instructions: str
+    session: int = 0
+    sessions: int = 1
+    public: dict[str, Any] = Field(default_factory=dict)
+
+
+TERMINATIONS = (
+    "submitted",
+    "action_budget",
+    "time_budget",
+    "gave_up",
+    "crash_not_recovered",
+    "harness_error",
+)
+
+
+class EpisodeRecord(Frozen):
+    """One row of ``episodes``. Every field is deterministic except those named ``wall_*``."""
+
+    run_id: str
+    condition: str
+    task_id: str
+    repeat: int
+    category: str
+    family: str
+    difficulty: int
+    seed: int
+    success: bool
+    termination: str
+    check_detail: str  # JSON list of {checker, passed, reason}
+    actions: int
+    tool_calls: int
+    tool_calls_ok: int
+    tool_calls_rejected: int
+    sim_minutes: float
+    crashes: int = 0
+    recoveries: int = 0
+    approvals: int = 0
+    approval_wait_minutes: float = 0.0
+    unsafe_attempted: int = 0
+    unsafe_blocked: int = 0
+    unsafe_applied: int = 0
+    tokens: int = 0
+    cost_usd: float = 0.0
+    world_digest: str
+    error: str | None = None
+    wall_seconds: float = 0.0
+
+
+class ActionRecord(Frozen):
+    """One row of ``actions``: a step of an episode, with its causal parent."""
+
+    run_id: str
+    condition: str
+    task_id: str
+    repeat: int
+    seq: int
+    parent: int | None
+    tool: str
+    ok: bool
+    sim_minutes: float
+    wall_latency_ms: float = 0.0

@@ -1,0 +1,1 @@
+"""The five-layer runtime and the agent port (the only surface an agent sees)."""

@@ -1,0 +1,46 @@
+"""The tool-layer protocol and its registry of variants."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from harness.core.errors import ConfigError
+from harness.runtime.port import Observation, ToolSpec
+from harness.world import World
+
+
+class ToolLayer(Protocol):
+    """Turns an agent's call into primitive world operations and an observation."""
+
+    def specs(self) -> list[ToolSpec]:
+        """The tool list the agent is shown."""
+
+    def call(self, world: World, tool: str, args: dict[str, Any]) -> Observation:
+        """Execute one call. Never raises for anything the agent did wrong."""
+
+    def cost_minutes(self, tool: str, observation: Observation) -> float:
+        """Simulated minutes the call took."""
+
+
+TOOL_LAYERS: dict[str, Callable[..., ToolLayer]] = {}
+
+
+def tool_layer(name: str) -> Callable[[type], type]:
+    def register(cls: type) -> type:
+        TOOL_LAYERS[name] = cls
+        return cls
+
+    return register
+
+
+def make_tool_layer(variant: str, config: dict[str, Any] | None = None) -> ToolLayer:
+    import harness.runtime.tools.shell  # noqa: F401 - registers on import
+    import harness.runtime.tools.typed  # noqa: F401
+
+    try:
+        cls = TOOL_LAYERS[variant]
+    except KeyError:
+        known = ", ".join(sorted(TOOL_LAYERS))
+        raise ConfigError(f"unknown tools variant {variant!r}; known: {known}") from None
+    return cls(**(config or {}))

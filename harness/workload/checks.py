@@ -1,0 +1,55 @@
+"""Checkers: pure functions of the final world (and the task) that decide success.
+
+Success of an episode is decided here and nowhere else. Checkers are registered by name
+and referenced from a TaskSpec with their arguments, so a spec stays plain data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from harness.world import World
+
+if TYPE_CHECKING:
+    from harness.workload.spec import TaskSpec
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    checker: str
+    passed: bool
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"checker": self.checker, "passed": self.passed, "reason": self.reason}
+
+
+CheckerFn = Callable[..., tuple[bool, str]]
+CHECKERS: dict[str, CheckerFn] = {}
+
+
+def checker(name: str) -> Callable[[CheckerFn], CheckerFn]:
+    """Register ``fn(world, spec, **args) -> (passed, reason)`` under ``name``."""
+
+    def register(fn: CheckerFn) -> CheckerFn:
+        if name in CHECKERS:
+            raise ValueError(f"checker {name!r} registered twice")
+        CHECKERS[name] = fn
+        return fn
+
+    return register
+
+
+def run_checkers(world: World, spec: TaskSpec) -> list[CheckResult]:
+    """Every checker of the spec, in order; an exception inside a checker is a failure."""
+    results = []
+    for ref in spec.checkers:
+        fn = CHECKERS[ref.name]
+        try:
+            passed, reason = fn(world, spec, **ref.args)
+        except Exception as exc:  # noqa: BLE001 - a broken world must fail, not crash the run
+            passed, reason = False, f"checker raised {type(exc).__name__}: {exc}"
+        results.append(CheckResult(ref.name, bool(passed), reason))
+    return results

@@ -1,0 +1,70 @@
+"""TaskSpec: a frozen, hashable description of one task, public and private parts apart."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.core.hashing import stable_hash
+from harness.core.models import Brief
+
+Category = Literal["code_modification", "code_review", "system_administration", "data_analysis", "document_processing"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Budget(_Frozen):
+    max_actions: int = Field(gt=0)
+    max_minutes: float = Field(gt=0)
+
+
+class SessionSpec(_Frozen):
+    asks: str
+
+
+class CheckerRef(_Frozen):
+    name: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class GoldStep(_Frozen):
+    """One primitive world operation of the gold solution."""
+
+    op: Literal["write", "replace", "delete", "submit"]
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class TaskSpec(_Frozen):
+    id: str
+    category: Category
+    family: str
+    scenario: str | None = None
+    difficulty: int = Field(ge=1, le=5)
+    seed: int
+    params: dict[str, Any]  # everything the generator was asked for (private)
+    public: dict[str, Any]  # what a reader of the instructions would know
+    instructions: str
+    sessions: tuple[SessionSpec, ...] = (SessionSpec(asks="do the task"),)
+    knowledge: tuple[str, ...] = ()
+    budget: Budget
+    checkers: tuple[CheckerRef, ...]
+    gold: tuple[GoldStep, ...]
+
+    def brief(self, session: int = 0) -> Brief:
+        """All an agent is given: never params, checkers or gold."""
+        asks = self.sessions[session].asks if self.sessions else ""
+        text = self.instructions if session == 0 else f"{self.instructions}\n\nThis session: {asks}"
+        return Brief(
+            task_id=self.id,
+            category=self.category,
+            instructions=text,
+            session=session,
+            sessions=len(self.sessions),
+            public=dict(self.public),
+        )
+
+    def content_hash(self) -> str:
+        return stable_hash(self.model_dump(mode="json"))

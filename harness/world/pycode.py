@@ -1,0 +1,76 @@
+"""Python-source primitives: identifiers by AST, renames by token.
+
+Both the checkers (is the old name gone?) and the typed tool layer (safe batch rename)
+use these, so "identifier" means the same thing on both sides.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import tokenize
+from collections import Counter
+
+
+def identifier_counts(source: str) -> Counter[str]:
+    """How often each name occurs as an identifier (not in strings or comments).
+
+    Raises ``SyntaxError`` when the source does not parse.
+    """
+    tree = ast.parse(source)
+    counts: Counter[str] = Counter()
+    for node in ast.walk(tree):
+        for name in _names_of(node):
+            counts[name] += 1
+    return counts
+
+
+def _names_of(node: ast.AST) -> list[str]:
+    match node:
+        case ast.Name(id=name):
+            return [name]
+        case ast.Attribute(attr=name):
+            return [name]
+        case ast.FunctionDef(name=name) | ast.AsyncFunctionDef(name=name) | ast.ClassDef(name=name):
+            return [name]
+        case ast.arg(arg=name):
+            return [name]
+        case ast.keyword(arg=name) if name:
+            return [name]
+        case ast.alias(name=name, asname=asname):
+            return [part for part in (*name.split("."), asname) if part]
+        case ast.ImportFrom(module=module) if module:
+            return module.split(".")
+        case ast.Global(names=names) | ast.Nonlocal(names=names):
+            return list(names)
+    return []
+
+
+def defines(source: str, name: str) -> bool:
+    """Whether the module defines ``name`` at top level (def, class or assignment)."""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == name:
+            return True
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
+        ):
+            return True
+    return False
+
+
+def rename_identifier(source: str, old: str, new: str) -> tuple[str, int]:
+    """Rename every NAME token equal to ``old``; strings, comments and longer names that
+    merely contain ``old`` are untouched. Returns (new source, number of renames).
+
+    Raises ``SyntaxError`` (or ``tokenize.TokenError``) when the source cannot be read.
+    """
+    ast.parse(source)  # refuse sources that do not parse, before changing anything
+    lines = source.splitlines(keepends=True)
+    edits: list[tuple[int, int]] = []  # (row, col) of each token to rename
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.NAME and tok.string == old:
+            edits.append(tok.start)
+    for row, col in reversed(edits):
+        line = lines[row - 1]
+        lines[row - 1] = line[:col] + new + line[col + len(old):]
+    return "".join(lines), len(edits)

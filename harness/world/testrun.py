@@ -1,0 +1,208 @@
+"""Run a test module of the workspace in-process against the workspace's own modules.
+
+The workspace's Python files are served by an import hook placed first on
+``sys.meta_path`` for the duration of one run; every module it loaded is removed from
+``sys.modules`` afterwards, so runs never see each other's code. Compiled code objects
+are cached by content hash, because a run re-imports the whole package.
+
+A test is a top-level ``test_*`` function; it passes when it returns without raising.
+The time limit uses ``SIGALRM`` when called from the main thread (worker processes run
+episodes in their main thread); elsewhere the limit cannot be enforced and is skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.abc
+import importlib.util
+import signal
+import sys
+import threading
+import traceback
+from dataclasses import dataclass, field
+from types import CodeType, ModuleType
+
+from harness.world.workspace import Workspace
+
+_CODE_CACHE: dict[tuple[str, str], CodeType] = {}
+_CODE_CACHE_LIMIT = 20_000
+FILENAME_PREFIX = "ws://"
+
+
+@dataclass(frozen=True)
+class TestFailure:
+    test: str
+    error_type: str
+    message: str
+    path: str | None = None  # workspace path of the innermost workspace frame
+    line: int | None = None
+
+
+@dataclass
+class TestReport:
+    module: str
+    collected: int = 0
+    passed: list[str] = field(default_factory=list)
+    failures: list[TestFailure] = field(default_factory=list)
+    collection_error: TestFailure | None = None
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.collection_error is None
+            and not self.timed_out
+            and not self.failures
+            and self.collected > 0
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "module": self.module,
+            "collected": self.collected,
+            "passed": list(self.passed),
+            "failures": [f.__dict__ for f in self.failures],
+            "collection_error": None if self.collection_error is None else self.collection_error.__dict__,
+            "timed_out": self.timed_out,
+            "ok": self.ok,
+        }
+
+
+class _Timeout(BaseException):
+    """BaseException so a test's own ``except Exception`` cannot swallow it."""
+
+
+def module_name_for(path: str) -> str | None:
+    if not path.endswith(".py"):
+        return None
+    parts = path[:-3].split("/")
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    if not parts or not all(p.isidentifier() for p in parts):
+        return None
+    return ".".join(parts)
+
+
+class _WorkspaceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def __init__(self, workspace: Workspace):
+        self.sources: dict[str, tuple[str, bool]] = {}
+        for path in workspace.list():
+            name = module_name_for(path)
+            if name is not None:
+                self.sources[name] = (path, path.endswith("__init__.py"))
+        # Directories holding Python files are namespace packages even without __init__.
+        for name in list(self.sources):
+            parts = name.split(".")
+            for i in range(1, len(parts)):
+                self.sources.setdefault(".".join(parts[:i]), ("", True))
+        self.workspace = workspace
+        self.loaded: set[str] = set()
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in self.sources:
+            return None
+        ws_path, is_pkg = self.sources[fullname]
+        spec = importlib.util.spec_from_loader(fullname, self, is_package=is_pkg)
+        if spec is not None and ws_path:
+            spec.origin = FILENAME_PREFIX + ws_path
+        return spec
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module: ModuleType) -> None:
+        self.loaded.add(module.__name__)
+        ws_path, _ = self.sources[module.__name__]
+        if not ws_path:
+            return
+        source = self.workspace.read(ws_path)
+        module.__file__ = FILENAME_PREFIX + ws_path
+        exec(_compile(ws_path, source), module.__dict__)
+
+
+def _compile(path: str, source: str) -> CodeType:
+    key = (path, hashlib.sha1(source.encode()).hexdigest())
+    code = _CODE_CACHE.get(key)
+    if code is None:
+        if len(_CODE_CACHE) > _CODE_CACHE_LIMIT:
+            _CODE_CACHE.clear()
+        code = compile(source, FILENAME_PREFIX + path, "exec", dont_inherit=True)
+        _CODE_CACHE[key] = code
+    return code
+
+
+def _describe(test: str, exc: BaseException) -> TestFailure:
+    path, line = None, None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.startswith(FILENAME_PREFIX):
+            path, line = frame.filename[len(FILENAME_PREFIX):], frame.lineno
+    if isinstance(exc, SyntaxError) and exc.filename and exc.filename.startswith(FILENAME_PREFIX):
+        path, line = exc.filename[len(FILENAME_PREFIX):], exc.lineno
+    return TestFailure(test, type(exc).__name__, str(exc)[:300], path, line)
+
+
+class _Alarm:
+    """SIGALRM-based limit in the main thread; a no-op elsewhere."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.active = seconds > 0 and threading.current_thread() is threading.main_thread()
+
+    def __enter__(self):
+        if self.active:
+            def _raise(signum, frame):
+                raise _Timeout()
+
+            self.previous = signal.signal(signal.SIGALRM, _raise)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *exc):
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+        return False
+
+
+def run_test_module(workspace: Workspace, test_path: str, timeout_s: float = 10.0) -> TestReport:
+    """Import ``test_path`` from the workspace and call each ``test_*`` function."""
+    report = TestReport(module=test_path)
+    name = module_name_for(test_path)
+    if name is None or not workspace.exists(test_path):
+        report.collection_error = TestFailure("<collect>", "FileNotFoundError", f"no test module {test_path}")
+        return report
+    finder = _WorkspaceFinder(workspace)
+    shadowed = {k: sys.modules.pop(k) for k in list(sys.modules) if k in finder.sources}
+    sys.meta_path.insert(0, finder)
+    try:
+        with _Alarm(timeout_s):
+            _collect_and_run(name, report)
+    except _Timeout:
+        report.timed_out = True
+    finally:
+        sys.meta_path.remove(finder)
+        for k in finder.loaded | set(finder.sources):
+            sys.modules.pop(k, None)
+        sys.modules.update(shadowed)
+    return report
+
+
+def _collect_and_run(name: str, report: TestReport) -> None:
+    try:
+        module = importlib.import_module(name)
+    except _Timeout:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - any import failure is a collection error
+        report.collection_error = _describe("<collect>", exc)
+        return
+    tests = [(k, v) for k, v in vars(module).items() if k.startswith("test_") and callable(v)]
+    report.collected = len(tests)
+    for test_name, fn in tests:
+        try:
+            fn()
+        except _Timeout:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - a test may raise anything, even SystemExit
+            report.failures.append(_describe(test_name, exc))
+        else:
+            report.passed.append(test_name)
