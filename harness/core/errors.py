@@ -35,5 +35,5 @@ class ResumeConflictError(UserInputError):
     """A run id that already exists with a different configuration."""
 
 
-class TaskGenerationError(HarnessError):
-    """A task family was asked for parameters it cannot build."""
+class TaskGenerationError(ConfigError):
+    """A task family was asked for parameters it cannot build (a workload config error)."""

@@ -21,6 +21,7 @@ class Brief(Frozen):
 
     task_id: str
     category: str
+    family: str  # the kind of task ("code_modification/rename_symbol"): obvious from the text
     instructions: str
     session: int = 0
     sessions: int = 1

@@ -60,6 +60,7 @@ class TaskSpec(_Frozen):
         return Brief(
             task_id=self.id,
             category=self.category,
+            family=self.family,
             instructions=text,
             session=session,
             sessions=len(self.sessions),

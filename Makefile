@@ -1,0 +1,41 @@
+# Two commands on a fresh machine:  make test  |  make reproduce
+# Both create .venv if it is missing and install the project into it first.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PYTHON ?= python3
+
+.PHONY: install test test-fast lint reproduce smoke clean-results
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/pytest -n 2 -q
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -n 2 -q -m "not slow and not chaos"
+
+lint: $(STAMP)
+	$(BIN)/ruff check harness tests
+
+# What exists so far: the smoke experiment and the full rename experiment, then their tables.
+reproduce: $(STAMP)
+	$(BIN)/harness tasks validate --workload rename
+	$(BIN)/harness run experiment=smoke
+	$(BIN)/harness report
+	$(BIN)/harness run experiment=rename
+	$(BIN)/harness report
+
+smoke: $(STAMP)
+	$(BIN)/harness run experiment=smoke
+	$(BIN)/harness report
+
+clean-results:
+	rm -f results/*.duckdb results/*.duckdb.wal

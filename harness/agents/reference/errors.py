@@ -1,0 +1,43 @@
+"""The error processes of an AgentProfile, each drawing from its own named stream.
+
+One stream per process means a draw of one kind never shifts another kind, so in paired
+conditions the same decision meets the same draw as far as the decision sequences agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.agents.profile import AgentProfile
+from harness.core.rng import RngStreams
+
+
+@dataclass
+class ErrorProcesses:
+    profile: AgentProfile
+    rng: RngStreams
+
+    def slip(self) -> bool:
+        return self.rng.bernoulli("agent.slip", self.profile.slip_rate)
+
+    def malformed(self) -> bool:
+        return self.rng.bernoulli("agent.malformed", self.profile.malformed_call_rate)
+
+    def misread(self) -> bool:
+        return self.rng.bernoulli("agent.misread", self.profile.misread_rate)
+
+    def pick(self, stream: str, n: int) -> int:
+        """A uniform choice among n options (which typo, which field to garble)."""
+        return int(self.rng.get(f"agent.{stream}").integers(n))
+
+    @property
+    def capacity(self) -> int:
+        return self.profile.context_capacity
+
+    @property
+    def retries(self) -> int:
+        return self.profile.max_retries
+
+    def read_lines(self, text: str) -> list[str]:
+        """Lines of unstructured output as the agent takes them in: each may be overlooked."""
+        return [line for line in text.splitlines() if line.strip() and not self.misread()]

@@ -1,0 +1,77 @@
+"""Strategy for renaming a symbol across a package: look, plan, act, verify, repair, submit.
+
+The agent knows what the instructions say (old name, new name, package, test module) and
+learns everything else by searching. It keeps a baseline of names that already contain
+the new name, so that after renaming it can tell a name it damaged (``JournalEntry``
+where ``LedgerEntry`` stood) from one that was always there.
+"""
+
+from __future__ import annotations
+
+from harness.agents.reference.agent import strategy
+from harness.agents.reference.errors import ErrorProcesses
+from harness.agents.reference.toolkit import Steps, Toolkit
+from harness.core.models import Brief
+from harness.runtime.port import GiveUp, Submit, Think
+
+
+@strategy("code_modification/rename_symbol")
+def rename_symbol(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
+    old, new = brief.public["old_name"], brief.public["new_name"]
+    test_module = brief.public["test_module"]
+    paths = [brief.public["package"].rstrip("/"), test_module.rsplit("/", 1)[0]]
+    yield Think(step=f"rename {old} -> {new} in {paths}; find uses, baseline, rename, verify, test")
+
+    baseline = yield from kit.find_tokens(new, paths)
+    renamed = yield from _rename_everywhere(kit, errors, old, new, paths)
+    if not renamed:
+        yield GiveUp(reason=f"could not remove every use of {old}")
+        return
+    yield from _repair_damaged(kit, errors, old, new, paths, baseline)
+
+    for _ in range(1 + errors.retries):
+        outcome = yield from kit.run_tests(test_module)
+        if outcome.ok:
+            yield Submit(answer={})
+            return
+        yield Think(step="tests fail; look for names in the errors", evidence=tuple(sorted(outcome.names_in_errors)))
+        if old in outcome.names_in_errors:
+            yield from _rename_everywhere(kit, errors, old, new, paths)
+        damaged = {n for n in outcome.names_in_errors if new in n and n != new}
+        yield from _restore(kit, errors, damaged, old, new, paths)
+    yield GiveUp(reason="tests still fail after repairs")
+
+
+def _rename_everywhere(kit: Toolkit, errors: ErrorProcesses, old: str, new: str, paths: list[str]) -> Steps:
+    """Rename until a search finds no use of ``old``; bounded rounds. True when clean."""
+    files = yield from kit.find_files(old, paths)
+    rounds = 0
+    limit = 2 + errors.retries + (0 if kit.batch_rename else len(files) // errors.capacity)
+    while files and rounds < limit:
+        outcome = yield from kit.rename(old, new, files, paths)
+        if outcome.applied_new_name is not None and outcome.applied_new_name != new:
+            # The tool's structured echo shows a slip: undo it by renaming the typo.
+            yield Think(step=f"renamed to {outcome.applied_new_name} by mistake; fix", confidence=0.9)
+            yield from kit.rename(outcome.applied_new_name, new, files, paths)
+        files = yield from kit.find_files(old, paths)
+        rounds += 1
+    return not files
+
+
+def _repair_damaged(
+    kit: Toolkit, errors: ErrorProcesses, old: str, new: str, paths: list[str], baseline: set[str]
+) -> Steps:
+    """Longer names that now contain ``new`` but did not before were damaged: restore them."""
+    after = yield from kit.find_tokens(new, paths)
+    damaged = {t for t in after if t != new and t not in baseline}
+    if damaged:
+        yield Think(step="names I did not mean to change", evidence=tuple(sorted(damaged)))
+    yield from _restore(kit, errors, damaged, old, new, paths)
+
+
+def _restore(kit: Toolkit, errors: ErrorProcesses, damaged: set[str], old: str, new: str, paths: list[str]) -> Steps:
+    for name in sorted(damaged):
+        original = name.replace(new, old)
+        files = yield from kit.find_files(name, paths)
+        if files:
+            yield from kit.rename(name, original, files, paths)

@@ -1,0 +1,41 @@
+"""``harness``: run experiments, report results, inspect workloads.
+
+A user's mistake (bad override, unknown condition, wrong path, changed config under an
+existing run id) prints one or two lines and exits with code 2; stored results are
+left untouched because every check happens before the store is opened for writing.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from harness.cli import report_cmd, run_cmd, tasks_cmd
+from harness.core.errors import UserInputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help=__doc__.splitlines()[0])
+app.command(
+    "run",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    help="Run an experiment: harness run [-m] [key=value ...] (Hydra overrides).",
+)(run_cmd.run)
+app.command("report", help="Completion and paired gaps of a stored run.")(report_cmd.report)
+app.add_typer(tasks_cmd.app, name="tasks", help="Generate, validate and show workload tasks.")
+
+err = Console(stderr=True)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=True)
+    except UserInputError as exc:
+        err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        if exc.hint:
+            err.print(f"  [dim]hint:[/] {exc.hint}", highlight=False)
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

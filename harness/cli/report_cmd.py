@@ -1,0 +1,118 @@
+"""``harness report [RUN]``: per-condition completion and the paired gap per category."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from harness.analysis import completion_table, paired_gap
+from harness.core.errors import UserInputError
+from harness.store import reader
+
+
+class Format(StrEnum):
+    table = "table"
+    md = "md"
+    csv = "csv"
+    json = "json"
+
+
+def report(
+    run: str = typer.Argument(None, help="Run id (default: the latest run in the store)."),
+    db: str = typer.Option("results/harness.duckdb", "--db", help="The DuckDB results file."),
+    run_opt: str = typer.Option(None, "--run", help="Run id (same as the argument)."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table | md | csv | json"),
+    resamples: int = typer.Option(2000, help="Bootstrap resamples for the gap interval."),
+) -> None:
+    run_id = run or run_opt or reader.latest_run(db)
+    info = reader.run_info(db, run_id)
+    episodes = reader.episodes(db, run_id)
+    if episodes.empty:
+        raise UserInputError(f"run {run_id} has no episodes yet", hint="run it with `harness run ...` first")
+    completion = completion_table(episodes)
+    pair = _comparison(info, episodes)
+    gap = paired_gap(episodes, *pair, resamples=resamples, seed=info.get("seed", 0) or 0) if pair else None
+    emit = {Format.table: _rich, Format.md: _markdown, Format.csv: _csv, Format.json: _json}[fmt]
+    emit(run_id, info, completion, pair, gap)
+
+
+def _config(info: dict) -> dict:
+    config = info.get("config") or {}
+    return json.loads(config) if isinstance(config, str) else config
+
+
+def _condition_order(info: dict) -> list[str]:
+    return [c["name"] for c in _config(info).get("conditions", [])]
+
+
+def _comparison(info: dict, episodes: pd.DataFrame) -> tuple[str, str] | None:
+    config = _config(info)
+    names = _condition_order(info) or sorted(episodes.condition.unique())
+    pair = config.get("compare") or names[:2]
+    return (pair[0], pair[1]) if len(pair) == 2 and set(pair) <= set(episodes.condition) else None
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _pp(x: float) -> str:
+    return f"{100 * x:+.1f}pp"
+
+
+def _rich(run_id, info, completion, pair, gap) -> None:
+    console = Console()
+    wide = completion.pivot(index="category", columns="condition", values="rate")
+    order = [c for c in _condition_order(info) if c in wide.columns] or list(wide.columns)
+    wide = wide.reindex(index=sorted(wide.index, key=lambda c: (c == "all", c)), columns=order)
+    tasks = completion.groupby("category").tasks.max()
+    t = Table(title=f"Completion rate — run {run_id} ({info.get('repeats')} repeats)")
+    t.add_column("category")
+    t.add_column("tasks", justify="right")
+    for cond in wide.columns:
+        t.add_column(cond, justify="right")
+    for cat in wide.index:
+        t.add_row(cat, str(tasks[cat]), *(_pct(wide.loc[cat, c]) for c in wide.columns))
+    console.print(t)
+    if gap is not None:
+        g = Table(title=f"Paired gap {pair[0]} − {pair[1]} (task-level bootstrap, 95% percentile CI)")
+        for col in ("category", "tasks", pair[0], pair[1], "gap", "95% CI"):
+            g.add_column(col, justify="left" if col == "category" else "right", no_wrap=True)
+        for r in gap.itertuples():
+            g.add_row(r.category, str(r.tasks), _pct(r.treatment), _pct(r.baseline), _pp(r.gap),
+                      f"[{_pp(r.ci_low)}, {_pp(r.ci_high)}]")
+        console.print(g)
+
+
+def _md_table(df: pd.DataFrame) -> str:
+    cols = list(df.columns)
+    fmt = [[f"{v:.4f}" if isinstance(v, float) else str(v) for v in row] for row in df.itertuples(index=False)]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in fmt])
+
+
+def _markdown(run_id, info, completion, pair, gap) -> None:
+    print(f"## Run {run_id}\n\n### Completion\n")
+    print(_md_table(completion))
+    if gap is not None:
+        print(f"\n### Paired gap {pair[0]} − {pair[1]}\n")
+        print(_md_table(gap))
+
+
+def _csv(run_id, info, completion, pair, gap) -> None:
+    out = completion.assign(kind="completion")
+    if gap is not None:
+        out = pd.concat([out, gap.assign(kind="gap", treatment_name=pair[0], baseline_name=pair[1])])
+    print(out.assign(run_id=run_id).to_csv(index=False), end="")
+
+
+def _json(run_id, info, completion, pair, gap) -> None:
+    doc = {"run_id": run_id, "completion": completion.to_dict(orient="records"),
+           "gap": None if gap is None else {"treatment": pair[0], "baseline": pair[1],
+                                            "rows": gap.to_dict(orient="records")}}
+    print(json.dumps(doc, indent=2, default=float))

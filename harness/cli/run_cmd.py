@@ -1,0 +1,87 @@
+"""``harness run``: compose the config, run (or resume) the experiment, show progress."""
+
+from __future__ import annotations
+
+import time
+
+import typer
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from harness.core.errors import ConfigError
+from harness.experiment.config import build_run_config
+from harness.experiment.runner import RunSummary, run_experiment
+
+console = Console(stderr=True)
+
+
+def run(
+    ctx: typer.Context,
+    multirun: bool = typer.Option(False, "--multirun", "-m", help="Sweep over comma-separated override values."),
+) -> None:
+    overrides = list(ctx.args)
+    for combo in _sweep(overrides) if multirun else [overrides]:
+        if multirun:
+            console.print(f"[bold]sweep[/] {' '.join(combo)}")
+        _run_one(combo)
+
+
+def _sweep(overrides: list[str]) -> list[list[str]]:
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+        return BasicSweeper.split_arguments(parsed, max_batch_size=None)[0]
+    except HydraException as exc:
+        raise ConfigError(f"bad override: {str(exc).strip().splitlines()[0]}") from None
+
+
+def _run_one(overrides: list[str]) -> RunSummary:
+    cfg = build_run_config(overrides)
+    live = cfg.progress and console.is_terminal
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} ep/s"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+        console=console, disable=not live,
+    )
+    with progress:
+        bar = progress.add_task(cfg.run_id(), total=None, rate="-")
+        meter = _Meter()
+
+        def on_progress(done: int, total: int, committed: int) -> None:
+            rate = meter.rate(done)
+            progress.update(bar, completed=done, total=total, rate=rate)
+            if cfg.progress and not live and committed != meter.last_committed:
+                # Plain lines where no live bar can be drawn (CI logs, pipes): one per commit.
+                console.print(f"committed {committed}/{total} episodes ({rate} ep/s)", highlight=False)
+            meter.last_committed = committed
+
+        summary = run_experiment(cfg, on_progress=on_progress)
+    ok = ", ".join(f"{c}: {n}/{summary.planned // max(1, len(cfg.conditions))}" for c, n in summary.successes.items())
+    console.print(
+        f"run [bold]{summary.run_id}[/]: {summary.executed} episodes executed, {summary.already_done} already stored, "
+        f"{summary.rate:.1f} ep/s -> {summary.store}" + (f"\n  successes this invocation: {ok}" if ok else ""),
+        highlight=False,
+    )
+    return summary
+
+
+class _Meter:
+    def __init__(self) -> None:
+        self.start: tuple[float, int] | None = None
+        self.last_committed = -1
+
+    def rate(self, done: int) -> str:
+        now = time.perf_counter()
+        if self.start is None:
+            self.start = (now, done)
+        t0, d0 = self.start
+        return f"{(done - d0) / (now - t0):.1f}" if now > t0 and done > d0 else "-"

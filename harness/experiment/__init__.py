@@ -1,0 +1,1 @@
+"""Conditions, the episode loop, the runner and its executors."""

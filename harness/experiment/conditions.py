@@ -1,0 +1,56 @@
+"""Conditions: named compositions of layer variants, loaded from configs/condition/.
+
+The name is a label for tables and nothing else: the runtime receives only the layer
+choices, so a preset copied under a new name yields identical episodes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from omegaconf import OmegaConf
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from harness.core.errors import ConfigError
+from harness.core.hashing import stable_hash
+
+
+class LayerChoice(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    variant: str
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class Condition(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    description: str = ""
+    loop: Literal["autonomous"] = "autonomous"
+    layers: dict[str, LayerChoice]
+    faults: dict[str, Any] = Field(default_factory=dict)
+
+    def behaviour(self) -> dict[str, Any]:
+        """Everything that can change an episode: the spec without name and description."""
+        return self.model_dump(mode="json", exclude={"name", "description"})
+
+    def behaviour_hash(self) -> str:
+        return stable_hash(self.behaviour())
+
+
+def known_conditions(config_dir: Path) -> list[str]:
+    return sorted(p.stem for p in (config_dir / "condition").glob("*.yaml"))
+
+
+def load_condition(config_dir: Path, name: str) -> Condition:
+    path = config_dir / "condition" / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(known_conditions(config_dir)) or "none"
+        raise ConfigError(f"unknown condition {name!r}; known: {known}")
+    data = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+    try:
+        return Condition(name=name, **data)
+    except (ValidationError, TypeError) as exc:
+        raise ConfigError(f"condition preset {path} is invalid: {exc}".splitlines()[0]) from None

@@ -1,0 +1,132 @@
+"""From Hydra overrides to a validated, frozen RunConfig.
+
+Hydra composes ``configs/config.yaml`` with the user's overrides; pydantic then checks
+every value, so a typo fails here, before anything is stored. The config hash covers
+what can change results (workload, conditions, agent, repeats, seed) and not how the run
+is executed (executor, store), so a resume with more workers is still the same run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from hydra import compose, initialize_config_dir
+from hydra.errors import HydraException
+from omegaconf import OmegaConf, open_dict
+from omegaconf.errors import OmegaConfBaseException
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from harness.core.errors import ConfigError
+from harness.core.hashing import stable_hash
+from harness.experiment.conditions import Condition, load_condition
+from harness.workload.workloads import WorkloadConfig
+
+CONFIG_ENV = "HARNESS_CONFIG_DIR"
+
+
+def config_dir() -> Path:
+    """``$HARNESS_CONFIG_DIR`` or the repository's ``configs/``."""
+    env = os.environ.get(CONFIG_ENV)
+    path = Path(env) if env else Path(__file__).resolve().parents[2] / "configs"
+    if not (path / "config.yaml").is_file():
+        raise ConfigError(f"no configs/config.yaml at {path}", hint=f"set {CONFIG_ENV} to the configs directory")
+    return path
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ExecutorConfig(_Strict):
+    name: str = "local"
+    workers: int | None = Field(default=None, ge=1)
+    start_method: str = "forkserver"
+
+    def worker_count(self) -> int:
+        return self.workers or os.cpu_count() or 1
+
+
+class StoreConfig(_Strict):
+    path: str = "results/harness.duckdb"
+    batch_size: int = Field(default=200, ge=1)
+
+
+class RunSection(_Strict):
+    id: str | None = None
+
+
+class RunConfig(_Strict):
+    experiment: str
+    run: RunSection = RunSection()
+    seed: int = 0
+    repeats: int = Field(default=1, ge=1)
+    conditions: list[Condition]
+    compare: list[str] | None = None  # [treatment, baseline]; default: the first two conditions
+    workload: WorkloadConfig
+    agent: dict[str, Any]
+    executor: ExecutorConfig = ExecutorConfig()
+    store: StoreConfig = StoreConfig()
+    faults: dict[str, Any] = Field(default_factory=dict)
+    progress: bool = True
+
+    def result_relevant(self) -> dict[str, Any]:
+        return {
+            "experiment": self.experiment,
+            "seed": self.seed,
+            "repeats": self.repeats,
+            "conditions": [c.model_dump(mode="json") for c in self.conditions],
+            "workload": self.workload.model_dump(mode="json"),
+            "agent": self.agent,
+            "faults": self.faults,
+        }
+
+    def config_hash(self) -> str:
+        return stable_hash(self.result_relevant())
+
+    def run_id(self) -> str:
+        return self.run.id or f"{self.experiment}-{self.config_hash()[:10]}"
+
+    def comparison(self) -> tuple[str, str] | None:
+        names = [c.name for c in self.conditions]
+        pair = self.compare or names[:2]
+        return (pair[0], pair[1]) if len(pair) == 2 else None
+
+
+def compose_config(overrides: list[str]) -> dict[str, Any]:
+    """Hydra composition; Hydra's own errors become one-line ConfigErrors."""
+    directory = config_dir()
+    try:
+        with initialize_config_dir(config_dir=str(directory), version_base="1.3", job_name="harness"):
+            cfg = compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
+    except (HydraException, OmegaConfBaseException, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"bad override or config: {first}", hint="see `harness run --help` and configs/") from None
+    choices = OmegaConf.to_container(cfg.hydra.runtime.choices)
+    with open_dict(cfg):
+        del cfg["hydra"]  # its sweep fields only resolve inside a Hydra job
+    data = OmegaConf.to_container(cfg, resolve=True)
+    data["experiment"] = choices.get("experiment") or "adhoc"
+    return data
+
+
+def build_run_config(overrides: list[str]) -> RunConfig:
+    data = compose_config(overrides)
+    directory = config_dir()
+    names = data.get("conditions") or []
+    if not names:
+        raise ConfigError("no conditions to run", hint="set conditions=[name,...] or choose an experiment")
+    if len(set(names)) != len(names):
+        raise ConfigError(f"conditions listed twice: {names}")
+    data["conditions"] = [load_condition(directory, n) for n in names]
+    try:
+        cfg = RunConfig(**data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"invalid config value at {where}: {err['msg']}") from None
+    names_set = {c.name for c in cfg.conditions}
+    if cfg.compare and not set(cfg.compare) <= names_set:
+        raise ConfigError(f"compare={cfg.compare} names conditions not in this run: {sorted(names_set)}")
+    return cfg

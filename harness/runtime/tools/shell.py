@@ -1,0 +1,215 @@
+"""The human-oriented tool layer: one free-text ``shell`` command, text in, text out.
+
+The command line is split with ``shlex`` (POSIX rules), which is what makes this layer
+lenient in the realistic way: an unquoted backslash vanishes, so ``s/\\bFoo\\b/Bar/g``
+typed without quotes silently becomes the pattern ``bFoob``. Errors are text, as in a
+terminal; the exit code shows up only as ``Observation.ok``. One simple command per call
+(no pipes, lists or substitutions); stdout may be redirected to a file with ``>``/``>>``.
+
+``applied`` is False only when no command ran at all (a line bash would refuse, an
+unknown command); everything else ran, whatever it printed.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable
+from typing import Any
+
+from harness.core.errors import ConfigError
+from harness.runtime.port import Observation, ToolSpec
+from harness.runtime.tools import shell_commands as cmd
+from harness.runtime.tools.base import tool_layer
+from harness.runtime.tools.shell_commands import Result
+from harness.runtime.tools.shell_sed import sed
+from harness.world import World
+
+SHELL_SPEC = ToolSpec(
+    name="shell",
+    description=(
+        "Run one shell command in the repository (no pipes). Available: ls [PATH], "
+        "cat PATH..., grep [-rnlwEFic] PATTERN [PATH...], sed [-i] [-E] 's/PAT/REP/FLAGS' PATH..., "
+        "python -m pytest PATH, python PATH, echo TEXT > PATH, rm PATH, submit [TEXT...]."
+    ),
+    parameters={
+        "type": "object",
+        "properties": {"command": {"type": "string"}},
+        "required": ["command"],
+    },
+)
+
+_REDIRECT = re.compile(r"^(\d?)(>>?)(&\d)?(.*)$")
+
+
+def _check_config(name: str, value: float) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+        raise ConfigError(f"tools.{name} must be a non-negative number, got {value!r}")
+    return float(value)
+
+
+@tool_layer("shell")
+class ShellTools:
+    """A small POSIX-like shell over the world. Stateless (no working directory)."""
+
+    def __init__(
+        self,
+        *,
+        minutes_per_call: float = 0.5,
+        minutes_per_test_run: float = 2.0,
+        test_timeout_s: float = 10.0,
+        **unknown: Any,
+    ):
+        if unknown:
+            raise ConfigError(f"unknown shell tools option(s): {', '.join(sorted(unknown))}")
+        self.minutes_per_call = _check_config("minutes_per_call", minutes_per_call)
+        self.minutes_per_test_run = _check_config("minutes_per_test_run", minutes_per_test_run)
+        self.test_timeout_s = _check_config("test_timeout_s", test_timeout_s)
+        timeout = self.test_timeout_s
+        self._commands: dict[str, Callable[[World, list[str]], Result]] = {
+            "ls": cmd.ls,
+            "cat": cmd.cat,
+            "grep": cmd.grep,
+            "sed": sed,
+            "rm": cmd.rm,
+            "echo": cmd.echo,
+            "submit": cmd.submit,
+            "pytest": lambda w, argv: cmd.pytest(w, argv[1:], timeout),
+            "python": lambda w, argv: cmd.python(w, argv, timeout),
+            "python3": lambda w, argv: cmd.python(w, argv, timeout),
+        }
+
+    # -- ToolLayer --------------------------------------------------------------------
+    def specs(self) -> list[ToolSpec]:
+        return [SHELL_SPEC]
+
+    def call(self, world: World, tool: str, args: dict[str, Any]) -> Observation:
+        if tool != "shell":
+            return Observation(
+                tool=tool, ok=False, text=f"unknown tool {tool!r}; the only tool is 'shell'", applied=False
+            )
+        command = args.get("command") if isinstance(args, dict) else None
+        if not isinstance(command, str):
+            return Observation(tool="shell", ok=False, text="bash: no command given\n", applied=False)
+        result, ran = self.run(world, command)
+        return Observation(tool="shell", ok=result.code == 0, text=result.out + result.err, applied=ran)
+
+    def cost_minutes(self, tool: str, observation: Observation) -> float:
+        # A test run is recognised by its summary line, the one thing every run prints.
+        if tool == "shell" and cmd.is_test_run(observation.text):
+            return self.minutes_per_test_run
+        return self.minutes_per_call
+
+    # -- the shell ----------------------------------------------------------------------
+    def run(self, world: World, line: str) -> tuple[Result, bool]:
+        """Execute one command line: (result, whether a command ran)."""
+        line = line.strip()
+        operator = _unquoted_operator(line)
+        if operator:
+            return Result(
+                err=f"bash: '{operator}' is not available: this shell runs one simple command "
+                "per call (no pipes, lists, background jobs or substitutions)\n",
+                code=2,
+            ), False
+        try:
+            argv = shlex.split(line, posix=True)
+        except ValueError:
+            return Result(err="bash: unexpected EOF while looking for matching quote\n", code=2), False
+        # shlex drops the quotes, so '>' is only a redirection if the raw line has one unquoted.
+        argv, redirects = _split_redirects(argv) if _has_unquoted(line, ">") else (argv, [])
+        if not argv:
+            if redirects:
+                return Result(err="bash: syntax error near unexpected token `newline'\n", code=2), False
+            return Result(), False
+        run = self._commands.get(argv[0])
+        if run is None:
+            return Result(err=f"bash: {argv[0]}: command not found\n", code=127), False
+        prepared = _prepare_redirects(world, redirects)
+        if isinstance(prepared, Result):
+            return prepared, False
+        result = run(world, argv)
+        return _finish_redirects(world, redirects, result), True
+
+
+# -- quoting and redirection --------------------------------------------------------------------
+def _unquoted(line: str):
+    """Yield (index, char) of the characters of ``line`` outside quotes and escapes."""
+    quote = None
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if quote == "'":
+            quote = None if ch == "'" else quote
+        elif ch == "\\":
+            i += 1  # the next character is escaped (in double quotes too, near enough)
+        elif quote == '"':
+            quote = None if ch == '"' else quote
+        elif ch in "'\"":
+            quote = ch
+        else:
+            yield i, ch
+        i += 1
+
+
+def _has_unquoted(line: str, char: str) -> bool:
+    return any(ch == char for _, ch in _unquoted(line))
+
+
+def _unquoted_operator(line: str) -> str | None:
+    previous = ""
+    for i, ch in _unquoted(line):
+        if ch in "|;`" or (ch == "&" and previous != ">") or (ch == "$" and line[i + 1:i + 2] == "("):
+            if ch in "|&" and line[i + 1:i + 2] == ch:
+                return ch * 2
+            return "$(" if ch == "$" else ch
+        if ch in "<\n":
+            return "newline" if ch == "\n" else ch
+        previous = ch
+    return None
+
+
+def _split_redirects(argv: list[str]) -> tuple[list[str], list[tuple[int, str, str]]]:
+    """Separate ``[N]>PATH``, ``>>PATH``, ``N>&M`` from the arguments: (argv, [(fd, op, target)])."""
+    words, redirects = [], []
+    tokens = iter(argv)
+    for tok in tokens:
+        m = _REDIRECT.match(tok)
+        if not m:
+            words.append(tok)
+            continue
+        fd, op, dup, target = m.groups()
+        if dup:
+            continue  # 2>&1: stdout and stderr are one text already
+        target = target or next(tokens, "")
+        redirects.append((int(fd or 1), op, target))
+    return words, redirects
+
+
+def _prepare_redirects(world: World, redirects: list[tuple[int, str, str]]) -> Result | None:
+    """Open the targets as bash does before the command runs: ``>`` truncates, so
+    ``sed ... f > f`` empties ``f`` exactly as in life."""
+    for fd, op, target in redirects:
+        if target == "":
+            return Result(err="bash: syntax error near unexpected token `newline'\n", code=2)
+        if target == "/dev/null" or fd not in (1, 2):
+            continue
+        path = cmd.norm(target)
+        if not path:
+            return Result(err=f"bash: {target}: No such file or directory\n", code=1)
+        if not world.workspace.exists(path) and world.workspace.list(path):
+            return Result(err=f"bash: {target}: Is a directory\n", code=1)
+        if op == ">" or not world.workspace.exists(path):
+            world.workspace.write(path, "")
+    return None
+
+
+def _finish_redirects(world: World, redirects: list[tuple[int, str, str]], result: Result) -> Result:
+    streams = {1: result.out, 2: result.err}
+    for fd, _, target in redirects:
+        if fd not in streams:
+            continue
+        if target != "/dev/null":
+            path = cmd.norm(target) or target
+            world.workspace.write(path, world.workspace.read(path) + streams[fd])
+        streams[fd] = ""
+    return Result(streams[1], streams[2], result.code)

@@ -1,0 +1,345 @@
+"""The agent-native tool layer: a registry of typed tools with structured results.
+
+Every call is validated against its pydantic model before it can touch the world, and
+every refusal is a ``ToolError`` with a code and (where it applies) the offending field,
+so an agent can act on it. Writes that span files are all-or-nothing. The operations
+themselves are the world's primitives, the same ones the ``shell`` layer calls.
+
+``applied`` is False for every refused call: validation, preconditions, world errors and
+rolled-back postconditions all leave the world exactly as it was.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import tokenize
+from typing import Any
+
+from pydantic import ValidationError
+
+from harness.core.errors import ConfigError
+from harness.runtime.port import Observation, ToolError, ToolSpec
+from harness.runtime.tools.base import tool_layer
+from harness.runtime.tools.typed_models import (
+    TOOL_DEFS,
+    Args,
+    ListFilesArgs,
+    ReadFileArgs,
+    RenameSymbolArgs,
+    ReplaceInFileArgs,
+    RunTestsArgs,
+    SearchArgs,
+    SubmitArgs,
+    WriteFileArgs,
+)
+from harness.world import World, WorldError, run_test_module
+from harness.world.pycode import identifier_counts, rename_identifier
+
+_PARSE_ERRORS = (SyntaxError, ValueError, tokenize.TokenError)
+
+
+class _Refused(Exception):
+    """Internal: a call refused with a structured error; the world is unchanged."""
+
+    def __init__(self, code: str, message: str, field: str | None = None):
+        super().__init__(message)
+        self.error = ToolError(code=code, message=message, field=field)
+
+
+def _world_error(exc: WorldError, field: str | None = None) -> _Refused:
+    # WorldError carries no code, only a message whose prefix names the kind.
+    msg = exc.message if exc.hint is None else f"{exc.message} ({exc.hint})"
+    if exc.message.startswith("no such file"):
+        return _Refused("not_found", msg, field)
+    if exc.message.startswith("invalid pattern"):
+        return _Refused("invalid_pattern", msg, field)
+    if exc.message.startswith("invalid path"):
+        return _Refused("invalid_path", msg, field)
+    return _Refused("world_error", msg, field)
+
+
+def _check_config(name: str, value: float) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+        raise ConfigError(f"tools.{name} must be a non-negative number, got {value!r}")
+    return float(value)
+
+
+@tool_layer("typed")
+class TypedTools:
+    """Typed, validated tools. Stateless: everything lives in the world it is handed."""
+
+    def __init__(
+        self,
+        *,
+        minutes_per_call: float = 0.5,
+        minutes_per_test_run: float = 2.0,
+        test_timeout_s: float = 10.0,
+        **unknown: Any,
+    ):
+        if unknown:
+            raise ConfigError(f"unknown typed tools option(s): {', '.join(sorted(unknown))}")
+        self.minutes_per_call = _check_config("minutes_per_call", minutes_per_call)
+        self.minutes_per_test_run = _check_config("minutes_per_test_run", minutes_per_test_run)
+        self.test_timeout_s = _check_config("test_timeout_s", test_timeout_s)
+        self._defs = {d.name: d for d in TOOL_DEFS}
+        self._handlers = {
+            "list_files": self._list_files,
+            "read_file": self._read_file,
+            "search": self._search,
+            "replace_in_file": self._replace_in_file,
+            "write_file": self._write_file,
+            "rename_symbol": self._rename_symbol,
+            "run_tests": self._run_tests,
+            "submit": self._submit,
+        }
+
+    # -- ToolLayer --------------------------------------------------------------------
+    def specs(self) -> list[ToolSpec]:
+        return [
+            ToolSpec(
+                name=d.name,
+                description=d.description,
+                parameters=d.args.model_json_schema(),
+                annotations=d.annotations,
+            )
+            for d in TOOL_DEFS
+        ]
+
+    def call(self, world: World, tool: str, args: dict[str, Any]) -> Observation:
+        definition = self._defs.get(tool)
+        if definition is None:
+            known = ", ".join(self._defs)
+            return _refused(tool, ToolError(code="unknown_tool", message=f"unknown tool {tool!r}; tools: {known}"))
+        try:
+            parsed = definition.args.model_validate(args)
+        except ValidationError as exc:
+            return _refused(tool, _validation_error(exc))
+        refusal = self.admit(tool, parsed)
+        if refusal is not None:
+            return _refused(tool, refusal)
+        try:
+            data = self._handlers[tool](world, parsed)
+        except _Refused as refused:
+            return _refused(tool, refused.error)
+        return Observation(tool=tool, ok=True, data=data)
+
+    def cost_minutes(self, tool: str, observation: Observation) -> float:
+        # Only a run that actually happened costs test time; a refused call still cost a turn.
+        if tool == "run_tests" and observation.ok:
+            return self.minutes_per_test_run
+        return self.minutes_per_call
+
+    def admit(self, tool: str, args: Args) -> ToolError | None:
+        """Seam for per-session budgets and timeouts: return a ToolError to refuse a
+        validated call before it touches the world. Nothing is limited here yet."""
+        return None
+
+    # -- read-only tools ----------------------------------------------------------------
+    def _list_files(self, world: World, a: ListFilesArgs) -> dict[str, Any]:
+        return {"files": world.workspace.list(a.prefix)}
+
+    def _read_file(self, world: World, a: ReadFileArgs) -> dict[str, Any]:
+        try:
+            return {"path": a.path, "text": world.workspace.read(a.path)}
+        except WorldError as exc:
+            raise _world_error(exc, "path") from None
+
+    def _search(self, world: World, a: SearchArgs) -> dict[str, Any]:
+        ws = world.workspace
+        targets = _targets(world, a.paths)
+        data: dict[str, Any] = {}
+        if a.identifier:
+            matches_name = _name_matcher(a.pattern, a.regex)
+            kept, skipped = [], []
+            for path in (p for p in targets if p.endswith(".py")):
+                try:
+                    names = identifier_counts(ws.read(path))
+                except _PARSE_ERRORS:
+                    skipped.append(path)
+                    continue
+                if any(n > 0 and matches_name(name) for name, n in names.items()):
+                    kept.append(path)
+            targets = kept
+            # Files that could not be parsed are named, so "no hits" is never a silent guess.
+            data["skipped"] = skipped
+        try:
+            hits = ws.search(a.pattern, regex=a.regex, word=a.word, paths=targets)
+        except WorldError as exc:
+            raise _world_error(exc, "pattern") from None
+        files = targets if a.identifier else sorted({h.path for h in hits})
+        return {
+            "hits": [{"path": h.path, "line": h.line, "text": h.text} for h in hits],
+            "files": files,
+            "count": len(hits),
+            **data,
+        }
+
+    def _run_tests(self, world: World, a: RunTestsArgs) -> dict[str, Any]:
+        try:
+            exists = world.workspace.exists(a.path)
+        except WorldError as exc:
+            raise _world_error(exc, "path") from None
+        if not exists:
+            raise _Refused("not_found", f"no such test module: {a.path}", "path")
+        return run_test_module(world.workspace, a.path, self.test_timeout_s).to_dict()
+
+    # -- writes ---------------------------------------------------------------------
+    def _replace_in_file(self, world: World, a: ReplaceInFileArgs) -> dict[str, Any]:
+        ws = world.workspace
+        try:
+            before = ws.read(a.path)
+            n = ws.replace(a.path, a.old, a.new, regex=a.regex)
+        except WorldError as exc:
+            raise _world_error(exc, "old" if "pattern" in exc.message else "path") from None
+        if a.expected_count is not None and n != a.expected_count:
+            # Counting by replacing (then restoring) keeps the world's matching rules the
+            # only matching rules, instead of re-implementing them here.
+            if n:
+                ws.write(a.path, before)
+            raise _Refused(
+                "precondition_failed",
+                f"expected {a.expected_count} match(es) of {a.old!r} in {a.path}, found {n}; "
+                "nothing changed",
+                "expected_count",
+            )
+        return {"path": a.path, "replacements": n}
+
+    def _write_file(self, world: World, a: WriteFileArgs) -> dict[str, Any]:
+        ws = world.workspace
+        try:
+            exists = ws.exists(a.path)
+        except WorldError as exc:
+            raise _world_error(exc, "path") from None
+        # A flat path map would accept both 'pkg' and 'pkg/x.py'; a file system would not.
+        parts = [p for p in a.path.replace("\\", "/").split("/") if p not in ("", ".")]
+        parents = ["/".join(parts[:i]) for i in range(1, len(parts))]
+        if not exists and ws.list(a.path):
+            raise _Refused("precondition_failed", f"{a.path} is a directory", "path")
+        if any(ws.exists(p) for p in parents):
+            raise _Refused("precondition_failed", f"a parent of {a.path} is a file", "path")
+        ws.write(a.path, a.text)
+        return {"path": a.path, "chars": len(a.text)}
+
+    def _rename_symbol(self, world: World, a: RenameSymbolArgs) -> dict[str, Any]:
+        for field in ("old_name", "new_name"):
+            name = getattr(a, field)
+            if not name.isidentifier() or keyword.iskeyword(name):
+                raise _Refused("precondition_failed", f"{name!r} is not a valid identifier", field)
+        if a.old_name == a.new_name:
+            raise _Refused("precondition_failed", "new_name equals old_name", "new_name")
+        ws = world.workspace
+        sources = _relevant_sources(world, a)
+        counts = {}
+        for path, text in sources.items():
+            try:
+                counts[path] = identifier_counts(text)
+            except _PARSE_ERRORS as exc:
+                raise _Refused(
+                    "precondition_failed",
+                    f"{path} does not parse ({type(exc).__name__}: {exc}); nothing changed",
+                    "paths",
+                ) from None
+        if not any(c[a.old_name] for c in counts.values()):
+            raise _Refused("not_found", f"{a.old_name!r} is not an identifier in any .py file", "old_name")
+        clashes = sorted(p for p, c in counts.items() if c[a.new_name])
+        if clashes:
+            raise _Refused(
+                "precondition_failed",
+                f"{a.new_name!r} already exists as an identifier in {', '.join(clashes)}",
+                "new_name",
+            )
+        renamed: dict[str, str] = {}
+        occurrences = 0
+        for path in sorted(p for p, c in counts.items() if c[a.old_name]):
+            text, n = rename_identifier(sources[path], a.old_name, a.new_name)
+            if n:
+                renamed[path] = text
+                occurrences += n
+        for path, text in renamed.items():
+            ws.write(path, text)
+        broken = _postcondition_violations(renamed, a.old_name)
+        if broken:
+            for path in renamed:
+                ws.write(path, sources[path])
+            raise _Refused(
+                "postcondition_failed",
+                f"after renaming, {broken}; rolled back, nothing changed",
+                "old_name",
+            )
+        return {
+            "old_name": a.old_name,
+            "new_name": a.new_name,
+            "files_changed": sorted(renamed),
+            "occurrences": occurrences,
+        }
+
+    # -- the end --------------------------------------------------------------------
+    def _submit(self, world: World, a: SubmitArgs) -> dict[str, Any]:
+        world.submit(dict(a.answer))
+        return {"submitted": True}
+
+
+# -- helpers ------------------------------------------------------------------------------
+def _refused(tool: str, error: ToolError) -> Observation:
+    return Observation(tool=tool, ok=False, error=error, applied=False)
+
+
+def _validation_error(exc: ValidationError) -> ToolError:
+    errors = exc.errors(include_url=False)
+    first = errors[0] if errors else {"loc": (), "msg": str(exc)}
+    loc = first.get("loc") or ()
+    field = str(loc[0]) if loc else None
+    where = ".".join(str(p) for p in loc) or "arguments"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return ToolError(code="invalid_arguments", message=f"{where}: {first['msg']}{more}", field=field)
+
+
+def _targets(world: World, paths: list[str] | None) -> list[str]:
+    """Files under ``paths``; a path that selects nothing is an error, not an empty result,
+    so that a mistyped directory never reads as "no matches"."""
+    ws = world.workspace
+    if paths is None:
+        return ws.list()
+    selected: set[str] = set()
+    for p in paths:
+        found = ws.list(p)
+        if not found:
+            raise _Refused("not_found", f"no files under {p!r}", "paths")
+        selected.update(found)
+    return sorted(selected)
+
+
+def _name_matcher(pattern: str, regex: bool):
+    if not regex:
+        return lambda name: name == pattern
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise _Refused("invalid_pattern", f"invalid pattern {pattern!r}: {exc}", "pattern") from None
+    return lambda name: compiled.fullmatch(name) is not None
+
+
+def _relevant_sources(world: World, a: RenameSymbolArgs) -> dict[str, str]:
+    """Target .py files that mention either name as text. Only these must parse: a file
+    that contains neither string can neither be changed nor collide, so a broken file
+    elsewhere in the tree does not block the rename."""
+    ws = world.workspace
+    sources = {}
+    for path in _targets(world, a.paths):
+        if path.endswith(".py"):
+            text = ws.read(path)
+            if a.old_name in text or a.new_name in text:
+                sources[path] = text
+    return sources
+
+
+def _postcondition_violations(renamed: dict[str, str], old_name: str) -> str | None:
+    for path, text in renamed.items():
+        try:
+            left = identifier_counts(text)[old_name]
+        except _PARSE_ERRORS:
+            return f"{path} no longer parses"
+        if left:
+            return f"{old_name!r} still occurs {left} time(s) as an identifier in {path}"
+    return None

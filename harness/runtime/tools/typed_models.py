@@ -1,0 +1,138 @@
+"""Argument models of the ``typed`` tool layer.
+
+Each model is the single source of truth for one tool: the JSON Schema the agent is shown
+is exported from it, and a call is validated against it before anything touches the
+world. ``strict`` is on because a typed layer's guarantee is that a wrong type is a
+rejected call, never a silently coerced one (``"3"`` is not an ``expected_count``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.runtime.port import ToolAnnotations
+
+
+class Args(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class ListFilesArgs(Args):
+    prefix: str = Field("", description="Directory or path prefix; empty lists every file.")
+
+
+class ReadFileArgs(Args):
+    path: str = Field(min_length=1, description="Workspace path of the file.")
+
+
+class SearchArgs(Args):
+    pattern: str = Field(min_length=1, description="Text to find (a regex when regex=true).")
+    regex: bool = Field(False, description="Treat pattern as a Python regular expression.")
+    word: bool = Field(False, description="Match whole words only.")
+    paths: list[str] | None = Field(None, description="Restrict to these files/directories.")
+    identifier: bool = Field(
+        False,
+        description="Only files (.py) where pattern occurs as a Python identifier, "
+        "not merely in strings or comments.",
+    )
+
+
+class ReplaceInFileArgs(Args):
+    path: str = Field(min_length=1)
+    old: str = Field(min_length=1, description="Text (or regex) to replace, everywhere in the file.")
+    new: str
+    regex: bool = False
+    expected_count: int | None = Field(
+        None, ge=0, description="If given, change nothing unless exactly this many matches."
+    )
+
+
+class WriteFileArgs(Args):
+    path: str = Field(min_length=1)
+    text: str = Field(description="The whole new content of the file.")
+
+
+class RenameSymbolArgs(Args):
+    old_name: str = Field(min_length=1, description="Identifier to rename.")
+    new_name: str = Field(min_length=1, description="New identifier; must not already exist.")
+    paths: list[str] | None = Field(None, description="Restrict to these files/directories.")
+
+
+class RunTestsArgs(Args):
+    path: str = Field(min_length=1, description="Workspace path of a test module.")
+
+
+class SubmitArgs(Args):
+    answer: dict[str, Any] = Field(default_factory=dict)
+
+
+READ_ONLY = ToolAnnotations(read_only=True, idempotent=True)
+
+
+class ToolDef(BaseModel):
+    """A tool of the registry: what the agent is shown plus the model that guards it."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    name: str
+    description: str
+    args: type[Args]
+    annotations: ToolAnnotations
+
+
+TOOL_DEFS: tuple[ToolDef, ...] = (
+    ToolDef(
+        name="list_files",
+        description="List workspace files (sorted) under a prefix. Returns {files}.",
+        args=ListFilesArgs,
+        annotations=READ_ONLY,
+    ),
+    ToolDef(
+        name="read_file",
+        description="Read one file. Returns {path, text}.",
+        args=ReadFileArgs,
+        annotations=READ_ONLY,
+    ),
+    ToolDef(
+        name="search",
+        description="Find matching lines. Returns {hits:[{path,line,text}], files, count}.",
+        args=SearchArgs,
+        annotations=READ_ONLY,
+    ),
+    ToolDef(
+        name="replace_in_file",
+        description="Replace every match in one file; with expected_count, all-or-nothing. "
+        "Returns {path, replacements}.",
+        args=ReplaceInFileArgs,
+        annotations=ToolAnnotations(),
+    ),
+    ToolDef(
+        name="write_file",
+        description="Create or overwrite a file with the given text. Returns {path, chars}.",
+        args=WriteFileArgs,
+        annotations=ToolAnnotations(destructive=True, idempotent=True),
+    ),
+    ToolDef(
+        name="rename_symbol",
+        description="Rename a Python identifier in every .py file (AST-aware: strings, comments "
+        "and longer names are untouched). All-or-nothing; refuses collisions. "
+        "Returns {old_name, new_name, files_changed, occurrences}.",
+        args=RenameSymbolArgs,
+        annotations=ToolAnnotations(idempotent=True),
+    ),
+    ToolDef(
+        name="run_tests",
+        description="Run one test module. Returns {module, collected, passed, failures:[{test, "
+        "error_type, message, path, line}], collection_error, timed_out, ok}.",
+        args=RunTestsArgs,
+        annotations=READ_ONLY,
+    ),
+    ToolDef(
+        name="submit",
+        description="Submit the final answer and end the task. Returns {submitted}.",
+        args=SubmitArgs,
+        annotations=ToolAnnotations(idempotent=True),
+    ),
+)

@@ -1,0 +1,35 @@
+"""The results store (DuckDB): schema, the one writer, and read-only readers.
+
+Notebooks, ``harness.paper`` and the CLI read through ``harness.store.reader``; only the
+runner's main process writes, through ``ResultWriter``.
+"""
+
+from harness.store.files import check_store_path
+from harness.store.reader import (
+    actions,
+    conditions,
+    deterministic_episode_rows,
+    episodes,
+    latest_run,
+    list_runs,
+    run_info,
+    tasks,
+)
+from harness.store.schema import SCHEMA_VERSION
+from harness.store.writer import ResultWriter, RunInfo, delete_run
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ResultWriter",
+    "RunInfo",
+    "actions",
+    "check_store_path",
+    "conditions",
+    "delete_run",
+    "deterministic_episode_rows",
+    "episodes",
+    "latest_run",
+    "list_runs",
+    "run_info",
+    "tasks",
+]

@@ -1,0 +1,400 @@
+"""The one writer of a results store: runs, conditions, tasks, and episodes in batches.
+
+It lives in the runner's main process; workers send it finished episodes. Episodes are
+buffered and committed ``batch_size`` at a time, each batch (episodes and their actions)
+in one transaction, so a killed run leaves exactly the batches it committed and a resume
+re-runs only what is missing.
+
+Inserts go through DuckDB's appender into per-connection TEMP staging tables and then
+``INSERT OR IGNORE ... SELECT`` into the real table. The appender converts Python values
+exactly (NaN stays NaN, -0.0 stays -0.0, None is NULL; a pandas round trip turns NaN into
+NULL), and the staging step lets the primary key ignore rows that are already stored.
+Measured on 1,000 episodes + 50,000 actions in 5 batches: executemany ~160 rows/s (it
+degrades as the table grows), registered DataFrame + INSERT OR IGNORE ~140k rows/s,
+appender + staging + INSERT OR IGNORE ~90k rows/s. Exactness wins over that 1.5x: the
+whole writer, add() validation included, stores the 51,000 rows in ~0.8 s.
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import socket
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.core.errors import ResumeConflictError, StoreError
+from harness.core.hashing import canonical_json, stable_hash
+from harness.core.models import ActionRecord, EpisodeRecord
+from harness.store import schema
+from harness.store.files import (
+    Transaction,
+    check_store_path,
+    connect,
+    fetch,
+    store_error,
+    translated,
+)
+
+# Paths with an open ResultWriter in this process: DuckDB would let a second one share the
+# database instance, which breaks the one-writer rule silently.
+_OPEN_WRITERS: set[Path] = set()
+
+_STAGED = ("conditions", "tasks", "episodes", "actions")
+_EP_ROW = operator.attrgetter(*schema.EPISODES.names)
+_AC_ROW = operator.attrgetter(*schema.ACTIONS.names)
+
+
+def _positions(table: schema.Table, sql_type: str) -> list[tuple[int, str]]:
+    return [(i, c.name) for i, c in enumerate(table.columns) if c.sql_type == sql_type]
+
+
+_EP_CHECKS = (_positions(schema.EPISODES, "BIGINT"), _positions(schema.EPISODES, "VARCHAR"))
+_AC_CHECKS = (_positions(schema.ACTIONS, "BIGINT"), _positions(schema.ACTIONS, "VARCHAR"))
+
+
+class RunInfo(BaseModel):
+    """One row of ``runs`` as the runner describes it (timestamps and status are the writer's)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1)
+    experiment: str
+    config: dict[str, Any]
+    config_hash: str
+    workload_hash: str
+    code_version: str
+    seed: int
+    repeats: int
+    planned_episodes: int
+    host: str = Field(default_factory=socket.gethostname)
+
+
+def _utcnow() -> datetime:
+    # TIMESTAMP columns hold naive UTC wall-clock time; they live only in `runs`.
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _check_row(row: tuple, checks: tuple[list, list], what: str) -> None:
+    """Refuse at add() what DuckDB would refuse at flush, so one bad record fails alone
+    instead of failing (and blocking) the whole batch it would have joined."""
+    ints, texts = checks
+    for i, name in ints:
+        v = row[i]
+        if v is not None and not schema.INT64_MIN <= v <= schema.INT64_MAX:
+            raise ValueError(f"{what}: {name}={v} does not fit a BIGINT column")
+    for i, name in texts:
+        v = row[i]
+        if v is not None and not v.isascii():
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(f"{what}: {name} is not valid UTF-8 text (lone surrogate)") from None
+
+
+def _create_atomically(path: Path) -> None:
+    """Create a complete, empty store at ``path`` or nothing at all.
+
+    A run killed while DuckDB is creating a file can leave an empty or half-written file
+    that no later open accepts, and the rerun would refuse it. So the store is built under
+    a temporary name beside the target and hard-linked into place: ``path`` either does not
+    exist or is a whole store. ``os.link`` never replaces a file that appeared meanwhile.
+    A kill during these few milliseconds leaves at most a ``.NAME.PID.creating`` file.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.creating")
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    try:
+        con = connect(tmp, read_only=False)
+        try:
+            with translated(path, "create it"):
+                con.begin()
+                schema.create(con)
+                con.commit()
+        finally:
+            con.close()  # checkpoints: everything is in the main file, no .wal remains
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # created by someone else meanwhile; the caller validates what is there
+        except OSError:
+            if not path.exists():  # a filesystem without hard links
+                os.rename(tmp, path)
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+
+
+class ResultWriter:
+    """Single writer of a results store. Not thread-safe; use from one thread."""
+
+    def __init__(self, path: str | Path, *, batch_size: int = 200):
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.path = check_store_path(path)
+        self.batch_size = batch_size
+        self.ignored = 0  # episodes in flushed batches that were already stored
+        self._episodes: list[tuple] = []
+        self._actions: list[tuple] = []
+        self._keys: set[tuple] = set()
+        self._runs: set[str] = set()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._key: Path | None = None
+        key = self.path.resolve()
+        if key in _OPEN_WRITERS:
+            raise StoreError(
+                f"{self.path} is already open for writing in this process",
+                hint="use the existing ResultWriter; a store has exactly one writer",
+            )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create {self.path.parent}: {exc.strerror}", hint="choose a writable store.path") from None
+        if not self.path.exists():
+            _create_atomically(self.path)
+        # Inspect read-only first: a foreign or newer database is refused before a
+        # read-write open could replay, upgrade or checkpoint it.
+        probe = connect(self.path, read_only=True, writing=True)
+        try:
+            with translated(self.path, "read its schema"):
+                schema.check(probe, self.path)
+        finally:
+            probe.close()
+        self._con = connect(self.path, read_only=False)
+        _OPEN_WRITERS.add(key)
+        self._key = key
+        try:
+            with translated(self.path, "create the schema"):
+                # Only a new (or partly created) store is written to here: reopening a
+                # complete store must leave its bytes alone (a refused resume changes nothing).
+                if schema.existing_tables(self._con) != set(schema.TABLES):
+                    with self._transaction("create the schema"):
+                        schema.check(self._con, self.path)
+                        schema.create(self._con)
+                for name in _STAGED:
+                    fetch(self._con, f"CREATE TEMP TABLE _stage_{name} AS SELECT * FROM main.{name} LIMIT 0")
+        except BaseException:
+            self._release()
+            raise
+
+    # ---- runs, conditions, tasks -------------------------------------------------------
+
+    def begin_run(self, run: RunInfo) -> set[tuple[str, str, int]]:
+        """Start or resume ``run``; return the (condition, task_id, repeat) already stored."""
+        self.flush()  # so the done keys include every episode this writer was given
+        con = self._live()
+        with self._transaction("start the run"):
+            row = fetch(con, "SELECT config_hash, workload_hash FROM runs WHERE id = ?", [run.id])
+            if not row:
+                fetch(
+                    con,
+                    "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, 'running')",
+                    [run.id, run.experiment, canonical_json(run.config), run.config_hash, run.workload_hash,
+                     run.code_version, run.seed, run.repeats, run.planned_episodes, _utcnow(), run.host],
+                )
+                done: set[tuple[str, str, int]] = set()
+            else:
+                for what, old, new in (("configuration", row[0][0], run.config_hash),
+                                       ("workload", row[0][1], run.workload_hash)):
+                    if old != new:
+                        raise ResumeConflictError(
+                            f"run {run.id} exists with a different {what} (hash {old}, now {new})",
+                            hint=f"choose another run.id, or delete the old run with "
+                                 f"harness.store.delete_run('{self.path}', '{run.id}')",
+                        )
+                fetch(con, "UPDATE runs SET status = 'running', finished = NULL WHERE id = ?", [run.id])
+                rows = fetch(con, "SELECT condition, task_id, repeat FROM episodes WHERE run_id = ?", [run.id])
+                done = {(c, t, int(r)) for c, t, r in rows}
+        self._runs.add(run.id)
+        return done
+
+    def record_conditions(self, run_id: str, conditions: dict[str, dict]) -> None:
+        """Store each condition's spec once; a resume with the same specs changes nothing."""
+        rows = [(run_id, n, canonical_json(s), stable_hash(s)) for n, s in sorted(conditions.items())]
+        self._record(run_id, "conditions", ("run_id", "name"), rows)
+
+    def record_tasks(self, run_id: str, tasks: list[dict]) -> None:
+        """Store the run's tasks once (dicts with task_id, category, family, difficulty, seed, spec_hash)."""
+        cols = schema.TASKS.names[1:]
+        try:
+            rows = [(run_id, *(t[c] for c in cols)) for t in tasks]
+        except KeyError as exc:
+            raise ValueError(f"task dict lacks {exc.args[0]!r}; needs {list(cols)}") from None
+        ids = [r[1] for r in rows]
+        if len(set(ids)) != len(ids):
+            raise ValueError("record_tasks got the same task_id twice")
+        self._record(run_id, "tasks", ("run_id", "task_id"), rows)
+
+    def _record(self, run_id: str, table: str, key: tuple[str, ...], rows: list[tuple]) -> None:
+        self._require_run(run_id)
+        con = self._live()
+        with self._transaction(f"record {table}"):
+            self._stage(table, rows)
+            on = " AND ".join(f"s.{k} = t.{k}" for k in key)
+            clash = fetch(
+                con,
+                f"SELECT s.{key[-1]}, t.spec_hash, s.spec_hash FROM _stage_{table} s "
+                f"JOIN main.{table} t ON {on} WHERE s.spec_hash <> t.spec_hash ORDER BY 1 LIMIT 1",
+            )
+            if clash:
+                name, old, new = clash[0]
+                raise ResumeConflictError(
+                    f"run {run_id}: {table[:-1]} {name} is already stored with a different spec "
+                    f"(hash {old}, now {new})",
+                    hint="a resumed run must use the same configuration; choose another run.id",
+                )
+            self._insert(table)
+            fetch(con, f"DELETE FROM _stage_{table}")
+
+    # ---- episodes ----------------------------------------------------------------------
+
+    def add(self, episode: EpisodeRecord, actions: Iterable[ActionRecord]) -> None:
+        """Buffer one finished episode with its actions; flush when a batch is full."""
+        self._live()
+        if not isinstance(episode, EpisodeRecord):
+            raise TypeError(f"add() takes an EpisodeRecord, got {type(episode).__name__}")
+        self._require_run(episode.run_id)
+        ep = _EP_ROW(episode)
+        key = ep[:4]
+        if key in self._keys:
+            raise ValueError(f"episode {key} was added twice to the same batch")
+        _check_row(ep, _EP_CHECKS, f"episode {key}")
+        rows, seqs = [], set()
+        for a in actions:
+            if not isinstance(a, ActionRecord):
+                raise TypeError(f"actions must be ActionRecords, got {type(a).__name__}")
+            row = _AC_ROW(a)
+            if row[:4] != key:
+                raise ValueError(f"action {row[:5]} does not belong to episode {key}")
+            if a.seq in seqs:
+                raise ValueError(f"episode {key}: action seq {a.seq} appears twice")
+            seqs.add(a.seq)
+            _check_row(row, _AC_CHECKS, f"action {row[:5]}")
+            rows.append(row)
+        self._episodes.append(ep)
+        self._actions.extend(rows)
+        self._keys.add(key)
+        if len(self._episodes) >= self.batch_size:
+            self.flush()
+
+    @property
+    def pending(self) -> int:
+        """Episodes buffered and not yet committed."""
+        return len(self._episodes)
+
+    def flush(self) -> None:
+        """Commit every buffered episode and its actions in ONE transaction, or nothing.
+
+        On failure the buffer is kept, so a later flush (or close) can still commit it.
+        Episodes already stored are skipped by ``INSERT OR IGNORE`` on the primary key, and
+        their staged actions are dropped first so a stored episode keeps its own actions.
+        """
+        if not self._episodes:
+            return
+        con = self._live()
+        with self._transaction("commit a batch of episodes"):
+            self._stage("episodes", self._episodes)
+            self._stage("actions", self._actions)
+            fetch(
+                con,
+                "DELETE FROM _stage_actions USING main.episodes e WHERE "
+                + " AND ".join(f"_stage_actions.{k} = e.{k}" for k in schema.EPISODE_KEY),
+            )
+            inserted = self._insert("episodes")
+            self._insert("actions")
+            fetch(con, "DELETE FROM _stage_episodes")
+            fetch(con, "DELETE FROM _stage_actions")
+        self.ignored += len(self._episodes) - inserted
+        self._episodes, self._actions, self._keys = [], [], set()
+
+    def _stage(self, table: str, rows: list[tuple]) -> None:
+        appender = self._live().appender(f"_stage_{table}")
+        appender.append_rows(rows)
+        appender.flush()
+
+    def _insert(self, table: str) -> int:
+        """Move staged rows into ``table``; rows whose primary key exists are ignored."""
+        return fetch(self._live(), f"INSERT OR IGNORE INTO main.{table} SELECT * FROM _stage_{table}")[0][0]
+
+    def finish_run(self, run_id: str) -> None:
+        """Flush, then mark the run finished with its wall-clock end time."""
+        self._require_run(run_id)
+        self.flush()
+        con = self._live()
+        with self._transaction("finish the run"):
+            fetch(con, "UPDATE runs SET status = 'finished', finished = ? WHERE id = ?", [_utcnow(), run_id])
+        # Fold the WAL into the file so a finished store is one self-contained file to copy.
+        with translated(self.path, "checkpoint"):
+            fetch(con, "CHECKPOINT")
+
+    def delete_run(self, run_id: str) -> int:
+        """Delete a run and every row of it; return the number of episodes deleted."""
+        con = self._live()
+        if self._episodes:
+            raise StoreError("cannot delete a run while episodes are buffered", hint="flush first")
+        with self._transaction(f"delete run {run_id}"):
+            n = fetch(con, "SELECT count(*) FROM episodes WHERE run_id = ?", [run_id])[0][0]
+            for table in ("actions", "episodes", "tasks", "conditions", "checkpoints", "exec_perf"):
+                fetch(con, f"DELETE FROM {table} WHERE run_id = ?", [run_id])
+            fetch(con, "DELETE FROM runs WHERE id = ?", [run_id])
+        self._runs.discard(run_id)
+        return n
+
+    # ---- lifecycle ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Flush what is buffered and close; the connection is closed even if the flush fails."""
+        if self._con is None:
+            return
+        try:
+            self.flush()
+        finally:
+            self._release()
+
+    def __enter__(self) -> ResultWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc is None:
+            self.close()
+            return
+        # Finished episodes are never lost: flush even while an exception propagates, but
+        # never let a failing flush hide the exception that got us here.
+        try:
+            self.close()
+        except Exception as flush_exc:
+            exc.add_note(f"results store: the last batch could not be committed: {flush_exc}")
+
+    # ---- internals ---------------------------------------------------------------------
+
+    def _live(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            raise StoreError(f"the writer for {self.path} is closed", hint="open a new ResultWriter")
+        return self._con
+
+    def _require_run(self, run_id: str) -> None:
+        if run_id not in self._runs:
+            raise ValueError(f"run {run_id!r} was not started on this writer; call begin_run first")
+
+    def _transaction(self, doing: str) -> Transaction:
+        return Transaction(self._live(), self.path, doing)
+
+    def _release(self) -> None:
+        con, self._con = self._con, None
+        _OPEN_WRITERS.discard(self._key)
+        if con is not None:
+            try:
+                con.close()
+            except duckdb.Error as exc:
+                raise store_error(exc, self.path, "close it") from exc
+
+
+def delete_run(path: str | Path, run_id: str) -> int:
+    """Delete one run from a store (for a run id to be reused with a new configuration)."""
+    with ResultWriter(path) as writer:
+        return writer.delete_run(run_id)

@@ -1,0 +1,95 @@
+"""Workloads: a deterministic, stratified list of TaskSpecs built from family quotas.
+
+The workload seed is its own (not the run's root seed): the task set of a workload is
+fixed, and runs with different seeds repeat the same tasks.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.core.errors import ConfigError
+from harness.core.hashing import stable_hash, stable_int
+from harness.core.rng import stream
+from harness.workload.registry import get_family
+from harness.workload.spec import TaskSpec
+
+
+class FamilyQuota(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    family: str
+    count: int = Field(gt=0)
+    difficulties: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])
+
+
+class WorkloadConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    seed: int = 0
+    limit: int | None = Field(default=None, gt=0)
+    families: list[FamilyQuota]
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """A task before it is generated: enough to select a stratified subset cheaply."""
+
+    family: str
+    category: str
+    index: int
+    difficulty: int
+
+    @property
+    def task_id(self) -> str:
+        return f"{self.family.split('/')[-1]}-{self.index:04d}"
+
+
+def build_workload(cfg: WorkloadConfig) -> list[TaskSpec]:
+    slots = [
+        _Slot(q.family, get_family(q.family).category, i, q.difficulties[i % len(q.difficulties)])
+        for q in cfg.families
+        for i in range(q.count)
+    ]
+    if cfg.limit is not None and cfg.limit < len(slots):
+        slots = _stratified_subset(slots, cfg.limit, cfg.seed)
+    return sorted((_generate(cfg, s) for s in slots), key=lambda t: t.id)
+
+
+def _generate(cfg: WorkloadConfig, slot: _Slot) -> TaskSpec:
+    fam = get_family(slot.family)
+    rng = stream(cfg.seed, f"{cfg.name}/{slot.task_id}", 0, "workload.params")
+    params = fam.sample_params(rng, slot.difficulty)
+    return fam.generate(slot.task_id, params, stable_int([cfg.name, cfg.seed, slot.task_id], bits=32))
+
+
+def _stratified_subset(slots: list[_Slot], limit: int, seed: int) -> list[_Slot]:
+    """Keep the category mix: largest-remainder allocation, then a seeded order within."""
+    by_cat: dict[str, list[_Slot]] = defaultdict(list)
+    for s in slots:
+        by_cat[s.category].append(s)
+    total = len(slots)
+    exact = {c: limit * len(ts) / total for c, ts in by_cat.items()}
+    alloc = {c: int(v) for c, v in exact.items()}
+    for c in sorted(exact, key=lambda c: (-(exact[c] - alloc[c]), c))[: limit - sum(alloc.values())]:
+        alloc[c] += 1
+    chosen = []
+    for c, ts in sorted(by_cat.items()):
+        order = sorted(ts, key=lambda s: stable_hash([seed, s.task_id]))
+        chosen.extend(order[: alloc[c]])
+    return chosen
+
+
+def workload_hash(tasks: list[TaskSpec]) -> str:
+    return stable_hash([t.content_hash() for t in tasks])
+
+
+def check_families(cfg: WorkloadConfig) -> None:
+    for quota in cfg.families:
+        get_family(quota.family)
+    if not cfg.families:
+        raise ConfigError(f"workload {cfg.name!r} lists no task families")

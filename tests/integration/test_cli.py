@@ -1,0 +1,99 @@
+"""The `harness` command as a user runs it: a smoke run, the report, and every kind of
+bad input answered with a short message, exit code 2, and untouched stored results."""
+
+import hashlib
+
+import pytest
+
+from tests.conftest import run_cli
+
+pytestmark = pytest.mark.slow
+SMALL = ["experiment=smoke", "workload.limit=4", "repeats=1", "executor.workers=1"]
+
+
+def _sha(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def smoke_db(tmp_path_factory):
+    db = tmp_path_factory.mktemp("cli") / "smoke.duckdb"
+    proc = run_cli("run", *SMALL, f"store.path={db}")
+    assert proc.returncode == 0, proc.stderr
+    assert "episodes executed" in proc.stderr
+    return db
+
+
+def test_report_prints_completion_and_gap_tables(smoke_db):
+    proc = run_cli("report", "--db", str(smoke_db))
+    assert proc.returncode == 0, proc.stderr
+    assert "Completion rate" in proc.stdout and "Paired gap" in proc.stdout
+    assert "tools_typed" in proc.stdout and "code_modification" in proc.stdout
+
+
+@pytest.mark.parametrize("fmt", ["md", "csv", "json"])
+def test_report_formats(smoke_db, fmt):
+    proc = run_cli("report", "--db", str(smoke_db), "--format", fmt)
+    assert proc.returncode == 0, proc.stderr
+    assert "tools_shell" in proc.stdout
+
+
+def test_unknown_condition_lists_known_ones(smoke_db):
+    before = _sha(smoke_db)
+    proc = run_cli("run", *SMALL, f"store.path={smoke_db}", "conditions=[tools_typed,nope]")
+    assert proc.returncode == 2
+    assert "unknown condition 'nope'" in proc.stderr and "tools_shell" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert _sha(smoke_db) == before
+
+
+@pytest.mark.parametrize("override", ["repeats=[1", "=3", "repeats=abc", "no_such_key=1", "experiment=nope"])
+def test_malformed_override(smoke_db, override):
+    before = _sha(smoke_db)
+    proc = run_cli("run", *SMALL, f"store.path={smoke_db}", override)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) <= 3
+    assert _sha(smoke_db) == before
+
+
+def test_results_path_that_is_not_duckdb(tmp_path):
+    bogus = tmp_path / "notes.duckdb"
+    bogus.write_text("these are my notes, not a database\n")
+    proc = run_cli("run", *SMALL, f"store.path={bogus}")
+    assert proc.returncode == 2
+    assert "not a DuckDB" in proc.stderr and "Traceback" not in proc.stderr
+    assert bogus.read_text() == "these are my notes, not a database\n"
+    proc = run_cli("report", "--db", str(bogus))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_resume_with_changed_config_is_refused(smoke_db):
+    first = run_cli("run", *SMALL, f"store.path={smoke_db}", "run.id=fixed")
+    assert first.returncode == 0, first.stderr
+    before = _sha(smoke_db)
+    proc = run_cli("run", *SMALL, f"store.path={smoke_db}", "run.id=fixed", "seed=7")
+    assert proc.returncode == 2
+    assert "different configuration" in proc.stderr and "Traceback" not in proc.stderr
+    assert _sha(smoke_db) == before
+
+
+def test_report_unknown_run(smoke_db):
+    proc = run_cli("report", "--db", str(smoke_db), "--run", "no-such-run")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_multirun_sweeps_over_values(tmp_path):
+    db = tmp_path / "sweep.duckdb"
+    proc = run_cli("run", "-m", *SMALL, f"store.path={db}", "seed=0,1")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("episodes executed") == 2
+
+
+def test_tasks_validate_and_show():
+    proc = run_cli("tasks", "validate", "--workload", "rename", "--limit", "10")
+    assert proc.returncode == 0, proc.stderr
+    assert "10/10 tasks valid" in proc.stderr
+    proc = run_cli("tasks", "show", "rename_symbol-0003")
+    assert proc.returncode == 0 and "instructions" in proc.stdout
+    proc = run_cli("tasks", "show", "nope")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr

@@ -1,0 +1,107 @@
+"""The episode loop with scripted agents: success comes only from checkers."""
+
+import pytest
+
+from harness.agents.registry import AGENTS
+from harness.experiment.conditions import Condition, LayerChoice
+from harness.experiment.episode import run_episode
+from harness.runtime.port import Call, Submit, Think
+from harness.workload import get_family
+from harness.workload.workloads import WorkloadConfig, build_workload
+
+TYPED = Condition(name="t", layers={"tools": LayerChoice(variant="typed")})
+SHELL = Condition(name="s", layers={"tools": LayerChoice(variant="shell")})
+
+
+class _Scripted:
+    def __init__(self, script):
+        self.script = script
+
+    def run(self, brief, tools, rng):
+        yield from self.script(brief, tools)
+
+
+def _register(name, script):
+    AGENTS[name] = lambda cfg: _Scripted(script)
+
+
+def _do_nothing(brief, tools):
+    yield Submit()
+
+
+def _vandal(brief, tools):
+    if tools[0].name == "shell":
+        yield Call(tool="shell", args={"command": f"rm {brief.public['test_module']}"})
+    else:
+        yield Call(tool="write_file", args={"path": brief.public["test_module"], "text": ""})
+    yield Submit()
+
+
+def _spinner(brief, tools):
+    while True:
+        yield Call(tool=tools[0].name, args={"command": "ls"} if tools[0].name == "shell" else {})
+
+
+def _thinker(brief, tools):
+    while True:
+        yield Think(step="hmm")
+
+
+def _broken(brief, tools):
+    yield Call(tool="list_files", args={})
+    raise RuntimeError("agent bug")
+
+
+for _name, _fn in {"do_nothing": _do_nothing, "vandal": _vandal, "spinner": _spinner, "thinker": _thinker,
+                   "broken": _broken}.items():
+    _register(f"test-{_name}", _fn)
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return build_workload(WorkloadConfig(name="t", families=[{"family": "code_modification/rename_symbol",
+                                                              "count": 3, "difficulties": [2]}]))[0]
+
+
+@pytest.mark.parametrize("cond", [TYPED, SHELL])
+@pytest.mark.parametrize("agent", ["do_nothing", "vandal"])
+def test_lazy_and_vandal_agents_fail(spec, cond, agent):
+    ep, _ = run_episode("r", spec, cond, {"name": f"test-{agent}"}, 0, 0)
+    assert not ep.success
+    assert ep.termination == "submitted"
+
+
+def test_action_budget_ends_a_spinning_agent(spec):
+    ep, actions = run_episode("r", spec, SHELL, {"name": "test-spinner"}, 0, 0)
+    assert ep.termination in {"action_budget", "time_budget"}
+    assert ep.actions <= spec.budget.max_actions and len(actions) == ep.actions
+    assert not ep.success
+
+
+def test_an_agent_that_only_thinks_is_stopped(spec):
+    ep, _ = run_episode("r", spec, TYPED, {"name": "test-thinker"}, 0, 0)
+    assert ep.termination == "gave_up" and ep.actions == 0
+
+
+def test_an_agent_exception_is_a_row_not_a_crash(spec):
+    ep, actions = run_episode("r", spec, TYPED, {"name": "test-broken"}, 0, 0)
+    assert ep.termination == "harness_error" and "agent bug" in ep.error
+    assert not ep.success and len(actions) == 1
+
+
+def test_gold_world_would_pass_but_only_checkers_decide(spec):
+    from harness.workload import run_checkers
+    from harness.workload.gold import apply_gold
+
+    world = apply_gold(get_family(spec.family).build_world(spec), spec.gold)
+    assert all(c.passed for c in run_checkers(world, spec))
+
+
+@pytest.mark.parametrize("cond", [TYPED, SHELL])
+def test_reference_agent_is_deterministic(spec, cond):
+    cfg = {"name": "reference", "profile": {"slip_rate": 0.3, "malformed_call_rate": 0.3, "misread_rate": 0.1}}
+    a = run_episode("r", spec, cond, cfg, 5, 1)
+    b = run_episode("r", spec, cond, cfg, 5, 1)
+    assert a[0].model_dump(exclude={"wall_seconds"}) == b[0].model_dump(exclude={"wall_seconds"})
+    assert [x.model_dump(exclude={"wall_latency_ms"}) for x in a[1]] == [
+        x.model_dump(exclude={"wall_latency_ms"}) for x in b[1]]

@@ -1,0 +1,81 @@
+"""DESIGN §5 invariants that can be checked on the code itself."""
+
+import ast
+import re
+from pathlib import Path
+
+from harness.core.models import Brief
+from harness.world.pycode import identifier_counts
+
+ROOT = Path(__file__).resolve().parents[2]
+PKG = ROOT / "harness"
+
+
+def _imports(package: str) -> set[str]:
+    found = set()
+    for path in (PKG / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)
+    return found
+
+
+def _harness_packages(package: str) -> set[str]:
+    return {m.split(".")[1] for m in _imports(package) if m.startswith("harness.") and m.count(".") >= 1}
+
+
+ALLOWED = {
+    "core": set(),
+    "world": {"core"},
+    "workload": {"core", "world"},
+    "runtime": {"core", "world"},
+    "agents": {"core", "runtime"},
+    "store": {"core"},
+    "analysis": {"core"},
+}
+
+
+def test_packages_import_only_what_the_layering_allows():
+    for package, allowed in ALLOWED.items():
+        used = _harness_packages(package) - {package}
+        assert used <= allowed, f"harness.{package} imports {used - allowed}"
+
+
+def test_agents_touch_the_world_only_through_the_port():
+    agent_imports = {m for m in _imports("agents") if m.startswith("harness.runtime")}
+    assert agent_imports <= {"harness.runtime.port"}, agent_imports
+
+
+def test_no_code_reads_a_condition_name_to_decide():
+    pattern = re.compile(r"""(cond(ition)?(_name)?|preset)(\.name)?\s*(==|!=|\bin\b)\s*[\(\[{]?['"]""")
+    offenders = [
+        f"{p.relative_to(ROOT)}:{i}"
+        for p in PKG.rglob("*.py")
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert not offenders, offenders
+    for package in ("runtime", "agents", "workload", "world"):
+        for path in (PKG / package).rglob("*.py"):
+            names = identifier_counts(path.read_text())
+            assert not [n for n in names if re.search(r"(^|_)conditions?($|_)", n.lower())], path
+
+
+def test_the_brief_carries_no_private_parts():
+    assert set(Brief.model_fields) == {"task_id", "category", "family", "instructions", "session", "sessions", "public"}
+
+
+def test_agents_never_mention_gold_or_checkers():
+    for path in (PKG / "agents").rglob("*.py"):
+        text = path.read_text()
+        assert not re.search(r"\b(gold|checkers?)\b", text), path
+
+
+def test_published_numbers_live_only_in_claims():
+    numbers = re.compile(r"\b(34\.2|78\.4|44\.2|51\.3|28\.7|42\.7|51\.5|79\.4|74\.2|81\.3|47\.4|25\.8)\b")
+    for base in ("harness", "configs"):
+        for path in (ROOT / base).rglob("*"):
+            if path.is_file() and path.suffix in {".py", ".yaml", ".yml"}:
+                assert not numbers.search(path.read_text()), path
