@@ -55,6 +55,7 @@ class Observation(_Frozen):
     text: str | None = None
     error: ToolError | None = None
     applied: bool = True  # False when the call was rejected before touching the world
+    minutes: float = 0.0  # simulated minutes the call took, as the layer charged them
 
     @property
     def structured(self) -> bool:

@@ -52,7 +52,7 @@ class Session:
     def execute(self, call: Call) -> Observation:
         started = time.perf_counter()
         obs = self.tools.call(self.world, call.tool, dict(call.args))
-        minutes = self.tools.cost_minutes(call.tool, obs)
+        minutes = obs.minutes
         self.clock.advance(minutes)
         parent = self.log[-1].seq if self.log else None
         self.log.append(

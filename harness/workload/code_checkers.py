@@ -9,28 +9,12 @@ A file that no longer parses fails the checker that needed it, naming the file.
 from __future__ import annotations
 
 import ast
-import hashlib
 from collections import Counter
 from typing import Any
 
 from harness.workload.checks import checker
 from harness.world import World, run_test_module
 from harness.world.pycode import defines, identifier_counts
-
-_COUNTS: dict[str, Counter[str]] = {}
-_COUNTS_LIMIT = 10_000
-
-
-def cached_identifier_counts(source: str) -> Counter[str]:
-    """``identifier_counts`` memoised by content: episodes of one task end with mostly the
-    same files, and parsing dominates checking. Treat the result as read-only."""
-    key = hashlib.sha1(source.encode()).hexdigest()
-    counts = _COUNTS.get(key)
-    if counts is None:
-        if len(_COUNTS) >= _COUNTS_LIMIT:
-            _COUNTS.clear()
-        counts = _COUNTS[key] = identifier_counts(source)
-    return counts
 
 
 def _python_files(world: World, paths: list[str] | None) -> list[str]:
@@ -41,7 +25,7 @@ def _python_files(world: World, paths: list[str] | None) -> list[str]:
 
 def _counts(world: World, path: str) -> tuple[Counter[str] | None, str]:
     try:
-        return cached_identifier_counts(world.workspace.read(path)), ""
+        return identifier_counts(world.workspace.read(path)), ""
     except (SyntaxError, ValueError) as exc:  # ValueError: null bytes in source
         return None, f"{path} does not parse: {getattr(exc, 'msg', exc)} (line {getattr(exc, 'lineno', '?')})"
 

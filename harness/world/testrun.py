@@ -138,7 +138,8 @@ def _describe(test: str, exc: BaseException) -> TestFailure:
             path, line = frame.filename[len(FILENAME_PREFIX):], frame.lineno
     if isinstance(exc, SyntaxError) and exc.filename and exc.filename.startswith(FILENAME_PREFIX):
         path, line = exc.filename[len(FILENAME_PREFIX):], exc.lineno
-    return TestFailure(test, type(exc).__name__, str(exc)[:300], path, line)
+    message = str(exc).replace(FILENAME_PREFIX, "")[:300]  # paths as the agent knows them
+    return TestFailure(test, type(exc).__name__, message, path, line)
 
 
 class _Alarm:

@@ -84,7 +84,11 @@ class Workspace:
             return sorted(self._files)
         selected: set[str] = set()
         for p in paths:
-            selected.update(self.list(p))
+            key = p.strip().strip("/")
+            if key in self._files:  # an exact file: no scan of the whole workspace
+                selected.add(key)
+            else:
+                selected.update(self.list(p))
         return sorted(selected)
 
     # -- mutation -----------------------------------------------------------------------

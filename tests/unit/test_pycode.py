@@ -200,3 +200,21 @@ def test_runs_do_not_see_each_others_code():
     assert not run_test_module(ws, "tests/test_calc.py", timeout_s=5).ok
     ws.write("calc/ops.py", PKG["calc__ops.py"])
     assert run_test_module(ws, "tests/test_calc.py", timeout_s=5).ok
+
+
+def test_except_handler_names_are_identifiers():
+    from harness.world.pycode import identifier_counts, rename_identifier
+
+    src = "try:\n    pass\nexcept ValueError as Foo:\n    print(Foo)\n"
+    assert identifier_counts(src)["Foo"] == 2
+    assert rename_identifier(src, "Foo", "Bar")[1] == 2
+
+
+def test_failure_messages_carry_workspace_paths_not_internal_urls():
+    from harness.world import Workspace, run_test_module
+
+    ws = Workspace({"pkg/__init__.py": "", "pkg/a.py": "X = 1\n",
+                    "tests/test_a.py": "from pkg.a import Nope\n\ndef test_x():\n    assert True\n"})
+    report = run_test_module(ws, "tests/test_a.py")
+    assert report.collection_error is not None
+    assert "ws://" not in report.collection_error.message and "pkg/a.py" in report.collection_error.message

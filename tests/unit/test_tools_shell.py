@@ -280,7 +280,7 @@ def test_pytest_passing_selection_and_collection_error(shell, world):
     assert not ok
     assert text.splitlines() == [
         "ERROR collecting tests/test_bad.py - ImportError: cannot import name 'Nope' from 'pkg.mod' "
-        "(ws://pkg/mod.py) (tests/test_bad.py:1)",
+        "(pkg/mod.py) (tests/test_bad.py:1)",
         "== 1 error in 0.01s ==",
     ]
     text, ok = run(shell, world, "pytest tests/test_missing.py")

@@ -48,14 +48,23 @@ def _rename_everywhere(kit: Toolkit, errors: ErrorProcesses, old: str, new: str,
     rounds = 0
     limit = 2 + errors.retries + (0 if kit.batch_rename else len(files) // errors.capacity)
     while files and rounds < limit:
-        outcome = yield from kit.rename(old, new, files, paths)
-        if outcome.applied_new_name is not None and outcome.applied_new_name != new:
-            # The tool's structured echo shows a slip: undo it by renaming the typo.
-            yield Think(step=f"renamed to {outcome.applied_new_name} by mistake; fix", confidence=0.9)
-            yield from kit.rename(outcome.applied_new_name, new, files, paths)
+        yield from _rename_checked(kit, errors, old, new, files, paths)
         files = yield from kit.find_files(old, paths)
         rounds += 1
     return not files
+
+
+def _rename_checked(kit: Toolkit, errors: ErrorProcesses, old: str, new: str, files: list[str], paths: list[str]) -> Steps:
+    """Rename; where the tool answers in structure, retry a refusal and undo a revealed slip."""
+    source = old
+    for _ in range(2 + errors.retries):
+        outcome = yield from kit.rename(source, new, files, paths)
+        if outcome.refused:
+            continue  # the tool said why and changed nothing: the same intent, once more
+        if outcome.applied_new_name is None or outcome.applied_new_name == new:
+            return
+        source = outcome.applied_new_name
+        yield Think(step=f"renamed to {source} by mistake; fix", evidence=(source,), confidence=0.9)
 
 
 def _repair_damaged(
@@ -74,4 +83,4 @@ def _restore(kit: Toolkit, errors: ErrorProcesses, damaged: set[str], old: str, 
         original = name.replace(new, old)
         files = yield from kit.find_files(name, paths)
         if files:
-            yield from kit.rename(name, original, files, paths)
+            yield from _rename_checked(kit, errors, name, original, files, paths)

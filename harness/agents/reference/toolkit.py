@@ -32,6 +32,7 @@ class TestOutcome:
 class RenameOutcome:
     applied_new_name: str | None  # what the infrastructure says it renamed to, when it says
     files_attempted: int
+    refused: bool = False  # the infrastructure said no, with a reason, and changed nothing
 
 
 class Toolkit(Protocol):
@@ -93,7 +94,8 @@ class TypedToolkit:
         target = _typo(new, self.errors) if self.errors.slip() else new
         obs = yield from self._call("rename_symbol", {"old_name": old, "new_name": target, "paths": paths})
         echoed = obs.data.get("new_name") if obs.ok and obs.data else None
-        return RenameOutcome(applied_new_name=echoed, files_attempted=len(files))
+        refused = obs.error is not None and not obs.applied
+        return RenameOutcome(applied_new_name=echoed, files_attempted=len(files), refused=refused)
 
     def run_tests(self, module: str) -> Steps:
         obs = yield from self._call("run_tests", {"path": module})

@@ -17,10 +17,8 @@ class ToolLayer(Protocol):
         """The tool list the agent is shown."""
 
     def call(self, world: World, tool: str, args: dict[str, Any]) -> Observation:
-        """Execute one call. Never raises for anything the agent did wrong."""
-
-    def cost_minutes(self, tool: str, observation: Observation) -> float:
-        """Simulated minutes the call took."""
+        """Execute one call; ``Observation.minutes`` says the simulated time it took.
+        Never raises for anything the agent did wrong."""
 
 
 TOOL_LAYERS: dict[str, Callable[..., ToolLayer]] = {}

@@ -86,19 +86,20 @@ class ShellTools:
     def call(self, world: World, tool: str, args: dict[str, Any]) -> Observation:
         if tool != "shell":
             return Observation(
-                tool=tool, ok=False, text=f"unknown tool {tool!r}; the only tool is 'shell'", applied=False
+                tool=tool, ok=False, text=f"unknown tool {tool!r}; the only tool is 'shell'", applied=False,
+                minutes=self.minutes_per_call
             )
         command = args.get("command") if isinstance(args, dict) else None
         if not isinstance(command, str):
-            return Observation(tool="shell", ok=False, text="bash: no command given\n", applied=False)
+            return Observation(tool="shell", ok=False, text="bash: no command given\n", applied=False,
+                               minutes=self.minutes_per_call)
         result, ran = self.run(world, command)
-        return Observation(tool="shell", ok=result.code == 0, text=result.out + result.err, applied=ran)
+        minutes = self.minutes_per_test_run if result.tests_ran else self.minutes_per_call
+        return Observation(tool="shell", ok=result.code == 0, text=result.out + result.err, applied=ran,
+                           minutes=minutes)
 
     def cost_minutes(self, tool: str, observation: Observation) -> float:
-        # A test run is recognised by its summary line, the one thing every run prints.
-        if tool == "shell" and cmd.is_test_run(observation.text):
-            return self.minutes_per_test_run
-        return self.minutes_per_call
+        return observation.minutes if tool == "shell" else self.minutes_per_call
 
     # -- the shell ----------------------------------------------------------------------
     def run(self, world: World, line: str) -> tuple[Result, bool]:
@@ -212,4 +213,4 @@ def _finish_redirects(world: World, redirects: list[tuple[int, str, str]], resul
             path = cmd.norm(target) or target
             world.workspace.write(path, world.workspace.read(path) + streams[fd])
         streams[fd] = ""
-    return Result(streams[1], streams[2], result.code)
+    return Result(streams[1], streams[2], result.code, tests_ran=result.tests_ran)

@@ -21,15 +21,9 @@ class Result:
     out: str = ""
     err: str = ""
     code: int = 0
+    tests_ran: bool = False  # a test run happened (it costs test time, whatever its verdict)
 
 
-# Every test run ends with this line (literal 0.01s: observations must not depend on wall time).
-SUMMARY_RE = re.compile(r"^=+ .+ in 0\.01s =+$")
-
-
-def is_test_run(text: str | None) -> bool:
-    lines = (text or "").rstrip("\n").splitlines()
-    return bool(lines) and SUMMARY_RE.match(lines[-1]) is not None
 
 
 # -- paths ----------------------------------------------------------------------------------
@@ -173,20 +167,23 @@ def grep(world: World, argv: list[str]) -> Result:
         else:
             targets += files
 
+    try:  # one pass over the workspace, then grouped per target, in target order
+        hits = world.workspace.search(expr, regex=True, word="w" in flags, paths=[p for _, p in targets])
+    except WorldError as exc:
+        return Result(err=f"grep: {exc.message}\n", code=2)
+    by_path: dict[str, list] = {}
+    for h in hits:
+        by_path.setdefault(h.path, []).append(h)
     out: list[str] = []
-    total = 0
+    total = len(hits)
     for shown, path in targets:
-        try:
-            hits = world.workspace.search(expr, regex=True, word="w" in flags, paths=[path])
-        except WorldError as exc:
-            return Result(err=f"grep: {exc.message}\n", code=2)
-        total += len(hits)
+        found = by_path.get(path, [])
         if "c" in flags:
-            out.append(f"{shown}:{len(hits)}\n")
+            out.append(f"{shown}:{len(found)}\n")
         elif "l" in flags:
-            out.extend([f"{shown}\n"] if hits else [])
+            out.extend([f"{shown}\n"] if found else [])
         else:
-            for h in hits:
+            for h in found:
                 out.append(f"{shown}:{h.line}:{h.text}\n" if "n" in flags else f"{shown}:{h.text}\n")
     code = 2 if err else (0 if total else 1)
     return Result("".join(out), "".join(err), code)
@@ -256,7 +253,8 @@ def pytest(world: World, args: list[str], timeout_s: float) -> Result:
     parts += [f"{errors} error{'s' if errors > 1 else ''}"] if errors else []
     lines.append(f"== {', '.join(parts) or 'no tests ran'} in 0.01s ==")
     code = 2 if errors else 1 if failed else 0 if passed else 5
-    return Result("\n".join(lines) + "\n", "", code)
+    # The literal 0.01s: observations must never depend on wall time.
+    return Result("\n".join(lines) + "\n", "", code, tests_ran=bool(selected))
 
 
 def _only(report: TestReport, test: str) -> TestReport:

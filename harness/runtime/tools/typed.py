@@ -107,6 +107,10 @@ class TypedTools:
         ]
 
     def call(self, world: World, tool: str, args: dict[str, Any]) -> Observation:
+        obs = self._execute(world, tool, args)
+        return obs.model_copy(update={"minutes": self.cost_minutes(tool, obs)})
+
+    def _execute(self, world: World, tool: str, args: dict[str, Any]) -> Observation:
         definition = self._defs.get(tool)
         if definition is None:
             known = ", ".join(self._defs)

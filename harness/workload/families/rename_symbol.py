@@ -21,11 +21,12 @@ import numpy as np
 import harness.workload.code_checkers  # noqa: F401 - registers the checkers this family uses
 from harness.core.errors import TaskGenerationError
 from harness.core.hashing import canonical_json
-from harness.workload.code_checkers import cached_identifier_counts, count_asserts
+from harness.workload.code_checkers import count_asserts
 from harness.workload.families.rename_render import MAX_NEAR_MISSES, Rendered, render
 from harness.workload.registry import family
 from harness.workload.spec import Budget, CheckerRef, GoldStep, TaskSpec
 from harness.world import World
+from harness.world.pycode import identifier_counts
 
 # The inputs of the renderer; everything else in a spec's params is derived from them.
 INPUT_KEYS = ("difficulty", "kind", "n_modules", "use_fraction", "n_near_misses", "n_stdlib_uses")
@@ -151,7 +152,7 @@ def _identifier_totals(files: dict[str, str], words: tuple[str, ...]) -> Counter
     totals: Counter[str] = Counter()
     for path, text in files.items():
         if path.endswith(".py") and any(w in text for w in words):
-            totals.update(cached_identifier_counts(text))
+            totals.update(identifier_counts(text))
     return totals
 
 
