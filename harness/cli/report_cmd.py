@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from enum import StrEnum
 
 import pandas as pd
@@ -18,6 +19,7 @@ from harness.store import reader
 class Format(StrEnum):
     table = "table"
     md = "md"
+    tex = "tex"
     csv = "csv"
     json = "json"
 
@@ -26,7 +28,7 @@ def report(
     run: str = typer.Argument(None, help="Run id (default: the latest run in the store)."),
     db: str = typer.Option("results/harness.duckdb", "--db", help="The DuckDB results file."),
     run_opt: str = typer.Option(None, "--run", help="Run id (same as the argument)."),
-    fmt: Format = typer.Option(Format.table, "--format", help="table | md | csv | json"),
+    fmt: Format = typer.Option(Format.table, "--format", help="table | md | tex | csv | json"),
     resamples: int = typer.Option(2000, help="Bootstrap resamples for the gap interval."),
 ) -> None:
     run_id = run or run_opt or reader.latest_run(db)
@@ -37,7 +39,7 @@ def report(
     completion = completion_table(episodes)
     pair = _comparison(info, episodes)
     gap = paired_gap(episodes, *pair, resamples=resamples, seed=info.get("seed", 0) or 0) if pair else None
-    emit = {Format.table: _rich, Format.md: _markdown, Format.csv: _csv, Format.json: _json}[fmt]
+    emit = {Format.table: _rich, Format.md: _markdown, Format.tex: _latex, Format.csv: _csv, Format.json: _json}[fmt]
     emit(run_id, info, completion, pair, gap)
 
 
@@ -66,7 +68,7 @@ def _pp(x: float) -> str:
 
 
 def _rich(run_id, info, completion, pair, gap) -> None:
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 120)  # pipes and CI logs: don't squeeze
     wide = completion.pivot(index="category", columns="condition", values="rate")
     order = [c for c in _condition_order(info) if c in wide.columns] or list(wide.columns)
     wide = wide.reindex(index=sorted(wide.index, key=lambda c: (c == "all", c)), columns=order)
@@ -102,6 +104,28 @@ def _markdown(run_id, info, completion, pair, gap) -> None:
     if gap is not None:
         print(f"\n### Paired gap {pair[0]} − {pair[1]}\n")
         print(_md_table(gap))
+
+
+def _tex_escape(text: str) -> str:
+    return str(text).replace("\\", "\\textbackslash{}").replace("_", "\\_").replace("%", "\\%").replace("&", "\\&")
+
+
+def _latex(run_id, info, completion, pair, gap) -> None:
+    wide = completion.pivot(index="category", columns="condition", values="rate")
+    cols = [c for c in _condition_order(info) if c in wide.columns] or list(wide.columns)
+    print(f"% harness report --format tex, run {_tex_escape(run_id)}")
+    print("\\begin{tabular}{l" + "r" * len(cols) + "}\n\\toprule")
+    print("Category & " + " & ".join(_tex_escape(c) for c in cols) + " \\\\\n\\midrule")
+    for cat in sorted(wide.index, key=lambda c: (c == "all", c)):
+        print(_tex_escape(cat) + " & " + " & ".join(f"{100 * wide.loc[cat, c]:.1f}\\%" for c in cols) + " \\\\")
+    print("\\bottomrule\n\\end{tabular}")
+    if gap is not None:
+        print(f"\n% paired gap {_tex_escape(pair[0])} - {_tex_escape(pair[1])}, 95% percentile bootstrap CI")
+        print("\\begin{tabular}{lrrr}\n\\toprule\nCategory & Tasks & Gap (pp) & 95\\% CI \\\\\n\\midrule")
+        for r in gap.itertuples():
+            print(f"{_tex_escape(r.category)} & {r.tasks} & {100 * r.gap:+.1f} & "
+                  f"[{100 * r.ci_low:+.1f}, {100 * r.ci_high:+.1f}] \\\\")
+        print("\\bottomrule\n\\end{tabular}")
 
 
 def _csv(run_id, info, completion, pair, gap) -> None:

@@ -55,6 +55,9 @@ def build_workload(cfg: WorkloadConfig) -> list[TaskSpec]:
         for q in cfg.families
         for i in range(q.count)
     ]
+    ids = [s.task_id for s in slots]
+    if len(set(ids)) != len(ids):
+        raise ConfigError(f"workload {cfg.name!r} lists a family twice (task ids would collide)")
     if cfg.limit is not None and cfg.limit < len(slots):
         slots = _stratified_subset(slots, cfg.limit, cfg.seed)
     return sorted((_generate(cfg, s) for s in slots), key=lambda t: t.id)

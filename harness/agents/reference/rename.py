@@ -22,7 +22,7 @@ def rename_symbol(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
     paths = [brief.public["package"].rstrip("/"), test_module.rsplit("/", 1)[0]]
     yield Think(step=f"rename {old} -> {new} in {paths}; find uses, baseline, rename, verify, test")
 
-    baseline = yield from kit.find_tokens(new, paths)
+    baseline = yield from kit.find_tokens(new, paths)  # None: unknown, so no damage scan later
     renamed = yield from _rename_everywhere(kit, errors, old, new, paths)
     if not renamed:
         yield GiveUp(reason=f"could not remove every use of {old}")
@@ -44,14 +44,23 @@ def rename_symbol(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
 
 def _rename_everywhere(kit: Toolkit, errors: ErrorProcesses, old: str, new: str, paths: list[str]) -> Steps:
     """Rename until a search finds no use of ``old``; bounded rounds. True when clean."""
-    files = yield from kit.find_files(old, paths)
+    files = yield from _find(kit, errors, old, paths)
     rounds = 0
-    limit = 2 + errors.retries + (0 if kit.batch_rename else len(files) // errors.capacity)
+    limit = 2 + errors.retries + (0 if kit.batch_rename or not files else len(files) // errors.capacity)
     while files and rounds < limit:
         yield from _rename_checked(kit, errors, old, new, files, paths)
-        files = yield from kit.find_files(old, paths)
+        files = yield from _find(kit, errors, old, paths)
         rounds += 1
-    return not files
+    return files == []
+
+
+def _find(kit: Toolkit, errors: ErrorProcesses, name: str, paths: list[str]) -> Steps:
+    """Files using ``name``, asking again when a lookup fails; None if it never succeeds."""
+    for _ in range(1 + errors.retries):
+        files = yield from kit.find_files(name, paths)
+        if files is not None:
+            return files
+    return None
 
 
 def _rename_checked(kit: Toolkit, errors: ErrorProcesses, old: str, new: str, files: list[str], paths: list[str]) -> Steps:
@@ -68,11 +77,13 @@ def _rename_checked(kit: Toolkit, errors: ErrorProcesses, old: str, new: str, fi
 
 
 def _repair_damaged(
-    kit: Toolkit, errors: ErrorProcesses, old: str, new: str, paths: list[str], baseline: set[str]
+    kit: Toolkit, errors: ErrorProcesses, old: str, new: str, paths: list[str], baseline: set[str] | None
 ) -> Steps:
     """Longer names that now contain ``new`` but did not before were damaged: restore them."""
+    if baseline is None:
+        return  # without a baseline, a scan cannot tell damage from what was there: tests decide
     after = yield from kit.find_tokens(new, paths)
-    damaged = {t for t in after if t != new and t not in baseline}
+    damaged = {t for t in (after or ()) if t != new and t not in baseline}
     if damaged:
         yield Think(step="names I did not mean to change", evidence=tuple(sorted(damaged)))
     yield from _restore(kit, errors, damaged, old, new, paths)
@@ -81,6 +92,6 @@ def _repair_damaged(
 def _restore(kit: Toolkit, errors: ErrorProcesses, damaged: set[str], old: str, new: str, paths: list[str]) -> Steps:
     for name in sorted(damaged):
         original = name.replace(new, old)
-        files = yield from kit.find_files(name, paths)
+        files = yield from _find(kit, errors, name, paths)
         if files:
             yield from _rename_checked(kit, errors, name, original, files, paths)

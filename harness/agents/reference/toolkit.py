@@ -38,8 +38,8 @@ class RenameOutcome:
 class Toolkit(Protocol):
     batch_rename: bool  # one call renames everywhere, safely
 
-    def find_files(self, name: str, paths: list[str]) -> Steps: ...
-    def find_tokens(self, fragment: str, paths: list[str]) -> Steps: ...
+    def find_files(self, name: str, paths: list[str]) -> Steps: ...  # list, or None if the lookup failed
+    def find_tokens(self, fragment: str, paths: list[str]) -> Steps: ...  # set, or None if the lookup failed
     def rename(self, old: str, new: str, files: list[str], paths: list[str]) -> Steps: ...
     def run_tests(self, module: str) -> Steps: ...
 
@@ -81,13 +81,14 @@ class TypedToolkit:
         return broken
 
     def find_files(self, name: str, paths: list[str]) -> Steps:
+        """Files using ``name``; None when the search itself failed (unknown, not empty)."""
         obs = yield from self._call("search", {"pattern": name, "word": True, "identifier": True, "paths": paths})
-        return list(obs.data["files"]) if obs.ok and obs.data else []
+        return list(obs.data["files"]) if obs.ok and obs.data is not None else None
 
     def find_tokens(self, fragment: str, paths: list[str]) -> Steps:
         obs = yield from self._call("search", {"pattern": fragment, "paths": paths})
-        if not (obs.ok and obs.data):
-            return set()
+        if not obs.ok or obs.data is None:
+            return None
         return {t for hit in obs.data["hits"] for t in re.findall(_TOKEN.format(re.escape(fragment)), hit["text"])}
 
     def rename(self, old: str, new: str, files: list[str], paths: list[str]) -> Steps:
@@ -124,12 +125,18 @@ class ShellToolkit:
     def find_files(self, name: str, paths: list[str]) -> Steps:
         flags = "-rl" if self.errors.malformed() else "-rlw"  # a dropped -w widens the match
         obs = yield from self._sh(f"grep {flags} {shlex.quote(name)} {' '.join(paths)}")
-        return [line.strip() for line in self.errors.read_lines(obs.text or "") if not line.startswith("grep:")]
+        lines = self.errors.read_lines(obs.text or "")
+        if any(line.startswith(("grep:", "bash:", "Usage:")) for line in lines):
+            return None  # the command failed: that says nothing about the files
+        return [line.strip() for line in lines]
 
     def find_tokens(self, fragment: str, paths: list[str]) -> Steps:
         obs = yield from self._sh(f"grep -rn {shlex.quote(fragment)} {' '.join(paths)}")
+        lines = self.errors.read_lines(obs.text or "")
+        if any(line.startswith(("grep:", "bash:", "Usage:")) for line in lines):
+            return None
         pattern = _TOKEN.format(re.escape(fragment))
-        return {t for line in self.errors.read_lines(obs.text or "") for t in re.findall(pattern, line.split(":", 2)[-1])}
+        return {t for line in lines for t in re.findall(pattern, line.split(":", 2)[-1])}
 
     def rename(self, old: str, new: str, files: list[str], paths: list[str]) -> Steps:
         batch = files[: self.errors.capacity]  # what fits in working context this round
