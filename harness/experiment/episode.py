@@ -96,7 +96,7 @@ def run_episode(
         tool_calls_ok=sum(a.ok for a in log),
         tool_calls_rejected=sum(not a.applied for a in log),
         sim_minutes=round(session.clock.now(), 6) if session else 0.0,
-        world_digest=world.workspace.digest(),
+        world_digest=world.digest(),
         error=error,
         wall_seconds=time.perf_counter() - started,
     )

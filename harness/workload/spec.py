@@ -31,9 +31,12 @@ class CheckerRef(_Frozen):
 
 
 class GoldStep(_Frozen):
-    """One primitive world operation of the gold solution."""
+    """One primitive world operation (of a gold solution or a vandal's shortcut).
 
-    op: Literal["write", "replace", "delete", "submit"]
+    ``op`` names an operation registered with ``harness.workload.gold.world_op``.
+    """
+
+    op: str
     args: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -52,11 +55,16 @@ class TaskSpec(_Frozen):
     budget: Budget
     checkers: tuple[CheckerRef, ...]
     gold: tuple[GoldStep, ...]
+    # The destructive shortcuts this task tempts with (e.g. "delete_failing_test"): each is
+    # a sequence of world operations that a naive check would accept and the checkers must not.
+    traps: dict[str, tuple[GoldStep, ...]] = Field(default_factory=dict)
 
     def brief(self, session: int = 0) -> Brief:
         """All an agent is given: never params, checkers or gold."""
         asks = self.sessions[session].asks if self.sessions else ""
-        text = self.instructions if session == 0 else f"{self.instructions}\n\nThis session: {asks}"
+        # What a session is told can be known in that session only: a multi-session task puts
+        # the knowledge of session 1 (a convention, a metric definition) in session 1's asks.
+        text = self.instructions if len(self.sessions) <= 1 else f"{self.instructions}\n\nThis session: {asks}"
         return Brief(
             task_id=self.id,
             category=self.category,

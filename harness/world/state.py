@@ -1,26 +1,85 @@
-"""The whole world of one episode: what checkers look at when the episode ends."""
+"""The whole world of one episode: what checkers look at when the episode ends.
+
+A world is a workspace (files), the agent's submitted answer, and optional components
+(services for system administration, datasets for data analysis) registered by name.
+Every part is deterministic and serializable: ``snapshot`` gives plain JSON-able data and
+``World.from_snapshot`` rebuilds an equal world from it.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from harness.core.hashing import canonical_json
 from harness.world.workspace import Workspace
+
+
+class Component(Protocol):
+    def snapshot(self) -> dict[str, Any]: ...
+    def digest(self) -> str: ...
+
+
+COMPONENTS: dict[str, Callable[[dict[str, Any]], Component]] = {}
+
+
+def component(name: str) -> Callable[[type], type]:
+    """Register a component class; it must offer ``from_snapshot(data) -> instance``."""
+
+    def register(cls: type) -> type:
+        COMPONENTS[name] = cls.from_snapshot
+        return cls
+
+    return register
 
 
 @dataclass
 class World:
-    """Deterministic, serializable state. Later issues add services and datasets."""
-
     workspace: Workspace = field(default_factory=Workspace)
     submission: dict[str, Any] | None = None
+    parts: dict[str, Component] = field(default_factory=dict)
 
     def submit(self, answer: dict[str, Any] | None = None) -> None:
         self.submission = dict(answer or {})
 
+    @property
+    def services(self) -> Any:
+        return self.parts.get("services")
+
+    @property
+    def datasets(self) -> Any:
+        return self.parts.get("datasets")
+
     def snapshot(self) -> dict[str, Any]:
-        return {"files": self.workspace.snapshot(), "submission": self.submission}
+        return {
+            "files": self.workspace.snapshot(),
+            "submission": self.submission,
+            "parts": {name: part.snapshot() for name, part in sorted(self.parts.items())},
+        }
 
     @classmethod
     def from_snapshot(cls, snap: dict[str, Any]) -> World:
-        return cls(Workspace(snap["files"]), snap.get("submission"))
+        _load_components()
+        parts = {name: COMPONENTS[name](data) for name, data in snap.get("parts", {}).items()}
+        return cls(Workspace(snap["files"]), snap.get("submission"), parts)
+
+    def digest(self) -> str:
+        """sha256 of everything a checker can see."""
+        h = hashlib.sha256(self.workspace.digest().encode())
+        h.update(canonical_json(self.submission).encode())
+        for name, part in sorted(self.parts.items()):
+            h.update(name.encode() + b"\0" + part.digest().encode())
+        return h.hexdigest()
+
+
+def _load_components() -> None:
+    import importlib
+
+    for module in ("harness.world.services", "harness.world.datasets"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
