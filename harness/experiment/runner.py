@@ -18,7 +18,7 @@ from pathlib import Path
 from harness.agents import make_agent
 from harness.core.models import ActionRecord, EpisodeRecord
 from harness.experiment.conditions import Condition
-from harness.experiment.config import RunConfig
+from harness.experiment.config import RunConfig, config_dir
 from harness.experiment.episode import run_episode
 from harness.experiment.executors import get_executor
 from harness.runtime.runtime import Runtime
@@ -68,7 +68,7 @@ def validate(cfg: RunConfig) -> list[TaskSpec]:
     make_agent(cfg.agent)
     get_executor(cfg.executor.name)
     check_families(cfg.workload)
-    return build_workload(cfg.workload)
+    return build_workload(cfg.workload, base_dir=config_dir().parent)
 
 
 def code_version() -> str:

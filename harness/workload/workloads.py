@@ -7,15 +7,21 @@ fixed, and runs with different seeds repeat the same tasks.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.core.errors import ConfigError
 from harness.core.hashing import stable_hash, stable_int
 from harness.core.rng import stream
+from harness.workload.manifest import read_manifest
 from harness.workload.registry import get_family
 from harness.workload.spec import TaskSpec
+
+T = TypeVar("T")
 
 
 class FamilyQuota(BaseModel):
@@ -33,6 +39,9 @@ class WorkloadConfig(BaseModel):
     seed: int = 0
     limit: int | None = Field(default=None, gt=0)
     families: list[FamilyQuota]
+    # A frozen manifest (relative to the project root); when set, tasks come from it and
+    # `families` only says how `harness tasks generate` builds it.
+    manifest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,7 +58,17 @@ class _Slot:
         return f"{self.family.split('/')[-1]}-{self.index:04d}"
 
 
-def build_workload(cfg: WorkloadConfig) -> list[TaskSpec]:
+def build_workload(cfg: WorkloadConfig, base_dir: Path | None = None) -> list[TaskSpec]:
+    """The workload's tasks, from its frozen manifest when it names one, else from quotas."""
+    if cfg.manifest is not None:
+        entries, _ = read_manifest((base_dir or Path.cwd()) / cfg.manifest)
+        if cfg.limit is not None and cfg.limit < len(entries):
+            entries = _stratified_subset(entries, cfg.limit, cfg.seed, ident=lambda e: e.id)
+        return sorted((e.generate() for e in entries), key=lambda t: t.id)
+    return generate_from_quotas(cfg)
+
+
+def generate_from_quotas(cfg: WorkloadConfig) -> list[TaskSpec]:
     slots = [
         _Slot(q.family, get_family(q.family).category, i, q.difficulties[i % len(q.difficulties)])
         for q in cfg.families
@@ -70,9 +89,11 @@ def _generate(cfg: WorkloadConfig, slot: _Slot) -> TaskSpec:
     return fam.generate(slot.task_id, params, stable_int([cfg.name, cfg.seed, slot.task_id], bits=32))
 
 
-def _stratified_subset(slots: list[_Slot], limit: int, seed: int) -> list[_Slot]:
+def _stratified_subset(
+    slots: list[T], limit: int, seed: int, ident: Callable[[T], str] = lambda s: s.task_id
+) -> list[T]:
     """Keep the category mix: largest-remainder allocation, then a seeded order within."""
-    by_cat: dict[str, list[_Slot]] = defaultdict(list)
+    by_cat: dict[str, list[T]] = defaultdict(list)
     for s in slots:
         by_cat[s.category].append(s)
     total = len(slots)
@@ -82,7 +103,7 @@ def _stratified_subset(slots: list[_Slot], limit: int, seed: int) -> list[_Slot]
         alloc[c] += 1
     chosen = []
     for c, ts in sorted(by_cat.items()):
-        order = sorted(ts, key=lambda s: stable_hash([seed, s.task_id]))
+        order = sorted(ts, key=lambda s: stable_hash([seed, ident(s)]))
         chosen.extend(order[: alloc[c]])
     return chosen
 

@@ -93,7 +93,7 @@ def test_tasks_validate_and_show():
     proc = run_cli("tasks", "validate", "--workload", "rename", "--limit", "10")
     assert proc.returncode == 0, proc.stderr
     assert "10/10 tasks valid" in proc.stderr
-    proc = run_cli("tasks", "show", "rename_symbol-0003")
+    proc = run_cli("tasks", "show", "rename_symbol-0003", "--workload", "rename")
     assert proc.returncode == 0 and "instructions" in proc.stdout
-    proc = run_cli("tasks", "show", "nope")
+    proc = run_cli("tasks", "show", "nope", "--workload", "rename")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr

@@ -139,6 +139,12 @@ class RenameSymbol:
                 CheckerRef(name="tests_intact", args={"module": test_path, "tests": tests}),
             ),
             gold=gold,
+            # The shortcut a hurried engineer takes: a plain textual replace in every file,
+            # which also rewrites the longer names that merely contain the old one.
+            traps={"textual_replace": tuple(
+                GoldStep(op="replace", args={"path": path, "old": old, "new": new})
+                for path, text in sorted(r.files.items()) if path.endswith(".py") and old in text
+            )},
         )
 
     def build_world(self, spec: TaskSpec) -> World:
