@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,11 +25,16 @@ T = TypeVar("T")
 
 
 class FamilyQuota(BaseModel):
+    """``count`` tasks of one family; a ``scenario`` is a family configured for a deployment
+    scenario of S12: its own name (used in task ids), difficulties and parameter overrides."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     family: str
     count: int = Field(gt=0)
     difficulties: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])
+    scenario: str | None = None
+    overrides: dict[str, Any] = Field(default_factory=dict)
 
 
 class WorkloadConfig(BaseModel):
@@ -52,10 +57,12 @@ class _Slot:
     category: str
     index: int
     difficulty: int
+    scenario: str | None = None
+    overrides: tuple[tuple[str, Any], ...] = ()
 
     @property
     def task_id(self) -> str:
-        return f"{self.family.split('/')[-1]}-{self.index:04d}"
+        return f"{self.scenario or self.family.split('/')[-1]}-{self.index:04d}"
 
 
 def build_workload(cfg: WorkloadConfig, base_dir: Path | None = None) -> list[TaskSpec]:
@@ -70,7 +77,8 @@ def build_workload(cfg: WorkloadConfig, base_dir: Path | None = None) -> list[Ta
 
 def generate_from_quotas(cfg: WorkloadConfig) -> list[TaskSpec]:
     slots = [
-        _Slot(q.family, get_family(q.family).category, i, q.difficulties[i % len(q.difficulties)])
+        _Slot(q.family, get_family(q.family).category, i, q.difficulties[i % len(q.difficulties)], q.scenario,
+              tuple(sorted(q.overrides.items())))
         for q in cfg.families
         for i in range(q.count)
     ]
@@ -85,8 +93,9 @@ def generate_from_quotas(cfg: WorkloadConfig) -> list[TaskSpec]:
 def _generate(cfg: WorkloadConfig, slot: _Slot) -> TaskSpec:
     fam = get_family(slot.family)
     rng = stream(cfg.seed, f"{cfg.name}/{slot.task_id}", 0, "workload.params")
-    params = fam.sample_params(rng, slot.difficulty)
-    return fam.generate(slot.task_id, params, stable_int([cfg.name, cfg.seed, slot.task_id], bits=32))
+    params = {**fam.sample_params(rng, slot.difficulty), **dict(slot.overrides)}
+    spec = fam.generate(slot.task_id, params, stable_int([cfg.name, cfg.seed, slot.task_id], bits=32))
+    return spec.model_copy(update={"scenario": slot.scenario}) if slot.scenario else spec
 
 
 def _stratified_subset(

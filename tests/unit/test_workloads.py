@@ -43,3 +43,11 @@ def test_stratified_subset_keeps_the_category_mix(cats, limit, seed):
         share = cats.count(c) * len(chosen) / len(cats)
         got = sum(s.category == c for s in chosen)
         assert abs(got - share) < 1 + 1e-9  # largest remainder: within one of the exact share
+
+
+def test_a_scenario_is_a_configured_family():
+    quota = {"family": "code_modification/rename_symbol", "count": 3, "difficulties": [2],
+             "scenario": "refactoring", "overrides": {"n_modules": 60}}
+    tasks = build_workload(WorkloadConfig(name="s", families=[quota]))
+    assert [t.id for t in tasks] == ["refactoring-0000", "refactoring-0001", "refactoring-0002"]
+    assert all(t.scenario == "refactoring" and t.params["n_modules"] == 60 for t in tasks)
