@@ -8,7 +8,6 @@ never already exist in a generated package.
 from __future__ import annotations
 
 import builtins
-import importlib.util
 import keyword
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -68,10 +67,13 @@ def pick(rng: np.random.Generator, options: Sequence[str]) -> str:
     return options[randint(rng, len(options))]
 
 
+_F_TO_VES = frozenset({"shelf", "leaf", "half", "calf", "loaf", "wolf", "self", "sheaf", "thief"})
+
+
 def plural(noun: str) -> str:
     if noun.endswith(("s", "x", "ch", "sh")):
         return noun + "es"
-    if noun.endswith("f"):
+    if noun in _F_TO_VES:
         return noun[:-1] + "ves"
     if noun.endswith("y") and noun[-2:-1] not in "aeiou":
         return noun[:-1] + "ies"
@@ -82,14 +84,18 @@ def camel(*words: str) -> str:
     return "".join(w[:1].upper() + w[1:] for w in words)
 
 
+# Third-party names a generated package must not take. A fixed list, not a look-up of what
+# happens to be installed: task generation must give the same worlds on every machine.
+RESERVED_MODULES = frozenset({
+    "tests", "harness", "numpy", "pandas", "scipy", "duckdb", "pydantic", "hydra", "omegaconf", "typer",
+    "rich", "faiss", "matplotlib", "pytest", "hypothesis", "yaml", "requests", "attr", "attrs", "six",
+    "setuptools", "pip", "click", "jinja2", "dateutil", "pytz", "ray",
+})
+
+
 def is_free_module_name(name: str) -> bool:
-    """Not a stdlib or importable module, so a generated package never shadows one."""
-    if name in sys.stdlib_module_names or name in BUILTIN_NAMES or name in ("tests", "harness"):
-        return False
-    try:
-        return importlib.util.find_spec(name) is None
-    except (ImportError, ValueError):
-        return False
+    """Not a stdlib or well-known module name, so a generated package never shadows one."""
+    return not (name in sys.stdlib_module_names or name in BUILTIN_NAMES or name in RESERVED_MODULES)
 
 
 class Namer:

@@ -41,8 +41,14 @@ class World:
     submission: dict[str, Any] | None = None
     parts: dict[str, Component] = field(default_factory=dict)
 
-    def submit(self, answer: dict[str, Any] | None = None) -> None:
-        self.submission = dict(answer or {})
+    def submit(self, answer: Any = None) -> None:
+        """Record the agent's answer; anything that is not a mapping is kept as its text."""
+        if answer is None:
+            self.submission = {}
+        elif isinstance(answer, dict):
+            self.submission = dict(answer)
+        else:
+            self.submission = {"text": str(answer)}
 
     @property
     def services(self) -> Any:

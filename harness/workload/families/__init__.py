@@ -1,3 +1,10 @@
 """Task families; importing this package registers every built-in family."""
 
-from harness.workload.families import rename_symbol  # noqa: F401
+from harness.workload.families import (  # noqa: F401 - registration on import
+    rename_symbol,
+    review_bug,
+    review_convention,
+    review_regression,
+    review_security,
+    review_untested,
+)
