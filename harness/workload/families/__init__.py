@@ -1,6 +1,8 @@
 """Task families; importing this package registers every built-in family."""
 
 from harness.workload.families import (  # noqa: F401 - registration on import
+    doc_extract,
+    doc_policy,
     rename_symbol,
     review_bug,
     review_convention,
