@@ -27,8 +27,9 @@ def world_op(name: str) -> Callable[[WorldOp], WorldOp]:
     return register
 
 
-def apply_steps(world: World, steps: Iterable[GoldStep]) -> World:
+def apply_steps(world: World, steps: Iterable[GoldStep | dict[str, Any]]) -> World:
     for step in steps:
+        step = step if isinstance(step, GoldStep) else GoldStep.model_validate(step)
         try:
             op = WORLD_OPS[step.op]
         except KeyError:

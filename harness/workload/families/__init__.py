@@ -1,6 +1,11 @@
 """Task families; importing this package registers every built-in family."""
 
 from harness.workload.families import (  # noqa: F401 - registration on import
+    data_aggregate,
+    data_anomaly,
+    data_cleaning,
+    data_join,
+    data_metric_sessions,
     doc_extract,
     doc_policy,
     rename_symbol,
