@@ -27,7 +27,8 @@ lint: $(STAMP)
 
 # What exists so far: the smoke experiment and the full rename experiment, then their tables.
 reproduce: $(STAMP)
-	$(BIN)/harness tasks validate --workload rename
+	$(BIN)/harness tasks validate --workload w500
+	$(BIN)/harness tasks validate --workload s12
 	$(BIN)/harness run experiment=smoke
 	$(BIN)/harness report
 	$(BIN)/harness run experiment=rename
