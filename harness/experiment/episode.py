@@ -31,10 +31,27 @@ class EpisodeKey:
     repeat: int
 
 
-def _drive(session: Session, spec: TaskSpec, agent_cfg: dict[str, Any], seed: int, repeat: int) -> str:
+def _run_sessions(session: Session, spec: TaskSpec, agent_cfg: dict[str, Any], seed: int, repeat: int) -> str:
+    """Every work session of the task in turn, on one world and one budget.
+
+    Each session starts a fresh agent run with that session's brief: what the agent knew
+    in an earlier session survives only where a runtime layer carries it (the memory and
+    execution layers of the runtime issue). The random streams belong to the episode, so
+    the k-th draw of a kind is the same whatever happened in earlier sessions' conditions.
+    """
+    rng = RngStreams(seed, spec.id, repeat)
+    termination = "gave_up"
+    for k in range(max(1, len(spec.sessions))):
+        session.begin(spec.brief(k))
+        termination = _drive(session, spec, agent_cfg, rng)
+        if termination in ("action_budget", "time_budget"):
+            break
+    return termination
+
+
+def _drive(session: Session, spec: TaskSpec, agent_cfg: dict[str, Any], rng: RngStreams) -> str:
     """Run the agent until it stops or a budget runs out; return the termination reason."""
     agent = make_agent(agent_cfg)
-    rng = RngStreams(seed, spec.id, repeat)
     steps = agent.run(session.brief, session.tool_specs(), rng)
     budget = spec.budget
     thinks = 0
@@ -76,7 +93,7 @@ def run_episode(
     try:
         runtime = Runtime({k: v.model_dump() for k, v in condition.layers.items()})
         session = runtime.deploy(world, spec.brief())
-        termination = _drive(session, spec, agent_cfg, seed, repeat)
+        termination = _run_sessions(session, spec, agent_cfg, seed, repeat)
     except Exception as exc:  # noqa: BLE001 - recorded as a row, never dropped
         termination, error = "harness_error", f"{type(exc).__name__}: {exc}"[:500]
     checks = run_checkers(world, spec)

@@ -46,6 +46,10 @@ class Session:
     log: list[ActionLog] = field(default_factory=list)
     thoughts: list[Think] = field(default_factory=list)
 
+    def begin(self, brief: Brief) -> None:
+        """A new work session of the same task: a new brief; world, log and clock go on."""
+        self.brief = brief
+
     def tool_specs(self) -> list[ToolSpec]:
         return self.tools.specs()
 

@@ -105,3 +105,22 @@ def test_reference_agent_is_deterministic(spec, cond):
     assert a[0].model_dump(exclude={"wall_seconds"}) == b[0].model_dump(exclude={"wall_seconds"})
     assert [x.model_dump(exclude={"wall_latency_ms"}) for x in a[1]] == [
         x.model_dump(exclude={"wall_latency_ms"}) for x in b[1]]
+
+
+def test_every_session_gets_its_own_brief_and_shares_the_budget():
+    seen = []
+
+    def recorder(brief, tools):
+        seen.append((brief.session, brief.instructions))
+        yield Call(tool=tools[0].name, args={"prefix": ""} if tools[0].name != "shell" else {"command": "ls"})
+        yield Submit()
+
+    _register("test-recorder", recorder)
+    spec = build_workload(WorkloadConfig(name="t", families=[{"family": "code_modification/follow_convention",
+                                                              "count": 1, "difficulties": [2]}]))[0]
+    assert len(spec.sessions) == 2
+    ep, actions = run_episode("r", spec, TYPED, {"name": "test-recorder"}, 0, 0)
+    assert [k for k, _ in seen] == [0, 1]
+    assert spec.sessions[0].asks in seen[0][1] and spec.sessions[0].asks not in seen[1][1]
+    assert spec.sessions[1].asks in seen[1][1]
+    assert ep.actions == 2 and [a.seq for a in actions] == [0, 1]
