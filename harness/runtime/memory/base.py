@@ -1,0 +1,152 @@
+"""The memory-layer protocol and its registry of variants.
+
+This is the seam behind the agent port's ``remember``/``recall``. The Runtime builds one
+layer per agent instance with ``make_memory_layer(variant, config, store=..., clock=...)``:
+``config`` is the condition's ``layers.memory.config`` (keyword options with documented
+defaults, unknown keys are a ConfigError); ``store`` is the ``MemoryStore`` shared by the
+sessions and instances that should share long-term memory (an in-memory one if omitted);
+``clock`` stamps items with simulated time (0.0 if omitted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from harness.core.clock import SimClock
+from harness.core.errors import ConfigError
+from harness.runtime.memory.embedders import words
+from harness.runtime.memory.store import InMemoryStore, MemoryStore
+
+
+@dataclass(frozen=True)
+class Recalled:
+    key: str
+    text: str
+    score: float  # higher is better; cosine for tiered, word overlap for context/notes
+    source: str  # "episodic", "long_term", "window" or "notes"
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "text": self.text,
+            "score": self.score,
+            "source": self.source,
+            "meta": self.meta,
+        }
+
+
+class MemoryLayer(Protocol):
+    """What the agent port calls. All state that matters is in ``snapshot()``."""
+
+    def remember(self, key: str, text: str, meta: dict[str, Any] | None = None) -> None:
+        """Store ``text`` under the subject ``key`` (a later text for the same key is newer)."""
+
+    def recall(self, query: str, k: int = 5) -> list[Recalled]:
+        """At most ``k`` items relevant to ``query``, best first; [] when nothing matches."""
+
+    def context(self, goal: str = "") -> str:
+        """The text the layer keeps in front of the agent now (its working context)."""
+
+    def end_session(self) -> None:
+        """A work session ends: each variant keeps only what its docstring says survives."""
+
+    def snapshot(self) -> dict[str, Any]:
+        """JSON-able state for a checkpoint."""
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Replace the state with a snapshot's (rejects a snapshot of another variant)."""
+
+    def stats(self) -> dict[str, Any]:
+        """JSON-able counters for the episode row and the bench."""
+
+
+MEMORY_VARIANTS: dict[str, Callable[..., MemoryLayer]] = {}
+
+
+def memory_variant(name: str) -> Callable[[type], type]:
+    def register(cls: type) -> type:
+        MEMORY_VARIANTS[name] = cls
+        return cls
+
+    return register
+
+
+def make_memory_layer(
+    variant: str,
+    config: dict[str, Any] | None = None,
+    *,
+    store: MemoryStore | None = None,
+    clock: SimClock | None = None,
+) -> MemoryLayer:
+    import harness.runtime.memory.simple  # noqa: F401 - registers on import
+    import harness.runtime.memory.tiered  # noqa: F401
+
+    try:
+        cls = MEMORY_VARIANTS[variant]
+    except KeyError:
+        known = ", ".join(sorted(MEMORY_VARIANTS))
+        raise ConfigError(f"unknown memory variant {variant!r}; known: {known}") from None
+    return cls(
+        store=store if store is not None else InMemoryStore(),
+        clock=clock or SimClock(),
+        **(config or {}),
+    )
+
+
+# -- helpers shared by the variants -------------------------------------------------------
+# Function words carry no subject: without this list "the" would make every line match.
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "this",
+        "to",
+        "was",
+        "were",
+        "will",
+        "with",
+    ]
+)
+
+
+def content_words(text: str) -> set[str]:
+    return set(words(text)) - STOPWORDS
+
+
+def check_positive_int(owner: str, name: str, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"{owner} memory option {name} must be a positive integer, got {value!r}")
+    return value
+
+
+def reject_unknown(owner: str, unknown: dict[str, Any]) -> None:
+    if unknown:
+        raise ConfigError(f"unknown {owner} memory option(s): {', '.join(sorted(unknown))}")
+
+
+def check_snapshot(state: dict[str, Any], variant: str) -> None:
+    if not isinstance(state, dict) or state.get("variant") != variant:
+        got = state.get("variant") if isinstance(state, dict) else type(state).__name__
+        raise ValueError(f"snapshot is of memory variant {got!r}, not {variant!r}")

@@ -1,0 +1,151 @@
+"""Text embedders behind one interface, both offline and deterministic.
+
+``WordLlamaEmbedder`` loads the weights that ship inside the installed ``wordllama`` wheel
+(never the network), once per process, on first use. ``HashingEmbedder`` needs nothing but
+the standard library: it hashes word and character n-grams with blake2b (stable across
+processes, unlike ``hash()``) into a signed bag of features. It is the fallback when
+wordllama cannot be loaded; which one is active is reported by ``make_embedder`` so a
+result never silently claims the better embedder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from functools import lru_cache
+from typing import Protocol
+
+import numpy as np
+
+from harness.core.errors import ConfigError
+
+WORDLLAMA_VERSION = "0.4.0.post1"  # the version whose bundled weights the tests pin
+
+_WORD = re.compile(r"[A-Za-z0-9_]+")
+
+
+class Embedder(Protocol):
+    """Maps texts to L2-normalised float32 vectors of shape (len(texts), dim)."""
+
+    name: str
+    dim: int
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+def l2_normalise(x: np.ndarray) -> np.ndarray:
+    """Row-normalise in float32; an all-zero row stays zero (no NaN)."""
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return (x / np.where(norms == 0, 1.0, norms)).astype(np.float32, copy=False)
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased alphanumeric words: the unit both the hashing embedder and the
+    word-overlap scorers of the memory variants agree on."""
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+# -- wordllama ---------------------------------------------------------------------------
+_WL_LOCK = threading.Lock()
+_WL_MODEL = None  # one model per process: loading costs ~0.3 s and ~10 MB
+
+
+def _load_wordllama():
+    global _WL_MODEL
+    with _WL_LOCK:
+        if _WL_MODEL is None:
+            import wordllama
+            from wordllama import WordLlama
+
+            # cache_dir=<package dir> finds the weights bundled in the wheel; with
+            # disable_download it fails loudly instead of reaching for the network.
+            _WL_MODEL = WordLlama.load(
+                cache_dir=os.path.dirname(wordllama.__file__), disable_download=True
+            )
+        return _WL_MODEL
+
+
+def wordllama_version() -> str:
+    from importlib.metadata import version
+
+    return version("wordllama")
+
+
+class WordLlamaEmbedder:
+    """WordLlama (256-d, pooled static token embeddings); loaded lazily on first embed."""
+
+    name = "wordllama"
+    dim = 256
+
+    def __init__(self, *, eager: bool = False):
+        if eager:
+            _load_wordllama()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vecs = _load_wordllama().embed(list(texts), norm=False, return_np=True)
+        return l2_normalise(np.asarray(vecs, dtype=np.float32).reshape(len(texts), self.dim))
+
+
+# -- hashing -----------------------------------------------------------------------------
+@lru_cache(maxsize=200_000)
+def _bucket(feature: str, dim: int) -> tuple[int, float]:
+    digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+    h = int.from_bytes(digest, "little")
+    # the low bit picks the sign so colliding features cancel on average instead of piling up
+    return (h >> 1) % dim, (1.0 if h & 1 else -1.0)
+
+
+class HashingEmbedder:
+    """Feature hashing of word unigrams (weight 1), word bigrams (0.5) and within-word
+    character trigrams (0.25). Deterministic in any process; captures lexical overlap only."""
+
+    name = "hashing"
+
+    def __init__(self, *, dim: int = 256):
+        if not isinstance(dim, int) or dim < 8:
+            raise ConfigError(f"hashing embedder dim must be an integer >= 8, got {dim!r}")
+        self.dim = dim
+
+    def _features(self, text: str) -> list[tuple[str, float]]:
+        ws = words(text)
+        feats = [("w:" + w, 1.0) for w in ws]
+        feats += [("b:" + a + " " + b, 0.5) for a, b in zip(ws, ws[1:], strict=False)]
+        for w in ws:
+            padded = f"<{w}>"
+            feats += [("c:" + padded[i : i + 3], 0.25) for i in range(len(padded) - 2)]
+        return feats
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for feat, weight in self._features(text):
+                idx, sign = _bucket(feat, self.dim)
+                out[row, idx] += sign * weight
+        return l2_normalise(out)
+
+
+EMBEDDERS = ("wordllama", "hashing")
+
+
+def make_embedder(name: str = "wordllama", *, fallback: bool = True, dim: int = 256) -> Embedder:
+    """The embedder named by config. With ``fallback``, a wordllama that fails to load is
+    replaced by the hashing embedder (check ``.name`` to see which one you got)."""
+    if name == "hashing":
+        return HashingEmbedder(dim=dim)
+    if name != "wordllama":
+        raise ConfigError(f"unknown embedder {name!r}; known: {', '.join(EMBEDDERS)}")
+    if dim != 256:
+        raise ConfigError(
+            f"the wordllama embedder is 256-dimensional; dim={dim} applies to hashing only"
+        )
+    try:
+        return WordLlamaEmbedder(eager=True)
+    except Exception:  # noqa: BLE001 - any load failure (missing weights, import) falls back
+        if not fallback:
+            raise
+        return HashingEmbedder(dim=dim)
