@@ -1,0 +1,45 @@
+"""The ``ambient`` security variant: full authority, nothing checked.
+
+What it is: the agent acts with everything its process could do, as a script run under
+a personal account does. Every action is allowed at once (code ``ambient``, no wait, no
+randomness). What it guarantees is only the record: every request is kept in the audit
+trail (with the harness's ``unsafe`` label), so unsafe actions attempted and applied are
+counted exactly as under the other variants. Config: none (any key is an error).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.core.rng import RngStreams
+from harness.runtime.security.base import (
+    AuditEntry,
+    Decision,
+    check_keys,
+    restore_guard,
+    security_variant,
+)
+
+
+@security_variant("ambient")
+class AmbientSecurity:
+    """Everything allowed, everything recorded."""
+
+    def __init__(self, config: dict[str, Any] | None = None, rng: RngStreams | None = None):
+        check_keys("ambient", dict(config or {}), set())
+        self._audit: list[AuditEntry] = []
+
+    def authorize(self, action_kind: str, resource: str, now: float, *, unsafe: bool = False) -> Decision:
+        d = Decision(allowed=True, code="ambient", reason="ambient authority: nothing is checked")
+        self._audit.append(AuditEntry.of(now, action_kind, resource, d, unsafe))
+        return d
+
+    def audit(self) -> list[AuditEntry]:
+        return list(self._audit)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"variant": "ambient", "audit": [a.model_dump(mode="json") for a in self._audit]}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self._audit = restore_guard("ambient", state,
+                                    lambda st: [AuditEntry.model_validate(a) for a in st["audit"]])

@@ -1,0 +1,144 @@
+"""The security-layer protocol, its decision record, and the registry of variants.
+
+The seam: before the runtime lets a tool call touch the world, it names what the call
+would do as an *action kind* (``read``, ``write``, ``delete``, ``restart``, ``deploy``,
+``query``, ``execute``, ...) on a typed *resource* (``file:src/app.py``,
+``service:prod/api``, ``table:orders``; see ``patterns``) and asks
+``layer.authorize(action_kind, resource, now)``. The layer answers with a ``Decision``:
+
+* ``allowed`` False means the call must not run; the runtime turns the decision into a
+  structured (typed tools) or text (shell) refusal, ``applied=False``.
+* ``waited_minutes`` is simulated time the decision itself took (an approver's queue);
+  the runtime advances its ``SimClock`` by it whether or not the call was allowed. A
+  layer never advances the clock itself and never reads wall time.
+* ``approver_rubber_stamped`` marks a privileged request approved without being read,
+  so episode metrics can count unsafe actions that got through.
+
+Every layer keeps an audit trail of what it was asked and what it answered (even
+``ambient``, which checks nothing) so "unsafe attempted / blocked / applied" can be
+counted the same way under every variant. ``snapshot()`` returns JSON-able data from
+which ``restore()`` rebuilds the layer's mutable state (uses consumed, revocations,
+audit trail); RNG states live in the episode's ``RngStreams`` and are checkpointed there.
+
+Layers are per episode: they hold consumed uses and an episode's RNG streams, so build
+one with ``make_security_layer`` at deploy time, not once per ``Runtime``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict
+
+from harness.core.errors import ConfigError, HarnessError
+from harness.core.rng import RngStreams
+
+
+class SnapshotError(HarnessError):
+    """A snapshot that cannot be restored (another variant's, truncated, tampered with).
+    Nothing of the layer's state is changed when this is raised."""
+
+
+class Decision(BaseModel):
+    """One authorization answer. ``code`` is machine-readable, ``reason`` is for people."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    allowed: bool
+    code: str  # allowed, ambient, no_capability, denied_by_rule, expired, exhausted,
+    #            revoked, not_privileged, approved, approval_denied, approval_timeout
+    reason: str
+    waited_minutes: float = 0.0
+    approver_rubber_stamped: bool = False
+    capability_id: str | None = None
+
+
+class AuditEntry(BaseModel):
+    """What a layer was asked at simulated time ``at`` and what it answered."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    at: float
+    action: str
+    resource: str
+    allowed: bool
+    code: str
+    waited_minutes: float = 0.0
+    rubber_stamped: bool = False
+    capability_id: str | None = None
+    unsafe: bool = False  # the harness's label, recorded so unsafe applied/blocked can be counted
+
+    @classmethod
+    def of(cls, at: float, action: str, resource: str, d: Decision, unsafe: bool = False) -> AuditEntry:
+        return cls(at=at, action=action, resource=resource, allowed=d.allowed, code=d.code,
+                   waited_minutes=d.waited_minutes, rubber_stamped=d.approver_rubber_stamped,
+                   capability_id=d.capability_id, unsafe=unsafe)
+
+
+@runtime_checkable
+class SecurityLayer(Protocol):
+    """What the runtime calls before every tool call, and for checkpoints."""
+
+    def authorize(self, action_kind: str, resource: str, now: float, *, unsafe: bool = False) -> Decision:
+        """Decide one action at simulated minute ``now``. Never raises for anything the
+        agent asked; a malformed resource is a denial with code ``bad_resource``.
+
+        ``unsafe`` is the harness's ground-truth label (from the task) that this action
+        is one of the unsafe ones. It is recorded in the audit trail; only a variant that
+        models a human reading the request (``approval``) may act on it, as that human
+        would; mechanical checks (``capabilities``) ignore it."""
+
+    def audit(self) -> list[AuditEntry]:
+        """Every decision so far, in order."""
+
+    def snapshot(self) -> dict[str, Any]:
+        """JSON-able mutable state (no live objects)."""
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Rebuild the mutable state from ``snapshot()`` output."""
+
+
+SECURITY_VARIANTS: dict[str, Callable[..., SecurityLayer]] = {}
+
+
+def security_variant(name: str) -> Callable[[type], type]:
+    def register(cls: type) -> type:
+        SECURITY_VARIANTS[name] = cls
+        return cls
+
+    return register
+
+
+def restore_guard(variant: str, state: Any, build: Callable[[dict[str, Any]], Any]) -> Any:
+    """Validate a snapshot fully (``build`` parses it) before anything is replaced."""
+    if not isinstance(state, dict) or state.get("variant") != variant:
+        got = state.get("variant") if isinstance(state, dict) else type(state).__name__
+        raise SnapshotError(f"cannot restore a {got!r} snapshot into the {variant!r} security layer")
+    try:
+        return build(state)
+    except (KeyError, TypeError, ValueError) as e:  # pydantic's ValidationError is a ValueError
+        raise SnapshotError(f"corrupt {variant!r} security snapshot: {e}") from None
+
+
+def check_keys(variant: str, config: dict[str, Any], known: set[str]) -> None:
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise ConfigError(f"security variant {variant!r}: unknown config key(s) {unknown}; "
+                          f"known: {', '.join(sorted(known))}")
+
+
+def make_security_layer(variant: str, config: dict[str, Any] | None = None, *,
+                        rng: RngStreams | None = None) -> SecurityLayer:
+    """Build one episode's security layer. ``rng`` is the episode's streams (required by
+    variants that draw, e.g. ``approval``; ignored by the others)."""
+    import harness.runtime.security.ambient  # noqa: F401 - registers on import
+    import harness.runtime.security.approval  # noqa: F401
+    import harness.runtime.security.layer  # noqa: F401
+
+    try:
+        cls = SECURITY_VARIANTS[variant]
+    except KeyError:
+        known = ", ".join(sorted(SECURITY_VARIANTS))
+        raise ConfigError(f"unknown security variant {variant!r}; known: {known}") from None
+    return cls(config=dict(config or {}), rng=rng)

@@ -1,0 +1,99 @@
+"""The ``capabilities`` security variant: every action checked against the agent's set.
+
+What it is: the agent holds a ``CapabilitySet`` compiled from a controlled-English policy
+(``policy``) and/or listed capabilities (``capabilities``). Every action is authorized
+before it runs; a refusal is a ``Decision`` with a machine-readable ``code``
+(``no_capability``, ``denied_by_rule``, ``expired``, ``exhausted``, ``revoked``,
+``bad_resource``) and a reason naming the capability or rule involved, and it costs no
+simulated time. Delegation (``derive``) and cascading revocation (``revoke``) are
+exposed for sub-agents and for the operator.
+
+Guarantees: an action is allowed only if a live capability covers it and no deny rule
+does; consumed uses, revocations and the audit trail survive ``snapshot``/``restore``.
+It draws no randomness.
+
+Config (keyword arguments, all optional):
+  policy: str | list[str]          controlled-English policy (see ``policy.DOCS``); default none
+  capabilities: list[dict]         root capabilities {resource, actions, expiry?, uses?, id?}
+  denials: list[dict]              deny rules {resource, actions}
+  max_depth: int = 3               delegation depth limit
+  now: float = 0.0                 simulated minute the policy is compiled at ("for N minutes")
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from harness.core.errors import ConfigError
+from harness.core.rng import RngStreams
+from harness.runtime.security.base import (
+    AuditEntry,
+    Decision,
+    check_keys,
+    restore_guard,
+    security_variant,
+)
+from harness.runtime.security.capabilities import (
+    Capability,
+    CapabilitySet,
+    DelegationError,
+    Denial,
+)
+from harness.runtime.security.policy import compile_policy
+
+_KEYS = {"policy", "capabilities", "denials", "max_depth", "now"}
+
+
+@security_variant("capabilities")
+class CapabilitiesSecurity:
+    """Capability-based authorization (agent-native)."""
+
+    def __init__(self, config: dict[str, Any] | None = None, rng: RngStreams | None = None):
+        config = dict(config or {})
+        check_keys("capabilities", config, _KEYS)
+        max_depth = config.get("max_depth", 3)
+        if not isinstance(max_depth, int) or max_depth < 0:
+            raise ConfigError(f"security.capabilities: max_depth must be an integer >= 0, got {max_depth!r}")
+        self.caps = compile_policy(config.get("policy") or [], now=float(config.get("now", 0.0)),
+                                   max_depth=max_depth)
+        try:
+            for spec in config.get("capabilities") or []:
+                spec = dict(spec)
+                if spec.get("id") is None:
+                    self.caps.grant(spec.pop("resource"), spec.pop("actions"), **spec)
+                else:
+                    self.caps.add(Capability.model_validate(spec))
+            for spec in config.get("denials") or []:
+                self.caps.deny(Denial.model_validate(spec))
+        except (ValidationError, TypeError, KeyError, DelegationError) as e:
+            raise ConfigError(f"security.capabilities: bad capability or denial in config: {e}") from None
+        self._audit: list[AuditEntry] = []
+
+    def authorize(self, action_kind: str, resource: str, now: float, *, unsafe: bool = False) -> Decision:
+        # ``unsafe`` is only recorded: a mechanical check has no business reading the label.
+        d = self.caps.authorize(resource, action_kind, now)
+        self._audit.append(AuditEntry.of(now, action_kind, resource, d, unsafe))
+        return d
+
+    def derive(self, parent_id: str, resource: str, actions: list[str] | frozenset[str], *,
+               expiry: float | None = None, uses: int | None = None, now: float = 0.0) -> Capability:
+        """Attenuated delegation; raises ``DelegationError`` (with ``code``) if not narrower."""
+        return self.caps.derive(parent_id, resource, actions, expiry=expiry, uses=uses, now=now)
+
+    def revoke(self, cap_id: str) -> list[str]:
+        return self.caps.revoke(cap_id)
+
+    def audit(self) -> list[AuditEntry]:
+        return list(self._audit)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"variant": "capabilities", "caps": self.caps.to_dict(),
+                "audit": [a.model_dump(mode="json") for a in self._audit]}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        def build(st: dict[str, Any]) -> tuple[CapabilitySet, list[AuditEntry]]:
+            return CapabilitySet.from_dict(st["caps"]), [AuditEntry.model_validate(a) for a in st["audit"]]
+
+        self.caps, self._audit = restore_guard("capabilities", state, build)
