@@ -1,0 +1,11 @@
+"""The execution layer: ``durable`` (agent-native) and ``ephemeral`` (human-oriented)."""
+
+from harness.runtime.execution.base import (
+    EXECUTION_LAYERS,
+    ExecutionLayer,
+    execution_variant,
+    make_execution_layer,
+)
+from harness.runtime.execution.snapshot import AgentSnapshot
+
+__all__ = ["EXECUTION_LAYERS", "AgentSnapshot", "ExecutionLayer", "execution_variant", "make_execution_layer"]

@@ -1,0 +1,150 @@
+"""Versioned, typed checkpoint encoding: a fixed header and a canonical JSON payload.
+
+Layout (big-endian), 48 bytes of header then the payload:
+
+    magic  4s  b"HXCK"
+    version H  format version (FORMAT_VERSION)
+    flags  B   bit 0: payload is zlib-compressed
+    kind   B   0 = full AgentSnapshot, 1 = incremental delta
+    length Q   payload length in bytes
+    sha256 32s over the first 16 header bytes + the payload
+
+The checksum covers the header fields too, so a flipped bit in ``kind`` or ``flags`` is
+caught, not just one in the payload. Decoding checks, in this order: size, magic, version,
+length, checksum, then JSON and the pydantic model; each failure is its own error class.
+Nothing in a checkpoint is ever executed (plain JSON, no pickle), so a hostile record can
+at worst be rejected. The payload is canonical JSON (sorted keys, no whitespace, ASCII), so
+decode followed by encode reproduces the bytes exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from harness.runtime.execution.errors import (
+    BadMagicError,
+    ChecksumMismatchError,
+    MalformedPayloadError,
+    TruncatedCheckpointError,
+    UnsupportedVersionError,
+)
+from harness.runtime.execution.snapshot import AgentSnapshot
+
+MAGIC = b"HXCK"
+FORMAT_VERSION = 1
+KIND_FULL = 0
+KIND_DELTA = 1
+FLAG_ZLIB = 0x01
+_PREFIX = struct.Struct(">4sHBBQ")
+_HEADER = struct.Struct(">4sHBBQ32s")
+HEADER_SIZE = _HEADER.size  # 48
+_ZLIB_LEVEL = 6  # fixed: the same level always gives the same bytes
+
+
+@dataclass(frozen=True)
+class Header:
+    version: int
+    flags: int
+    kind: int
+    length: int
+    sha256: bytes
+
+    @property
+    def compressed(self) -> bool:
+        return bool(self.flags & FLAG_ZLIB)
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """Canonical JSON; NaN/inf are refused because they are not JSON."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"non-JSON constant {name}")
+
+
+def encode_record(payload: dict[str, Any], kind: int, compress: bool = False) -> bytes:
+    return encode_body(canonical_bytes(payload), kind, compress)
+
+
+def encode_body(body: bytes, kind: int, compress: bool = False) -> bytes:
+    """Frame already-canonical JSON bytes (callers that cache parts of the payload)."""
+    flags = 0
+    if compress:
+        body = zlib.compress(body, _ZLIB_LEVEL)
+        flags |= FLAG_ZLIB
+    prefix = _PREFIX.pack(MAGIC, FORMAT_VERSION, flags, kind, len(body))
+    digest = _sha(prefix, body)
+    return prefix + digest + body
+
+
+def _sha(prefix: bytes, body: bytes) -> bytes:
+    # Avoids copying a large body just to prepend 16 bytes.
+    h = hashlib.sha256(prefix)
+    h.update(body)
+    return h.digest()
+
+
+def read_header(blob: bytes) -> Header:
+    """Parse and check the header alone (magic, version, announced length)."""
+    if len(blob) < 4 or blob[:4] != MAGIC:
+        raise BadMagicError(f"not a checkpoint: expected magic {MAGIC!r}, found {bytes(blob[:4])!r}")
+    if len(blob) < HEADER_SIZE:
+        raise TruncatedCheckpointError(f"checkpoint header truncated: {len(blob)} of {HEADER_SIZE} bytes")
+    _, version, flags, kind, length, digest = _HEADER.unpack_from(blob)
+    if version > FORMAT_VERSION:
+        raise UnsupportedVersionError(version, FORMAT_VERSION)
+    if version < 1:
+        raise MalformedPayloadError(f"checkpoint format version {version} does not exist")
+    have = len(blob) - HEADER_SIZE
+    if have != length:
+        raise TruncatedCheckpointError(
+            f"checkpoint payload is {have} bytes but the header announces {length} (torn or partial write)"
+        )
+    return Header(version, flags, kind, length, digest)
+
+
+def decode_record(blob: bytes) -> tuple[int, dict[str, Any]]:
+    """Verify a record and return (kind, JSON payload). Raises a CheckpointError subclass."""
+    header = read_header(blob)
+    view = memoryview(blob)
+    body = view[HEADER_SIZE:]
+    if _sha(bytes(view[: _PREFIX.size]), body) != header.sha256:
+        raise ChecksumMismatchError("checkpoint sha256 does not match its contents (corrupted or tampered)")
+    if header.flags & ~FLAG_ZLIB:
+        raise MalformedPayloadError(f"unknown checkpoint flags {header.flags:#x}")
+    if header.kind not in (KIND_FULL, KIND_DELTA):
+        raise MalformedPayloadError(f"unknown checkpoint kind {header.kind}")
+    try:
+        raw = zlib.decompress(body) if header.compressed else bytes(body)
+        payload = json.loads(raw, parse_constant=_reject_constant)
+    except (zlib.error, ValueError, UnicodeDecodeError) as exc:
+        raise MalformedPayloadError(f"checkpoint payload is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise MalformedPayloadError("checkpoint payload must be a JSON object")
+    return header.kind, payload
+
+
+def encode_snapshot(snapshot: AgentSnapshot, compress: bool = False) -> bytes:
+    return encode_record(snapshot.model_dump(), KIND_FULL, compress)
+
+
+def snapshot_from_payload(payload: dict[str, Any]) -> AgentSnapshot:
+    try:
+        return AgentSnapshot.model_validate(payload)
+    except ValidationError as exc:
+        raise MalformedPayloadError(f"checkpoint payload is not an AgentSnapshot: {exc}") from None
+
+
+def decode_snapshot(blob: bytes) -> AgentSnapshot:
+    kind, payload = decode_record(blob)
+    if kind != KIND_FULL:
+        raise MalformedPayloadError("expected a full snapshot, found an incremental delta")
+    return snapshot_from_payload(payload)
