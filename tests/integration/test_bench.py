@@ -15,3 +15,21 @@ def test_episode_bench_reports_throughput_against_its_reference():
 
 def test_nested_measurements_flatten_to_rows():
     assert _flatten("", {"a": {"b": 1.23456, "c": "x"}}) == [("a.b", "1.235"), ("a.c", "x")]
+
+
+def test_tool_bench_measures_both_variants_against_the_primitive():
+    from harness.runtime.tools.bench import bench_tools
+
+    out = bench_tools(n=20, files=10)
+    assert out["typed_list_files"]["ratio_p50_vs_reference"] > 0
+    assert out["shell_ls"]["p50_us"] > 0 and "ratio_p50_vs_typed_search" in out["shell_grep"]
+
+
+def test_a_tool_variant_with_bad_config_is_a_config_error():
+    from harness.core.errors import ConfigError
+    from harness.runtime.tools import make_tool_layer
+
+    with pytest.raises(ConfigError):
+        make_tool_layer("typed", {"no_such_option": 1})
+    with pytest.raises(ConfigError, match="known: shell, typed"):
+        make_tool_layer("gui")

@@ -41,4 +41,7 @@ def make_tool_layer(variant: str, config: dict[str, Any] | None = None) -> ToolL
     except KeyError:
         known = ", ".join(sorted(TOOL_LAYERS))
         raise ConfigError(f"unknown tools variant {variant!r}; known: {known}") from None
-    return cls(**(config or {}))
+    try:
+        return cls(**(config or {}))
+    except TypeError as exc:  # a variant that does not check its own keyword arguments
+        raise ConfigError(f"bad config for tools variant {variant!r}: {exc}") from None
