@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from harness.core.errors import ConfigError
 from harness.runtime.port import Observation, ToolSpec
 from harness.world import World
@@ -19,6 +21,26 @@ class ToolLayer(Protocol):
     def call(self, world: World, tool: str, args: dict[str, Any]) -> Observation:
         """Execute one call; ``Observation.minutes`` says the simulated time it took.
         Never raises for anything the agent did wrong."""
+
+
+class ToolCosts(BaseModel):
+    """What calls cost, shared by every variant: equal defaults, so time differences between
+    variants come only from how many actions an agent needs, never from a per-variant price."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    minutes_per_call: float = Field(0.5, ge=0)
+    minutes_per_test_run: float = Field(2.0, ge=0)
+    test_timeout_s: float = Field(10.0, ge=0)
+
+    @classmethod
+    def parse(cls, variant: str, config: dict[str, Any]) -> ToolCosts:
+        try:
+            return cls(**config)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise ConfigError(f"bad {variant} tools option {where}: {err['msg']}") from None
 
 
 TOOL_LAYERS: dict[str, Callable[..., ToolLayer]] = {}

@@ -17,10 +17,9 @@ import shlex
 from collections.abc import Callable
 from typing import Any
 
-from harness.core.errors import ConfigError
 from harness.runtime.port import Observation, ToolSpec
 from harness.runtime.tools import shell_commands as cmd
-from harness.runtime.tools.base import tool_layer
+from harness.runtime.tools.base import ToolCosts, tool_layer
 from harness.runtime.tools.shell_commands import Result
 from harness.runtime.tools.shell_sed import sed
 from harness.world import World
@@ -42,29 +41,15 @@ SHELL_SPEC = ToolSpec(
 _REDIRECT = re.compile(r"^(\d?)(>>?)(&\d)?(.*)$")
 
 
-def _check_config(name: str, value: float) -> float:
-    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-        raise ConfigError(f"tools.{name} must be a non-negative number, got {value!r}")
-    return float(value)
-
-
 @tool_layer("shell")
 class ShellTools:
     """A small POSIX-like shell over the world. Stateless (no working directory)."""
 
-    def __init__(
-        self,
-        *,
-        minutes_per_call: float = 0.5,
-        minutes_per_test_run: float = 2.0,
-        test_timeout_s: float = 10.0,
-        **unknown: Any,
-    ):
-        if unknown:
-            raise ConfigError(f"unknown shell tools option(s): {', '.join(sorted(unknown))}")
-        self.minutes_per_call = _check_config("minutes_per_call", minutes_per_call)
-        self.minutes_per_test_run = _check_config("minutes_per_test_run", minutes_per_test_run)
-        self.test_timeout_s = _check_config("test_timeout_s", test_timeout_s)
+    def __init__(self, **config: Any):
+        costs = ToolCosts.parse("shell", config)
+        self.minutes_per_call = costs.minutes_per_call
+        self.minutes_per_test_run = costs.minutes_per_test_run
+        self.test_timeout_s = costs.test_timeout_s
         timeout = self.test_timeout_s
         self._commands: dict[str, Callable[[World, list[str]], Result]] = {
             "ls": cmd.ls,

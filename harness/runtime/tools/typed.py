@@ -18,9 +18,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from harness.core.errors import ConfigError
 from harness.runtime.port import Observation, ToolError, ToolSpec
-from harness.runtime.tools.base import tool_layer
+from harness.runtime.tools.base import ToolCosts, tool_layer
 from harness.runtime.tools.typed_models import (
     TOOL_DEFS,
     Args,
@@ -59,29 +58,15 @@ def _world_error(exc: WorldError, field: str | None = None) -> _Refused:
     return _Refused("world_error", msg, field)
 
 
-def _check_config(name: str, value: float) -> float:
-    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-        raise ConfigError(f"tools.{name} must be a non-negative number, got {value!r}")
-    return float(value)
-
-
 @tool_layer("typed")
 class TypedTools:
     """Typed, validated tools. Stateless: everything lives in the world it is handed."""
 
-    def __init__(
-        self,
-        *,
-        minutes_per_call: float = 0.5,
-        minutes_per_test_run: float = 2.0,
-        test_timeout_s: float = 10.0,
-        **unknown: Any,
-    ):
-        if unknown:
-            raise ConfigError(f"unknown typed tools option(s): {', '.join(sorted(unknown))}")
-        self.minutes_per_call = _check_config("minutes_per_call", minutes_per_call)
-        self.minutes_per_test_run = _check_config("minutes_per_test_run", minutes_per_test_run)
-        self.test_timeout_s = _check_config("test_timeout_s", test_timeout_s)
+    def __init__(self, **config: Any):
+        costs = ToolCosts.parse("typed", config)
+        self.minutes_per_call = costs.minutes_per_call
+        self.minutes_per_test_run = costs.minutes_per_test_run
+        self.test_timeout_s = costs.test_timeout_s
         self._defs = {d.name: d for d in TOOL_DEFS}
         self._handlers = {
             "list_files": self._list_files,
