@@ -83,16 +83,29 @@ def rename_identifier(source: str, old: str, new: str) -> tuple[str, int]:
     """Rename every NAME token equal to ``old``; strings, comments and longer names that
     merely contain ``old`` are untouched. Returns (new source, number of renames).
 
+    Names inside f-string replacement fields are found by their AST positions too: before
+    Python 3.12 the tokenizer yields a whole f-string as one STRING token.
     Raises ``SyntaxError`` (or ``tokenize.TokenError``) when the source cannot be read.
     """
     if old not in identifier_counts(source):  # parses (cached) or raises, before any change
         return source, 0
     lines = source.splitlines(keepends=True)
-    edits: list[tuple[int, int]] = []  # (row, col) of each token to rename
-    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-        if tok.type == tokenize.NAME and tok.string == old:
-            edits.append(tok.start)
+    starts = {tok.start for tok in tokenize.generate_tokens(io.StringIO(source).readline)
+              if tok.type == tokenize.NAME and tok.string == old}
+    starts |= _fstring_name_starts(source, old)
+    edits = sorted(p for p in starts if lines[p[0] - 1][p[1]:p[1] + len(old)] == old)
     for row, col in reversed(edits):
         line = lines[row - 1]
         lines[row - 1] = line[:col] + new + line[col + len(old):]
     return "".join(lines), len(edits)
+
+
+def _fstring_name_starts(source: str, old: str) -> set[tuple[int, int]]:
+    found: set[tuple[int, int]] = set()
+    for fstring in (n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.JoinedStr)):
+        for node in ast.walk(fstring):
+            if isinstance(node, ast.Name) and node.id == old:
+                found.add((node.lineno, node.col_offset))
+            elif isinstance(node, ast.Attribute) and node.attr == old and node.end_lineno is not None:
+                found.add((node.end_lineno, node.end_col_offset - len(old)))
+    return found

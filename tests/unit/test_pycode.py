@@ -62,9 +62,6 @@ def test_rename_leaves_strings_comments_and_longer_names_alone():
     assert "from shop.ledger import Journal, LedgerError" in renamed
 
 
-@pytest.mark.xfail(sys.version_info < (3, 12), strict=True,
-                   reason="before 3.12 tokenize yields an f-string as one STRING token, so a "
-                          "name inside a replacement field is not renamed, though the AST counts it")
 def test_rename_reaches_into_fstring_expressions():
     renamed, _ = rename_identifier('label = f"{Ledger.__name__}"\n', "Ledger", "Journal")
     assert identifier_counts(renamed)["Ledger"] == 0
