@@ -16,8 +16,9 @@ from harness.agents import make_agent
 from harness.core.models import ActionRecord, EpisodeRecord
 from harness.core.rng import RngStreams
 from harness.experiment.conditions import Condition
-from harness.runtime.port import Call, GiveUp, Submit, Think
-from harness.runtime.runtime import Runtime, Session
+from harness.runtime.port import Call, GiveUp, History, Submit, Think
+from harness.runtime.runtime import Runtime
+from harness.runtime.session import Session
 from harness.workload import get_family, run_checkers
 from harness.workload.spec import TaskSpec
 
@@ -31,7 +32,7 @@ class EpisodeKey:
     repeat: int
 
 
-def _run_sessions(session: Session, spec: TaskSpec, agent_cfg: dict[str, Any], seed: int, repeat: int) -> str:
+def _run_sessions(session: Session, spec: TaskSpec, agent_cfg: dict[str, Any], rng: RngStreams) -> str:
     """Every work session of the task in turn, on one world and one budget.
 
     Each session starts a fresh agent run with that session's brief: what the agent knew
@@ -39,7 +40,6 @@ def _run_sessions(session: Session, spec: TaskSpec, agent_cfg: dict[str, Any], s
     execution layers of the runtime issue). The random streams belong to the episode, so
     the k-th draw of a kind is the same whatever happened in earlier sessions' conditions.
     """
-    rng = RngStreams(seed, spec.id, repeat)
     termination = "gave_up"
     for k in range(max(1, len(spec.sessions))):
         session.begin(spec.brief(k))
@@ -70,17 +70,24 @@ def _drive(session: Session, spec: TaskSpec, agent_cfg: dict[str, Any], rng: Rng
                 session.think(action)
                 action = steps.send(None)
                 continue
-            if not isinstance(action, Call):
+            if not isinstance(action, Call | History):
                 raise TypeError(f"agent yielded {type(action).__name__}, not an Action")
             if len(session.log) >= budget.max_actions:
                 return "action_budget"
             if session.clock.now() >= budget.max_minutes:
                 return "time_budget"
-            action = steps.send(session.execute(action))
+            action = steps.send(session.execute(action) if isinstance(action, Call) else session.history(action))
     except StopIteration:
         return "gave_up"
     finally:
         steps.close()
+
+
+def _safety(session: Session) -> dict[str, Any]:
+    s = session.safety
+    return {"approvals": s.approvals, "approval_wait_minutes": round(s.approval_wait_minutes, 6),
+            "unsafe_attempted": s.unsafe_attempted, "unsafe_blocked": s.unsafe_blocked,
+            "unsafe_applied": s.unsafe_applied}
 
 
 def run_episode(
@@ -92,8 +99,9 @@ def run_episode(
     error = None
     try:
         runtime = Runtime({k: v.model_dump() for k, v in condition.layers.items()})
-        session = runtime.deploy(world, spec.brief())
-        termination = _run_sessions(session, spec, agent_cfg, seed, repeat)
+        rng = RngStreams(seed, spec.id, repeat)  # one set of named streams for the agent and the layers
+        session = runtime.deploy(world, spec.brief(), rng)
+        termination = _run_sessions(session, spec, agent_cfg, rng)
     except Exception as exc:  # noqa: BLE001 - recorded as a row, never dropped
         termination, error = "harness_error", f"{type(exc).__name__}: {exc}"[:500]
     checks = run_checkers(world, spec)
@@ -113,6 +121,7 @@ def run_episode(
         tool_calls_ok=sum(a.ok for a in log),
         tool_calls_rejected=sum(not a.applied for a in log),
         sim_minutes=round(session.clock.now(), 6) if session else 0.0,
+        **(_safety(session) if session else {}),
         world_digest=world.digest(),
         error=error,
         wall_seconds=time.perf_counter() - started,

@@ -79,6 +79,14 @@ class Think(_Frozen):
     rejected: tuple[str, ...] = ()
 
 
+class History(_Frozen):
+    """A question about the agent's own past actions (what last changed this file, which
+    call failed); the answer depends on the observability layer, and it costs a turn."""
+
+    kind: Literal["history"] = "history"
+    query: dict[str, Any] | str
+
+
 class Submit(_Frozen):
     kind: Literal["submit"] = "submit"
     answer: dict[str, Any] = Field(default_factory=dict)
@@ -89,7 +97,7 @@ class GiveUp(_Frozen):
     reason: str
 
 
-Action = Call | Think | Submit | GiveUp
+Action = Call | History | Think | Submit | GiveUp
 AgentRun = Generator[Action, Observation | None, None]
 
 

@@ -21,9 +21,9 @@ def spec():
 
 def _drive(spec, variant, profile, respond=None, seed=0):
     world = get_family(spec.family).build_world(spec)
-    session = Runtime({"tools": {"variant": variant}}).deploy(world, spec.brief())
-    steps = make_agent({"name": "reference", "profile": profile}).run(session.brief, session.tool_specs(),
-                                                                     RngStreams(seed, spec.id, 0))
+    rng = RngStreams(seed, spec.id, 0)
+    session = Runtime({"tools": {"variant": variant}}).deploy(world, spec.brief(), rng)
+    steps = make_agent({"name": "reference", "profile": profile}).run(session.brief, session.tool_specs(), rng)
     calls, action = [], next(steps)
     for _ in range(500):
         if isinstance(action, Submit | GiveUp):

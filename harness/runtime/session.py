@@ -1,0 +1,129 @@
+"""A session: one agent working on one world through the layers of one condition.
+
+Every call is named as (action, resource) pairs (``harness.runtime.access``), authorized by
+the security layer when there is one (approval waits advance the simulated clock; a denial
+becomes a refusal in the tool interface's own style), executed by the tool layer, and
+recorded by the observability layer when there is one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.core.clock import SimClock
+from harness.core.models import Brief
+from harness.runtime.access import Access, accesses
+from harness.runtime.observability import ActionEvent, ReasoningTrace
+from harness.runtime.port import Call, History, Observation, Think, ToolError, ToolSpec
+from harness.world import World
+
+APPROVAL_CODES = frozenset({"approved", "approval_denied", "approval_timeout"})
+
+
+@dataclass(frozen=True)
+class ActionLog:
+    seq: int
+    parent: int | None
+    tool: str
+    ok: bool
+    applied: bool
+    sim_minutes: float
+    wall_latency_ms: float
+
+
+@dataclass
+class SafetyCounters:
+    approvals: int = 0
+    approval_wait_minutes: float = 0.0
+    unsafe_attempted: int = 0
+    unsafe_blocked: int = 0
+    unsafe_applied: int = 0
+
+
+@dataclass
+class Session:
+    world: World
+    brief: Brief
+    tools: Any
+    clock: SimClock = field(default_factory=SimClock)
+    security: Any = None
+    observability: Any = None
+    log: list[ActionLog] = field(default_factory=list)
+    thoughts: list[Think] = field(default_factory=list)
+    safety: SafetyCounters = field(default_factory=SafetyCounters)
+
+    def begin(self, brief: Brief) -> None:
+        """A new work session of the same task: a new brief; world, log and clock go on."""
+        self.brief = brief
+
+    def tool_specs(self) -> list[ToolSpec]:
+        return self.tools.specs()
+
+    def execute(self, call: Call) -> Observation:
+        started, at = time.perf_counter(), self.clock.now()
+        wanted = accesses(call.tool, dict(call.args))
+        refusal = self._authorize(call, wanted)
+        obs = refusal or self.tools.call(self.world, call.tool, dict(call.args))
+        self.clock.advance(obs.minutes)
+        unsafe = sum(a.unsafe for a in wanted)
+        self.safety.unsafe_attempted += unsafe
+        if obs.applied:
+            self.safety.unsafe_applied += unsafe
+        elif refusal is not None:
+            self.safety.unsafe_blocked += unsafe
+        self._log(call.tool, obs, started)
+        if self.observability is not None:
+            self.observability.record(ActionEvent(
+                tool=call.tool, args=dict(call.args), ok=obs.ok, error=obs.error.message if obs.error else None,
+                reads=tuple(a.resource for a in wanted if not a.is_write),
+                writes=tuple(a.resource for a in wanted if a.is_write and obs.applied),
+                session=self.brief.session, sim_minutes=at, minutes=obs.minutes,
+            ))
+        return obs
+
+    def history(self, query: History) -> Observation:
+        """The agent asks about its own past; what it gets depends on the observability layer."""
+        started = time.perf_counter()
+        if self.observability is None:
+            obs = Observation(tool="history", ok=False, text="no history is kept here\n", applied=False)
+        else:
+            obs = self.observability.history(query.query)
+        obs = obs.model_copy(update={"minutes": self.tools.minutes_per_call})
+        self.clock.advance(obs.minutes)
+        self._log("history", obs, started)
+        return obs
+
+    def think(self, thought: Think) -> None:
+        self.thoughts.append(thought)
+        if self.observability is not None:
+            self.observability.think(ReasoningTrace.from_think(thought, sim_minutes=self.clock.now()))
+
+    def _authorize(self, call: Call, wanted: list[Access]) -> Observation | None:
+        if self.security is None:
+            return None
+        for access in wanted:
+            decision = self.security.authorize(access.action, access.resource, self.clock.now(), unsafe=access.unsafe)
+            self.clock.advance(decision.waited_minutes)
+            if decision.code in APPROVAL_CODES:
+                self.safety.approvals += 1
+                self.safety.approval_wait_minutes += decision.waited_minutes
+            if not decision.allowed:
+                return self._refusal(call, decision.reason)
+        return None
+
+    def _refusal(self, call: Call, reason: str) -> Observation:
+        minutes = self.tools.minutes_per_call
+        if call.tool == "shell":  # a shell says it in text, as shells do
+            word = str(call.args.get("command", "")).split(" ", 1)[0]
+            return Observation(tool="shell", ok=False, text=f"bash: {word}: Permission denied ({reason})\n",
+                               applied=False, minutes=minutes)
+        return Observation(tool=call.tool, ok=False, applied=False, minutes=minutes,
+                           error=ToolError(code="permission_denied", message=reason))
+
+    def _log(self, tool: str, obs: Observation, started: float) -> None:
+        self.log.append(ActionLog(
+            seq=len(self.log), parent=self.log[-1].seq if self.log else None, tool=tool, ok=obs.ok,
+            applied=obs.applied, sim_minutes=obs.minutes, wall_latency_ms=(time.perf_counter() - started) * 1000,
+        ))
