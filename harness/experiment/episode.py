@@ -16,7 +16,7 @@ from harness.agents import make_agent
 from harness.core.models import ActionRecord, EpisodeRecord
 from harness.core.rng import RngStreams
 from harness.experiment.conditions import Condition
-from harness.runtime.port import Call, GiveUp, History, Submit, Think
+from harness.runtime.port import Call, GiveUp, History, Recall, Remember, Submit, Think
 from harness.runtime.runtime import Runtime
 from harness.runtime.session import Session
 from harness.workload import get_family, run_checkers
@@ -70,17 +70,22 @@ def _drive(session: Session, spec: TaskSpec, agent_cfg: dict[str, Any], rng: Rng
                 session.think(action)
                 action = steps.send(None)
                 continue
-            if not isinstance(action, Call | History):
+            handler = _HANDLERS.get(type(action))
+            if handler is None:
                 raise TypeError(f"agent yielded {type(action).__name__}, not an Action")
             if len(session.log) >= budget.max_actions:
                 return "action_budget"
             if session.clock.now() >= budget.max_minutes:
                 return "time_budget"
-            action = steps.send(session.execute(action) if isinstance(action, Call) else session.history(action))
+            action = steps.send(handler(session, action))
     except StopIteration:
         return "gave_up"
     finally:
         steps.close()
+
+
+# Actions that reach the runtime: each costs a turn against the budget.
+_HANDLERS = {Call: Session.execute, History: Session.history, Remember: Session.remember, Recall: Session.recall}
 
 
 def _safety(session: Session) -> dict[str, Any]:

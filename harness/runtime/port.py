@@ -87,6 +87,23 @@ class History(_Frozen):
     query: dict[str, Any] | str
 
 
+class Remember(_Frozen):
+    """Ask the memory layer to keep something (a convention, a file map, a definition)."""
+
+    kind: Literal["remember"] = "remember"
+    key: str
+    text: str
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class Recall(_Frozen):
+    """Ask the memory layer what it holds about ``query``; what survives depends on the layer."""
+
+    kind: Literal["recall"] = "recall"
+    query: str
+    k: int = 5
+
+
 class Submit(_Frozen):
     kind: Literal["submit"] = "submit"
     answer: dict[str, Any] = Field(default_factory=dict)
@@ -97,7 +114,7 @@ class GiveUp(_Frozen):
     reason: str
 
 
-Action = Call | History | Think | Submit | GiveUp
+Action = Call | History | Remember | Recall | Think | Submit | GiveUp
 AgentRun = Generator[Action, Observation | None, None]
 
 

@@ -1,12 +1,14 @@
 """Runtime: composes the layers a condition names into a session the agent acts through.
 
-Wired so far: tools, security and observability. Execution and memory exist as tested
-components (harness/runtime/execution, harness/runtime/memory) but are not yet part of
-an episode; a condition that names them is refused rather than silently ignored, so no
-result ever claims a layer that was not there.
+Wired so far: tools, security, observability and memory. Execution exists as tested
+components (harness/runtime/execution) but is not yet part of an episode; a condition
+that names it is refused rather than silently ignored, so no result ever claims a layer
+that was not there.
 
 Layers are built per episode at ``deploy``: security holds consumed uses, revocations and
-an approver's random streams; observability holds the episode's history.
+an approver's random streams; observability the episode's history; memory a store of its
+own, so what one episode learned can never leak into another (which would also make
+results depend on the order in which workers ran episodes).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from harness.core.clock import SimClock
 from harness.core.errors import ConfigError
 from harness.core.models import Brief
 from harness.core.rng import RngStreams
+from harness.runtime.memory import InMemoryStore, make_memory_layer
 from harness.runtime.observability import make_observability_layer
 from harness.runtime.security import make_security_layer
 from harness.runtime.session import Session
@@ -26,11 +29,18 @@ from harness.runtime.tools import make_tool_layer
 from harness.world import World
 
 LAYER_NAMES = ("execution", "tools", "memory", "security", "observability")
-Builder = Callable[[str, dict[str, Any], RngStreams], Any]
+@dataclass(frozen=True)
+class EpisodeContext:
+    rng: RngStreams
+    clock: SimClock
+
+
+Builder = Callable[[str, dict[str, Any], EpisodeContext], Any]
 LAYER_BUILDERS: dict[str, Builder] = {
-    "tools": lambda variant, config, rng: make_tool_layer(variant, config),
-    "security": lambda variant, config, rng: make_security_layer(variant, config, rng=rng),
-    "observability": lambda variant, config, rng: make_observability_layer(variant, config),
+    "tools": lambda variant, config, ctx: make_tool_layer(variant, config),
+    "security": lambda variant, config, ctx: make_security_layer(variant, config, rng=ctx.rng),
+    "observability": lambda variant, config, ctx: make_observability_layer(variant, config),
+    "memory": lambda variant, config, ctx: make_memory_layer(variant, config, store=InMemoryStore(), clock=ctx.clock),
 }
 
 
@@ -54,12 +64,14 @@ class Runtime:
         if "tools" not in layers:
             raise ConfigError("a condition must choose a tools variant (layers.tools.variant)")
         self.choices = {name: _Choice(spec["variant"], dict(spec.get("config") or {})) for name, spec in layers.items()}
-        self._build(RngStreams(0, "config-check", 0))  # every config error surfaces now, not mid-run
+        self._build(EpisodeContext(RngStreams(0, "config-check", 0), SimClock()))  # config errors surface now
 
-    def _build(self, rng: RngStreams) -> dict[str, Any]:
-        return {name: LAYER_BUILDERS[name](c.variant, c.config, rng) for name, c in self.choices.items()}
+    def _build(self, ctx: EpisodeContext) -> dict[str, Any]:
+        return {name: LAYER_BUILDERS[name](c.variant, c.config, ctx) for name, c in self.choices.items()}
 
     def deploy(self, world: World, brief: Brief, rng: RngStreams) -> Session:
-        layers = self._build(rng)
-        return Session(world=world, brief=brief, tools=layers["tools"], clock=SimClock(),
-                       security=layers.get("security"), observability=layers.get("observability"))
+        clock = SimClock()
+        layers = self._build(EpisodeContext(rng, clock))
+        return Session(world=world, brief=brief, tools=layers["tools"], clock=clock,
+                       security=layers.get("security"), observability=layers.get("observability"),
+                       memory=layers.get("memory"))

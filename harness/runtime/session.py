@@ -16,7 +16,16 @@ from harness.core.clock import SimClock
 from harness.core.models import Brief
 from harness.runtime.access import Access, accesses
 from harness.runtime.observability import ActionEvent, ReasoningTrace
-from harness.runtime.port import Call, History, Observation, Think, ToolError, ToolSpec
+from harness.runtime.port import (
+    Call,
+    History,
+    Observation,
+    Recall,
+    Remember,
+    Think,
+    ToolError,
+    ToolSpec,
+)
 from harness.world import World
 
 APPROVAL_CODES = frozenset({"approved", "approval_denied", "approval_timeout"})
@@ -50,12 +59,16 @@ class Session:
     clock: SimClock = field(default_factory=SimClock)
     security: Any = None
     observability: Any = None
+    memory: Any = None
     log: list[ActionLog] = field(default_factory=list)
     thoughts: list[Think] = field(default_factory=list)
     safety: SafetyCounters = field(default_factory=SafetyCounters)
 
     def begin(self, brief: Brief) -> None:
-        """A new work session of the same task: a new brief; world, log and clock go on."""
+        """A new work session of the same task: a new brief; world, log and clock go on,
+        and the memory layer decides what of the last session survives."""
+        if self.memory is not None and brief.session > self.brief.session:
+            self.memory.end_session()
         self.brief = brief
 
     def tool_specs(self) -> list[ToolSpec]:
@@ -90,9 +103,30 @@ class Session:
             obs = Observation(tool="history", ok=False, text="no history is kept here\n", applied=False)
         else:
             obs = self.observability.history(query.query)
+        return self._charge("history", obs, started)
+
+    def remember(self, action: Remember) -> Observation:
+        started = time.perf_counter()
+        if self.memory is None:
+            obs = Observation(tool="remember", ok=False, text="nothing here keeps memories\n", applied=False)
+        else:
+            self.memory.remember(action.key, action.text, dict(action.meta))
+            obs = Observation(tool="remember", ok=True, data={"key": action.key})
+        return self._charge("remember", obs, started)
+
+    def recall(self, action: Recall) -> Observation:
+        started = time.perf_counter()
+        if self.memory is None:
+            obs = Observation(tool="recall", ok=False, text="nothing here keeps memories\n", applied=False)
+        else:
+            items = [r.to_dict() for r in self.memory.recall(action.query, action.k)]
+            obs = Observation(tool="recall", ok=True, data={"items": items})
+        return self._charge("recall", obs, started)
+
+    def _charge(self, tool: str, obs: Observation, started: float) -> Observation:
         obs = obs.model_copy(update={"minutes": self.tools.minutes_per_call})
         self.clock.advance(obs.minutes)
-        self._log("history", obs, started)
+        self._log(tool, obs, started)
         return obs
 
     def think(self, thought: Think) -> None:

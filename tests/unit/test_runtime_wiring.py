@@ -126,3 +126,36 @@ def test_permitted_layers_do_not_change_what_a_perfect_agent_achieves(spec, tool
     b, _ = run_episode("r", spec, layered, perfect, 0, 0)
     assert a.success and b.success, (b.termination, b.check_detail)
     assert a.world_digest == b.world_digest
+
+
+@pytest.mark.parametrize("memory,expect_found", [
+    ({"variant": "tiered", "config": {"embedder": "hashing"}}, True),
+    ({"variant": "tiered"}, True),  # the default, offline wordllama embedder
+    ({"variant": "notes"}, True),
+    ({"variant": "context"}, False),
+    (None, False),
+])
+def test_what_session_one_learned_survives_into_session_two_only_where_memory_keeps_it(memory, expect_found):
+    from harness.runtime.port import Recall, Remember
+
+    seen = []
+
+    def two_sessions(brief, tools):
+        if brief.session == 0:
+            obs = yield Remember(key="convention", text="money helpers end in _cents and start their docstring with Returns")
+        else:
+            obs = yield Recall(query="what is the naming convention for money helpers", k=3)
+            seen.append(obs)
+        yield Submit()
+
+    AGENTS["test-two-sessions"] = lambda cfg: type("A", (), {"run": staticmethod(lambda b, t, r: two_sessions(b, t))})()
+    task = build_workload(WorkloadConfig(name="m", families=[{"family": "code_modification/follow_convention",
+                                                              "count": 1, "difficulties": [1]}]))[0]
+    layers = {"tools": LayerChoice(variant="typed")}
+    if memory:
+        layers["memory"] = LayerChoice(**memory)
+    ep, actions = run_episode("r", task, Condition(name="c", layers=layers), {"name": "test-two-sessions"}, 0, 0)
+    assert [a.tool for a in actions] == ["remember", "recall"] and ep.actions == 2
+    (obs,) = seen
+    texts = [item["text"] for item in (obs.data or {}).get("items", [])]
+    assert any("_cents" in t for t in texts) == expect_found, (memory, obs)
