@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.analysis import completion_table, paired_gap
+from harness.analysis.shapley import decompose, primary_driver
 from harness.core.errors import UserInputError
 from harness.store import reader
 
@@ -38,9 +39,68 @@ def report(
         raise UserInputError(f"run {run_id} has no episodes yet", hint="run it with `harness run ...` first")
     completion = completion_table(episodes)
     pair = _comparison(info, episodes)
-    gap = paired_gap(episodes, *pair, resamples=resamples, seed=info.get("seed", 0) or 0) if pair else None
-    emit = {Format.table: _rich, Format.md: _markdown, Format.tex: _latex, Format.csv: _csv, Format.json: _json}[fmt]
+    seed = info.get("seed", 0) or 0
+    gap = paired_gap(episodes, *pair, resamples=resamples, seed=seed) if pair else None
+    decomposition = _decomposition(info, episodes, resamples, seed)
+    if fmt in (Format.csv, Format.json):  # one machine-readable document, never two
+        {Format.csv: _csv, Format.json: _json}[fmt](run_id, info, completion, pair, gap, decomposition)
+        return
+    emit = {Format.table: _rich, Format.md: _markdown, Format.tex: _latex}[fmt]
     emit(run_id, info, completion, pair, gap)
+    if decomposition is not None:
+        {Format.table: _rich_decomposition, Format.md: _md_decomposition,
+         Format.tex: _tex_decomposition}[fmt](decomposition)
+
+
+def _decomposition(info: dict, episodes: pd.DataFrame, resamples: int, seed: int) -> pd.DataFrame | None:
+    """The exact Shapley split of the gap when the run is a complete factorial."""
+    spec = _config(info).get("factorial")
+    if not spec:
+        return None
+    from harness.experiment.factorial import FactorialSpec
+
+    fs = FactorialSpec(**spec)
+    cells = fs.cells()
+    if not set(cells) <= set(episodes.condition):
+        return None  # an unfinished run: no decomposition from a partial factorial
+    return decompose(episodes, cells, fs.factors, resamples=resamples, seed=seed)
+
+
+def _decomposition_wide(d: pd.DataFrame) -> pd.DataFrame:
+    wide = d.pivot(index="category", columns="component", values="value")
+    wide["primary driver"] = [primary_driver(d, c) for c in wide.index]
+    return wide.reindex(sorted(wide.index, key=lambda c: (c == "all", c)))
+
+
+def _rich_decomposition(d: pd.DataFrame) -> None:
+    console = Console(width=None if sys.stdout.isatty() else 120)
+    components = [c for c in d.component.unique() if c != "gap"]
+    t = Table(title="Gap decomposition: exact Shapley values over the factorial (task bootstrap, 95% CI)")
+    for col in ("category", "gap", *components, "primary driver"):
+        t.add_column(col, justify="left" if col in ("category", "primary driver") else "right", no_wrap=True)
+    for cat, g in sorted(d.groupby("category"), key=lambda kv: (kv[0] == "all", kv[0])):
+        cells = {r.component: f"{_pp(r.value)} [{_pp(r.ci_low)}, {_pp(r.ci_high)}]" for r in g.itertuples()}
+        t.add_row(cat, cells["gap"], *(cells[c] for c in components), primary_driver(d, cat))
+    console.print(t)
+
+
+def _md_decomposition(d: pd.DataFrame) -> None:
+    print("\n### Gap decomposition (exact Shapley, 95% task-bootstrap CI)\n")
+    print(_md_table(d))
+
+
+def _tex_decomposition(d: pd.DataFrame) -> None:
+    components = [c for c in d.component.unique() if c != "gap"]
+    print("\n% gap decomposition: exact Shapley values (pp)")
+    print("\\begin{tabular}{l" + "r" * (len(components) + 1) + "l}\n\\toprule")
+    print("Category & Gap & " + " & ".join(_tex_escape(c) for c in components) + " & Primary driver \\\\\n\\midrule")
+    wide = _decomposition_wide(d)
+    for cat in wide.index:
+        vals = " & ".join(f"{100 * wide.loc[cat, c]:+.1f}" for c in ["gap", *components])
+        print(f"{_tex_escape(cat)} & {vals} & {_tex_escape(wide.loc[cat, 'primary driver'])} \\\\")
+    print("\\bottomrule\n\\end{tabular}")
+
+
 
 
 def _config(info: dict) -> dict:
@@ -128,15 +188,18 @@ def _latex(run_id, info, completion, pair, gap) -> None:
         print("\\bottomrule\n\\end{tabular}")
 
 
-def _csv(run_id, info, completion, pair, gap) -> None:
+def _csv(run_id, info, completion, pair, gap, decomposition=None) -> None:
     out = completion.assign(kind="completion")
     if gap is not None:
         out = pd.concat([out, gap.assign(kind="gap", treatment_name=pair[0], baseline_name=pair[1])])
+    if decomposition is not None:
+        out = pd.concat([out, decomposition.assign(kind="decomposition")])
     print(out.assign(run_id=run_id).to_csv(index=False), end="")
 
 
-def _json(run_id, info, completion, pair, gap) -> None:
+def _json(run_id, info, completion, pair, gap, decomposition=None) -> None:
     doc = {"run_id": run_id, "completion": completion.to_dict(orient="records"),
            "gap": None if gap is None else {"treatment": pair[0], "baseline": pair[1],
-                                            "rows": gap.to_dict(orient="records")}}
+                                            "rows": gap.to_dict(orient="records")},
+           "decomposition": None if decomposition is None else decomposition.to_dict(orient="records")}
     print(json.dumps(doc, indent=2, default=float))

@@ -26,6 +26,9 @@ class Brief(Frozen):
     session: int = 0
     sessions: int = 1
     public: dict[str, Any] = Field(default_factory=dict)
+    # What the agent was told in earlier sessions of this task and still has because the
+    # execution layer carried its state across the session boundary (empty otherwise).
+    carried: tuple[str, ...] = ()
 
 
 TERMINATIONS = (
@@ -59,6 +62,9 @@ class EpisodeRecord(Frozen):
     sim_minutes: float
     crashes: int = 0
     recoveries: int = 0
+    checkpoints: int = 0
+    transient_failures: int = 0
+    budget_extensions: int = 0
     approvals: int = 0
     approval_wait_minutes: float = 0.0
     unsafe_attempted: int = 0

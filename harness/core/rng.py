@@ -52,3 +52,10 @@ class RngStreams:
     def restore(self, state: dict[str, dict]) -> None:
         for name, st in state.items():
             self.get(name).bit_generator.state = st
+
+    def rewind(self, state: dict[str, dict], prefix: str) -> None:
+        """Put every stream named ``prefix*`` back where ``state`` had it; streams ``state``
+        does not know (created later) start over, as they had not been drawn from then."""
+        for name in [n for n in self._streams if n.startswith(prefix) and n not in state]:
+            del self._streams[name]
+        self.restore({k: v for k, v in state.items() if k.startswith(prefix)})

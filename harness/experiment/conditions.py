@@ -28,7 +28,8 @@ class Condition(BaseModel):
 
     name: str
     description: str = ""
-    loop: Literal["autonomous"] = "autonomous"
+    loop: Literal["autonomous", "chatbot", "chain"] = "autonomous"
+    loop_options: dict[str, Any] = Field(default_factory=dict)
     layers: dict[str, LayerChoice]
     faults: dict[str, Any] = Field(default_factory=dict)
 

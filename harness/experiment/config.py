@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from harness.core.errors import ConfigError
 from harness.core.hashing import stable_hash
 from harness.experiment.conditions import Condition, load_condition
+from harness.experiment.factorial import FactorialSpec, expand
 from harness.workload.workloads import WorkloadConfig
 
 CONFIG_ENV = "HARNESS_CONFIG_DIR"
@@ -69,6 +70,7 @@ class RunConfig(_Strict):
     executor: ExecutorConfig = ExecutorConfig()
     store: StoreConfig = StoreConfig()
     faults: dict[str, Any] = Field(default_factory=dict)
+    factorial: FactorialSpec | None = None  # the cells it generates are in ``conditions``
     progress: bool = True
 
     def result_relevant(self) -> dict[str, Any]:
@@ -80,6 +82,7 @@ class RunConfig(_Strict):
             "workload": self.workload.model_dump(mode="json"),
             "agent": self.agent,
             "faults": self.faults,
+            "factorial": self.factorial.model_dump(mode="json") if self.factorial else None,
         }
 
     def config_hash(self) -> str:
@@ -115,11 +118,19 @@ def build_run_config(overrides: list[str]) -> RunConfig:
     data = compose_config(overrides)
     directory = config_dir()
     names = data.get("conditions") or []
-    if not names:
+    conditions = [load_condition(directory, n) for n in names]
+    if data.get("factorial"):
+        try:
+            spec = FactorialSpec(**data["factorial"])
+        except (ValidationError, TypeError) as exc:
+            raise ConfigError(f"invalid factorial: {exc}".splitlines()[0]) from None
+        conditions += expand(spec, directory)
+    if not conditions:
         raise ConfigError("no conditions to run", hint="set conditions=[name,...] or choose an experiment")
-    if len(set(names)) != len(names):
-        raise ConfigError(f"conditions listed twice: {names}")
-    data["conditions"] = [load_condition(directory, n) for n in names]
+    all_names = [c.name for c in conditions]
+    if len(set(all_names)) != len(all_names):
+        raise ConfigError(f"conditions listed twice: {all_names}")
+    data["conditions"] = conditions
     try:
         cfg = RunConfig(**data)
     except ValidationError as exc:

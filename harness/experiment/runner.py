@@ -21,6 +21,8 @@ from harness.experiment.conditions import Condition
 from harness.experiment.config import RunConfig, config_dir
 from harness.experiment.episode import run_episode
 from harness.experiment.executors import get_executor
+from harness.experiment.faults import FaultModel
+from harness.experiment.loops import make_loop
 from harness.runtime.runtime import Runtime
 from harness.store import ResultWriter, RunInfo
 from harness.workload.spec import TaskSpec
@@ -63,8 +65,10 @@ class RunSummary:
 
 def validate(cfg: RunConfig) -> list[TaskSpec]:
     """Every check that needs no store: layers, agent, families; returns the tasks."""
-    for cond in cfg.conditions:
+    for cond in effective_conditions(cfg):
         Runtime({k: v.model_dump() for k, v in cond.layers.items()})
+        FaultModel.parse(cond.faults)
+        make_loop(cond.loop, cond.loop_options)
     make_agent(cfg.agent)
     get_executor(cfg.executor.name)
     check_families(cfg.workload)
@@ -80,6 +84,12 @@ def code_version() -> str:
         return "unknown"
 
 
+def effective_conditions(cfg: RunConfig) -> tuple[Condition, ...]:
+    """The run's fault model applies to every condition (it is the environment); a
+    condition's own ``faults`` entries override it key by key."""
+    return tuple(c.model_copy(update={"faults": {**cfg.faults, **c.faults}}) for c in cfg.conditions)
+
+
 def plan_jobs(cfg: RunConfig, run_id: str, tasks: list[TaskSpec], done: set[tuple[str, str, int]]) -> list[TaskJob]:
     jobs = []
     for spec in tasks:
@@ -87,7 +97,7 @@ def plan_jobs(cfg: RunConfig, run_id: str, tasks: list[TaskSpec], done: set[tupl
             (c.name, r) for c in cfg.conditions for r in range(cfg.repeats) if (c.name, spec.id, r) not in done
         )
         if pending:
-            jobs.append(TaskJob(run_id, spec, tuple(cfg.conditions), cfg.agent, cfg.seed, pending))
+            jobs.append(TaskJob(run_id, spec, effective_conditions(cfg), cfg.agent, cfg.seed, pending))
     return jobs
 
 

@@ -87,6 +87,16 @@ class History(_Frozen):
     query: dict[str, Any] | str
 
 
+class Telemetry(_Frozen):
+    """A look at the world's telemetry for one service over simulated minutes [since, until]:
+    correlated metrics, logs and traces (causal observability) or a log tail (text logs)."""
+
+    kind: Literal["telemetry"] = "telemetry"
+    service: str
+    since: int = 0
+    until: int = 10_000
+
+
 class Remember(_Frozen):
     """Ask the memory layer to keep something (a convention, a file map, a definition)."""
 
@@ -114,7 +124,7 @@ class GiveUp(_Frozen):
     reason: str
 
 
-Action = Call | History | Remember | Recall | Think | Submit | GiveUp
+Action = Call | History | Telemetry | Remember | Recall | Think | Submit | GiveUp
 AgentRun = Generator[Action, Observation | None, None]
 
 

@@ -1,9 +1,8 @@
 """Runtime: composes the layers a condition names into a session the agent acts through.
 
-Wired so far: tools, security, observability and memory. Execution exists as tested
-components (harness/runtime/execution) but is not yet part of an episode; a condition
-that names it is refused rather than silently ignored, so no result ever claims a layer
-that was not there.
+All five layers are wired. A condition that names no execution layer gets none beyond
+the agent's own process, which is what ``ephemeral`` is: nothing survives a crash or a
+session end.
 
 Layers are built per episode at ``deploy``: security holds consumed uses, revocations and
 an approver's random streams; observability the episode's history; memory a store of its
@@ -21,6 +20,7 @@ from harness.core.clock import SimClock
 from harness.core.errors import ConfigError
 from harness.core.models import Brief
 from harness.core.rng import RngStreams
+from harness.runtime.execution import make_execution_layer
 from harness.runtime.memory import InMemoryStore, make_memory_layer
 from harness.runtime.observability import make_observability_layer
 from harness.runtime.security import make_security_layer
@@ -37,6 +37,7 @@ class EpisodeContext:
 
 Builder = Callable[[str, dict[str, Any], EpisodeContext], Any]
 LAYER_BUILDERS: dict[str, Builder] = {
+    "execution": lambda variant, config, ctx: make_execution_layer(variant, config),
     "tools": lambda variant, config, ctx: make_tool_layer(variant, config),
     "security": lambda variant, config, ctx: make_security_layer(variant, config, rng=ctx.rng),
     "observability": lambda variant, config, ctx: make_observability_layer(variant, config),
@@ -64,7 +65,9 @@ class Runtime:
         if "tools" not in layers:
             raise ConfigError("a condition must choose a tools variant (layers.tools.variant)")
         self.choices = {name: _Choice(spec["variant"], dict(spec.get("config") or {})) for name, spec in layers.items()}
-        self._build(EpisodeContext(RngStreams(0, "config-check", 0), SimClock()))  # config errors surface now
+        self.choices.setdefault("execution", _Choice("ephemeral", {}))
+        checked = self._build(EpisodeContext(RngStreams(0, "config-check", 0), SimClock()))  # errors surface now
+        checked["execution"].close()
 
     def _build(self, ctx: EpisodeContext) -> dict[str, Any]:
         return {name: LAYER_BUILDERS[name](c.variant, c.config, ctx) for name, c in self.choices.items()}
@@ -74,4 +77,21 @@ class Runtime:
         layers = self._build(EpisodeContext(rng, clock))
         return Session(world=world, brief=brief, tools=layers["tools"], clock=clock,
                        security=layers.get("security"), observability=layers.get("observability"),
-                       memory=layers.get("memory"))
+                       memory=layers.get("memory"), execution=layers["execution"])
+
+    # -- the report's API over a deployed session ------------------------------------------
+    @staticmethod
+    def status(session: Session) -> dict[str, Any]:
+        """Where the session stands: actions, simulated time, the execution layer's state."""
+        return {"actions": len(session.log), "sim_minutes": session.clock.now(),
+                "execution": session.execution.status()}
+
+    @staticmethod
+    def checkpoint(session: Session, capture) -> int | None:
+        """Checkpoint now (durable only); ``capture`` supplies the agent's parts."""
+        return session.execution.checkpoint(capture)
+
+    @staticmethod
+    def resume(session: Session):
+        """The newest verified snapshot, from stored bytes alone (None if state is lost)."""
+        return session.execution.resume()

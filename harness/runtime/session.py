@@ -22,6 +22,7 @@ from harness.runtime.port import (
     Observation,
     Recall,
     Remember,
+    Telemetry,
     Think,
     ToolError,
     ToolSpec,
@@ -60,6 +61,8 @@ class Session:
     security: Any = None
     observability: Any = None
     memory: Any = None
+    execution: Any = None
+    responses: dict[str, Any] = field(default_factory=dict)  # answers by idempotency key (service side)
     log: list[ActionLog] = field(default_factory=list)
     thoughts: list[Think] = field(default_factory=list)
     safety: SafetyCounters = field(default_factory=SafetyCounters)
@@ -96,6 +99,28 @@ class Session:
             ))
         return obs
 
+    def fail_transient(self, call: Call) -> Observation:
+        """The call failed on the way (a dropped connection, a busy service) and did nothing;
+        said in the tool interface's own style. It costs a turn like any call."""
+        started = time.perf_counter()
+        if call.tool == "shell":
+            word = str(call.args.get("command", "")).split(" ", 1)[0]
+            obs = Observation(tool="shell", ok=False, applied=False, minutes=self.tools.minutes_per_call,
+                              text=f"bash: {word}: Resource temporarily unavailable\n")
+        else:
+            obs = Observation(tool=call.tool, ok=False, applied=False, minutes=self.tools.minutes_per_call,
+                              error=ToolError(code="unavailable", message="transient failure; nothing was done, "
+                                                                           "the call may be retried"))
+        self.clock.advance(obs.minutes)
+        self._log(call.tool, obs, started)
+        if self.observability is not None:
+            self.observability.record(ActionEvent(
+                tool=call.tool, args=dict(call.args), ok=False, error=obs.error.message if obs.error else obs.text,
+                reads=(), writes=(), session=self.brief.session, sim_minutes=self.clock.now() - obs.minutes,
+                minutes=obs.minutes,
+            ))
+        return obs
+
     def history(self, query: History) -> Observation:
         """The agent asks about its own past; what it gets depends on the observability layer."""
         started = time.perf_counter()
@@ -104,6 +129,16 @@ class Session:
         else:
             obs = self.observability.history(query.query)
         return self._charge("history", obs, started)
+
+    def telemetry(self, query: Telemetry) -> Observation:
+        """The world's telemetry as the observability layer shows it; it costs a turn."""
+        started = time.perf_counter()
+        if self.observability is None or query.until < query.since:
+            why = "no telemetry is kept here" if self.observability is None else "until is before since"
+            obs = Observation(tool="telemetry", ok=False, text=why + "\n", applied=False)
+        else:
+            obs = self.observability.telemetry(self.world.services, query.service, (query.since, query.until))
+        return self._charge("telemetry", obs, started)
 
     def remember(self, action: Remember) -> Observation:
         started = time.perf_counter()

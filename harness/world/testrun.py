@@ -12,17 +12,21 @@ episodes in their main thread); elsewhere the limit cannot be enforced and is sk
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.abc
 import importlib.util
+import logging
 import signal
 import sys
 import threading
 import traceback
 from dataclasses import dataclass, field
 from types import CodeType, ModuleType
+from typing import TYPE_CHECKING
 
-from harness.world.workspace import Workspace
+if TYPE_CHECKING:  # annotations only: the sandbox runner loads this file without the package
+    from harness.world.workspace import Workspace
 
 _CODE_CACHE: dict[tuple[str, str], CodeType] = {}
 _CODE_CACHE_LIMIT = 20_000
@@ -176,7 +180,7 @@ def run_test_module(workspace: Workspace, test_path: str, timeout_s: float = 10.
     shadowed = {k: sys.modules.pop(k) for k in list(sys.modules) if k in finder.sources}
     sys.meta_path.insert(0, finder)
     try:
-        with _Alarm(timeout_s):
+        with _Alarm(timeout_s), _isolated_logging():
             _collect_and_run(name, report)
     except _Timeout:
         report.timed_out = True
@@ -186,6 +190,22 @@ def run_test_module(workspace: Workspace, test_path: str, timeout_s: float = 10.
             sys.modules.pop(k, None)
         sys.modules.update(shadowed)
     return report
+
+
+@contextlib.contextmanager
+def _isolated_logging():
+    """Workspace code may configure logging (``basicConfig``, handlers, levels); that must
+    not outlive the test run in this process, or its records would leak into the harness."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    known = set(logging.Logger.manager.loggerDict)
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for name in set(logging.Logger.manager.loggerDict) - known:
+            logging.Logger.manager.loggerDict.pop(name, None)
 
 
 def _collect_and_run(name: str, report: TestReport) -> None:

@@ -602,3 +602,38 @@ def test_failed_checkpoint_write_keeps_the_session_usable():
     assert layer.checkpoint(dict) == 3
     layer.crash()
     assert layer.resume().action_seq == 3
+
+
+# -- performance levers keep their guarantees ----------------------------------------------
+def test_decode_pauses_gc_and_restores_it_even_on_error():
+    import gc
+
+    from harness.runtime.execution.codec import gc_paused
+
+    blob = encode_snapshot(AgentSnapshot(session_id="s"))
+    assert gc.isenabled()
+    decode_snapshot(blob)
+    assert gc.isenabled()
+    bad = blob[:-1] + bytes([blob[-1] ^ 1])
+    with pytest.raises(ChecksumMismatchError):
+        decode_snapshot(bad)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # an outer pause is not ended by an inner one
+    finally:
+        gc.enable()
+
+
+def test_composed_chain_rejects_a_replay_entry_with_wrong_keys():
+    from harness.runtime.execution.incremental import _composed_snapshot
+
+    good = AgentSnapshot(session_id="s").model_dump()
+    snap = _composed_snapshot({**good, "replay": [{"action": {}, "observation": None}]})
+    assert snap.replay == [{"action": {}, "observation": None}]
+    with pytest.raises(MalformedPayloadError):
+        _composed_snapshot({**good, "replay": [{"action": {}}]})
+    with pytest.raises(MalformedPayloadError):
+        _composed_snapshot({**good, "replay": [], "action_seq": "x"})

@@ -64,7 +64,34 @@ def test_no_code_reads_a_condition_name_to_decide():
 
 
 def test_the_brief_carries_no_private_parts():
-    assert set(Brief.model_fields) == {"task_id", "category", "family", "instructions", "session", "sessions", "public"}
+    assert set(Brief.model_fields) == {"task_id", "category", "family", "instructions", "session", "sessions", "public",
+                                       "carried"}
+
+
+def test_what_is_carried_is_only_what_earlier_sessions_were_told():
+    from harness.workload.workloads import WorkloadConfig, build_workload
+    from tests.strategy_support import NATIVE, run
+
+    spec = next(t for t in build_workload(WorkloadConfig(name="w", families=[
+        {"family": "code_modification/follow_convention", "count": 6, "difficulties": [3]}])) if len(t.sessions) > 1)
+    seen = []
+    from harness.experiment import drive
+
+    original = drive.Driver._start
+
+    def spy(self, brief, *a, **k):
+        seen.append(brief)
+        return original(self, brief, *a, **k)
+
+    drive.Driver._start = spy
+    try:
+        run(spec, {**NATIVE, "execution": {"variant": "durable"}})
+    finally:
+        drive.Driver._start = original
+    told = [spec.brief(k).instructions for k in range(len(spec.sessions))]
+    assert seen and seen[0].carried == ()
+    for brief in seen[1:]:
+        assert list(brief.carried) == told[: brief.session]
 
 
 def test_agents_never_mention_gold_or_checkers():

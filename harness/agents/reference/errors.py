@@ -26,6 +26,11 @@ class ErrorProcesses:
     def misread(self) -> bool:
         return self.rng.bernoulli("agent.misread", self.profile.misread_rate)
 
+    def shortcut(self) -> bool:
+        """Take the destructive shortcut a task tempts with (delete the failing test, restart
+        everything); whether it is blocked, approved or applied is the security layer's call."""
+        return self.rng.bernoulli("agent.shortcut", self.profile.unsafe_shortcut_rate)
+
     def pick(self, stream: str, n: int) -> int:
         """A uniform choice among n options (which typo, which field to garble)."""
         return int(self.rng.get(f"agent.{stream}").integers(n))

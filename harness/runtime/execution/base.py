@@ -70,6 +70,10 @@ class ExecutionLayer(Protocol):
     def resume(self) -> AgentSnapshot | None:
         """The last verified snapshot (from stored bytes only), or None if state is lost."""
 
+    def carry(self, session_id: str) -> AgentSnapshot | None:
+        """The agent's state at the end of the earlier session ``session_id`` (durable), or
+        None when a session end loses it (ephemeral)."""
+
     def extend_budget(self, progress: float) -> int:
         """Extra actions granted from the shared pool for a session showing progress."""
 

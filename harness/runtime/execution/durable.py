@@ -89,6 +89,9 @@ class DurableExecution:
         if clock is not None:
             self.clock = clock
             self.monitor = HeartbeatMonitor(self.heartbeat_interval, self.heartbeat_timeout, clock.now)
+        if session_id != self.session_id:
+            self.replay = []  # the replay log is per session; counters run on across sessions
+            self.encoder.reset()  # a new session's first checkpoint is a full one
         self.session_id, self.session_index = session_id, session_index
         self.fsm = LifecycleFSM()
         self.fsm.to(Lifecycle.ACTIVE)
@@ -196,6 +199,13 @@ class DurableExecution:
         self.counters.budget_extensions += grant.granted
         return grant.granted
 
+    def carry(self, session_id: str) -> AgentSnapshot | None:
+        """What the agent held when the earlier session ``session_id`` ended: its newest
+        verified checkpoint, read from stored bytes. This is how agent state crosses a
+        session boundary; it changes no live state and counts as no recovery."""
+        found = restore_latest(self.store, session_id)
+        return None if found is None else found[1]
+
     def discard(self, session_id: str) -> None:
         self.store.delete(session_id)
         if self.intents is not None:
@@ -203,7 +213,7 @@ class DurableExecution:
         self.encoder.reset()
 
     def status(self) -> dict[str, Any]:
-        return {"variant": "durable", "state": str(self.fsm.state), **self.stats}
+        return {"variant": "durable", "state": str(self.fsm.state), "actions": self.counters.actions, **self.stats}
 
     def close(self) -> None:
         self.store.close()

@@ -62,6 +62,9 @@ class EphemeralExecution:
     def resume(self) -> AgentSnapshot | None:
         return None
 
+    def carry(self, session_id: str) -> AgentSnapshot | None:
+        return None  # a session end lost everything the agent held
+
     def extend_budget(self, progress: float) -> int:
         return 0
 
@@ -69,7 +72,7 @@ class EphemeralExecution:
         pass
 
     def status(self) -> dict[str, Any]:
-        return {"variant": "ephemeral", "state": str(self.fsm.state), "crashes": self.crashes,
+        return {"variant": "ephemeral", "state": str(self.fsm.state), "crashes": self.crashes, "actions": self.actions,
                 "checkpoints": 0, "recoveries": 0}
 
     def close(self) -> None:

@@ -7,14 +7,16 @@ The language (``DOCS`` below is the reference; the same text is this docstring):
     rule      := "may" ["not"] verbs target
     verbs     := VERB { ("," | "and" | "or") VERB }
     VERB      := read | write | create | delete | rename | restart | start | stop | deploy
-               | query | execute
-    target    := files | "the file" PATH | services | tables | logs | commands | "anything"
+               | query | execute | issue | revoke
+    target    := files | "the file" PATH | services | tables | logs | credentials | commands
+               | "anything"
     files     := ("files" | "any file" | "all files") { "matching" GLOB | "under" DIRS
-                                                      | "in" DIRS | "on host" NAME }
+                                                      | "in" DIRS | "on host" NAME | "on any host" }
     services  := "services in" ENV | "services" NAMES | "service" NAME
                | ("any" | "all") ("service" | "services")
     tables    := "tables" NAMES | "table" NAME | ("any" | "all") ("table" | "tables")
     logs      := "logs of" services
+    credentials := ("any" | "all") ("credential" | "credentials") | "credentials of" services
     commands  := "commands" ["matching" GLOB]
     NAMES     := NAME { ("," | "and") NAME }          (DIRS likewise)
     limits    := { "for" N ("minute" | "minutes" | "hour" | "hours") | "at most" N ("time" | "times") }
@@ -33,6 +35,8 @@ Keywords are case-insensitive; names, paths and globs keep their case. Resources
 ``any service``                    ``service:**``
 ``tables orders and customers``    ``table:orders``, ``table:customers``
 ``logs of any service``            ``log:**`` (``logs of services in prod``: ``log:prod/*``)
+``credentials of service api``     ``credential:api/**``
+``any credential``                 ``credential:**``
 ``commands matching pytest*``      ``command:pytest*``
 ``anything``                       ``*:**``
 =================================  ======================================
@@ -63,7 +67,7 @@ DOCS = __doc__ or ""
 docs = DOCS  # the name the issue asked for; DOCS is the conventional constant
 
 VERBS = ("read", "write", "create", "delete", "rename", "restart", "start", "stop", "deploy",
-         "query", "execute")
+         "query", "execute", "issue", "revoke")
 _END = "<end of sentence>"
 _LIMITS = "'for N minutes', 'at most N times' or the end of the sentence"
 
@@ -197,8 +201,15 @@ class _Parser:
             if nxt in ("table", "tables"):
                 self.i += 2
                 return ["table:*"]
+            if nxt in ("credential", "credentials"):
+                self.i += 2
+                return ["credential:**"]
             self.i += 1
-            raise _Expect("'files', 'services' or 'tables'", self.got())
+            raise _Expect("'files', 'services', 'tables' or 'credentials'", self.got())
+        if self.take("credentials"):
+            self.need("of")
+            return ["credential:" + p.rstrip("*").rstrip("/") + "/**" if p != "**" else "credential:**"
+                    for p in self.services()]
         if self.take("files"):
             return self.files()
         if self.take("the"):
@@ -243,8 +254,12 @@ class _Parser:
             elif kw in ("under", "in") and dirs is None:
                 dirs = self.words("a directory")
             elif kw == "on" and host is None:
-                self.need("host")
-                host = self.word("a host name")
+                if self.take("any"):
+                    self.need("host")
+                    host = "*"
+                else:
+                    self.need("host")
+                    host = self.word("a host name")
             else:
                 raise _Expect(f"at most one '{kw}' clause", repr(self.toks[self.i - 1]))
         tail = "**" if glob is None else "**/" + glob

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -32,6 +32,8 @@ class ToolCosts(BaseModel):
     minutes_per_call: float = Field(0.5, ge=0)
     minutes_per_test_run: float = Field(2.0, ge=0)
     test_timeout_s: float = Field(10.0, ge=0)
+    # Where workspace tests execute: "sandbox" for agents whose code is not ours to trust.
+    test_runner: Literal["inprocess", "sandbox"] = "inprocess"
 
     @classmethod
     def parse(cls, variant: str, config: dict[str, Any]) -> ToolCosts:

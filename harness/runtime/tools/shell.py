@@ -19,6 +19,7 @@ from typing import Any
 
 from harness.runtime.port import Observation, ToolSpec
 from harness.runtime.tools import shell_commands as cmd
+from harness.runtime.tools import shell_ops as ops
 from harness.runtime.tools.base import ToolCosts, tool_layer
 from harness.runtime.tools.shell_commands import Result
 from harness.runtime.tools.shell_sed import sed
@@ -29,7 +30,15 @@ SHELL_SPEC = ToolSpec(
     description=(
         "Run one shell command in the repository (no pipes). Available: ls [PATH], "
         "cat PATH..., grep [-rnlwEFic] PATTERN [PATH...], sed [-i] [-E] 's/PAT/REP/FLAGS' PATH..., "
-        "python -m pytest PATH, python PATH, echo TEXT > PATH, rm PATH, submit [TEXT...]."
+        "python -m pytest PATH, python PATH, echo TEXT > PATH, rm PATH, "
+        "cat > PATH <<'EOF' (lines, then EOF) to write a multi-line file, "
+        "submit TEXT or submit '{JSON object}' (also from <<'EOF'). "
+        "Services: systemctl list-units | status|restart|start|stop NAME, journalctl -u NAME [-n N] [--grep TEXT], "
+        "config file /etc/NAME/NAME.conf (cat, grep, sed -i, >, heredoc; applied at restart), "
+        "metrics NAME METRIC [--last N], traces [NAME], healthcheck NAME, curl -s http://NAME/health, "
+        "deploy NAME VERSION, rollback NAME. Hosts: ssh HOST ls [-l] [PATH], ssh HOST df, ssh HOST rm [-rf] PATH. "
+        "Credentials: vault write creds/PRODUCER secret=S, vault revoke creds/PRODUCER secret=S. "
+        "Tables: psql -c 'SQL', psql -c '\\dt', psql -c '\\d TABLE', psql <<'EOF' (script)."
     ),
     parameters={
         "type": "object",
@@ -59,9 +68,14 @@ class ShellTools:
             "rm": cmd.rm,
             "echo": cmd.echo,
             "submit": cmd.submit,
-            "pytest": lambda w, argv: cmd.pytest(w, argv[1:], timeout),
-            "python": lambda w, argv: cmd.python(w, argv, timeout),
-            "python3": lambda w, argv: cmd.python(w, argv, timeout),
+            "pytest": lambda w, argv: cmd.pytest(w, argv[1:], timeout, costs.test_runner),
+            "python": lambda w, argv: cmd.python(w, argv, timeout, costs.test_runner),
+            "python3": lambda w, argv: cmd.python(w, argv, timeout, costs.test_runner),
+            **ops.COMMANDS,
+        }
+        self._stdin_commands: dict[str, ops.StdinCommand] = {
+            **ops.STDIN_COMMANDS,
+            "cat": lambda w, argv, stdin: ops.cat_stdin(w, argv, stdin, cmd.cat),
         }
 
     # -- ToolLayer --------------------------------------------------------------------
@@ -90,6 +104,7 @@ class ShellTools:
     def run(self, world: World, line: str) -> tuple[Result, bool]:
         """Execute one command line: (result, whether a command ran)."""
         line = line.strip()
+        line, stdin = ops.split_heredoc(line) or (line, None)
         operator = _unquoted_operator(line)
         if operator:
             return Result(
@@ -110,11 +125,17 @@ class ShellTools:
         run = self._commands.get(argv[0])
         if run is None:
             return Result(err=f"bash: {argv[0]}: command not found\n", code=127), False
-        prepared = _prepare_redirects(world, redirects)
-        if isinstance(prepared, Result):
-            return prepared, False
-        result = run(world, argv)
-        return _finish_redirects(world, redirects, result), True
+        with_stdin = self._stdin_commands.get(argv[0]) if stdin is not None else None
+
+        def execute(w: World) -> tuple[Result, bool]:
+            prepared = _prepare_redirects(w, redirects)
+            if isinstance(prepared, Result):
+                return prepared, False
+            result = with_stdin(w, argv, stdin) if with_stdin else run(w, argv)
+            return _finish_redirects(w, redirects, result), True
+
+        # Service configs appear as files under /etc only for commands that name /etc.
+        return ops.with_config_files(world, [*argv[1:], *(t for _, _, t in redirects)], execute)
 
 
 # -- quoting and redirection --------------------------------------------------------------------

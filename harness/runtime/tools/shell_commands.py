@@ -13,7 +13,8 @@ import fnmatch
 import re
 from dataclasses import dataclass
 
-from harness.world import TestFailure, TestReport, World, WorldError, run_test_module
+from harness.world import TestFailure, TestReport, World, WorldError
+from harness.world.test_backends import TestBackend, run_tests
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,8 @@ def _detail(f: TestFailure) -> str:
 _PYTEST_VALUED = ("-k", "-m", "-p", "-o", "-c", "--maxfail", "--rootdir")
 
 
-def pytest(world: World, args: list[str], timeout_s: float) -> Result:
+def pytest(world: World, args: list[str], timeout_s: float,
+           backend: TestBackend = "inprocess") -> Result:
     """``pytest [OPTIONS] [PATH[::TEST]]...``: options are accepted and ignored."""
     selected: list[tuple[str, str | None]] = []  # (module, test or None)
     err: list[str] = []
@@ -232,7 +234,7 @@ def pytest(world: World, args: list[str], timeout_s: float) -> Result:
     lines: list[str] = []
     failed = passed = errors = 0
     for module, test in selected:
-        report = run_test_module(world.workspace, module, timeout_s)
+        report = run_tests(world, module, timeout_s, backend)
         if test is not None and report.collection_error is None and not report.timed_out:
             report = _only(report, test)
             if report.collected == 0:
@@ -266,13 +268,14 @@ def _only(report: TestReport, test: str) -> TestReport:
     )
 
 
-def python(world: World, argv: list[str], timeout_s: float) -> Result:
+def python(world: World, argv: list[str], timeout_s: float,
+           backend: TestBackend = "inprocess") -> Result:
     """``python -m pytest ...``, or ``python FILE``: a test module runs its tests, any
     other module is imported as a script would be (silent unless it fails)."""
     prog = argv[0]
     args = argv[1:]
     if args[:2] == ["-m", "pytest"]:
-        return pytest(world, args[2:], timeout_s)
+        return pytest(world, args[2:], timeout_s, backend)
     if args[:1] == ["-m"]:
         return Result(err=f"{prog}: No module named {args[1] if len(args) > 1 else ''}\n", code=1)
     if not args or args[0].startswith("-"):
@@ -284,8 +287,8 @@ def python(world: World, argv: list[str], timeout_s: float) -> Result:
         )
     path = files[0][1]
     if _is_test_file(path):
-        return pytest(world, [args[0]], timeout_s)
-    report = run_test_module(world.workspace, path, timeout_s)
+        return pytest(world, [args[0]], timeout_s, backend)
+    report = run_tests(world, path, timeout_s, backend)
     failure = report.collection_error
     if failure is None and not report.timed_out:
         return Result()

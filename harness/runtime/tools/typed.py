@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from harness.runtime.port import Observation, ToolError, ToolSpec
 from harness.runtime.tools.base import ToolCosts, tool_layer
+from harness.runtime.tools.typed_data import DATA_HANDLERS, DATA_TOOL_DEFS
 from harness.runtime.tools.typed_models import (
     TOOL_DEFS,
     Args,
@@ -32,10 +33,14 @@ from harness.runtime.tools.typed_models import (
     SubmitArgs,
     WriteFileArgs,
 )
-from harness.world import World, WorldError, run_test_module
+from harness.runtime.tools.typed_ops import OPS_HANDLERS, OPS_TOOL_DEFS, Refused
+from harness.world import World, WorldError
 from harness.world.pycode import identifier_counts, rename_identifier
+from harness.world.test_backends import run_tests
 
 _PARSE_ERRORS = (SyntaxError, ValueError, tokenize.TokenError)
+# Services and datasets tools live in their own modules; they join the registry here.
+ALL_DEFS = (*TOOL_DEFS, *OPS_TOOL_DEFS, *DATA_TOOL_DEFS)
 
 
 class _Refused(Exception):
@@ -67,7 +72,8 @@ class TypedTools:
         self.minutes_per_call = costs.minutes_per_call
         self.minutes_per_test_run = costs.minutes_per_test_run
         self.test_timeout_s = costs.test_timeout_s
-        self._defs = {d.name: d for d in TOOL_DEFS}
+        self.test_runner = costs.test_runner
+        self._defs = {d.name: d for d in ALL_DEFS}
         self._handlers = {
             "list_files": self._list_files,
             "read_file": self._read_file,
@@ -77,6 +83,8 @@ class TypedTools:
             "rename_symbol": self._rename_symbol,
             "run_tests": self._run_tests,
             "submit": self._submit,
+            **OPS_HANDLERS,
+            **DATA_HANDLERS,
         }
 
     # -- ToolLayer --------------------------------------------------------------------
@@ -88,7 +96,7 @@ class TypedTools:
                 parameters=d.args.model_json_schema(),
                 annotations=d.annotations,
             )
-            for d in TOOL_DEFS
+            for d in ALL_DEFS
         ]
 
     def call(self, world: World, tool: str, args: dict[str, Any]) -> Observation:
@@ -109,7 +117,7 @@ class TypedTools:
             return _refused(tool, refusal)
         try:
             data = self._handlers[tool](world, parsed)
-        except _Refused as refused:
+        except (_Refused, Refused) as refused:
             return _refused(tool, refused.error)
         return Observation(tool=tool, ok=True, data=data)
 
@@ -171,7 +179,7 @@ class TypedTools:
             raise _world_error(exc, "path") from None
         if not exists:
             raise _Refused("not_found", f"no such test module: {a.path}", "path")
-        return run_test_module(world.workspace, a.path, self.test_timeout_s).to_dict()
+        return run_tests(world, a.path, self.test_timeout_s, self.test_runner).to_dict()
 
     # -- writes ---------------------------------------------------------------------
     def _replace_in_file(self, world: World, a: ReplaceInFileArgs) -> dict[str, Any]:

@@ -1,0 +1,102 @@
+"""Deployment loops: how an agent's actions reach the runtime and its results come back.
+
+``autonomous``: the agent acts and reads results directly. ``chatbot``: a person relays
+every action into the system and pastes the output back, which costs their time and
+keeps only what fits in a chat message. ``chain``: a fixed prompt chain: a set number of
+steps per session, and no feedback, so a failed step reads like any other output (the
+chain has no branch for it). A loop only changes what passes between agent and runtime;
+it never reads the task or decides success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from harness.core.errors import ConfigError
+from harness.runtime.port import Observation
+
+
+class _Options(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Loop:
+    """The autonomous loop: nothing in between."""
+
+    max_actions_per_session: int | None = None
+
+    def relay_minutes(self) -> float:
+        return 0.0
+
+    def deliver(self, obs: Observation) -> Observation:
+        return obs
+
+
+class ChatbotOptions(_Options):
+    relay_minutes: float = Field(3.0, ge=0, description="a person copying one action in and its output back")
+    max_lines: int = Field(40, ge=1, description="output lines that fit in a pasted chat message")
+
+
+class ChatbotLoop(Loop):
+    def __init__(self, options: ChatbotOptions):
+        self.options = options
+
+    def relay_minutes(self) -> float:
+        return self.options.relay_minutes
+
+    def deliver(self, obs: Observation) -> Observation:
+        text = obs.text if obs.text is not None else _as_text(obs)
+        lines = text.splitlines()
+        if len(lines) > self.options.max_lines:
+            kept = lines[: self.options.max_lines]
+            text = "\n".join(kept) + f"\n[... {len(lines) - len(kept)} more lines not pasted]\n"
+        # what crosses a chat window is text: structure does not survive the copy
+        return obs.model_copy(update={"text": text, "data": None, "error": None})
+
+
+class ChainOptions(_Options):
+    steps_per_session: int = Field(12, ge=1, description="the chain's fixed number of tool steps")
+
+
+class ChainLoop(Loop):
+    def __init__(self, options: ChainOptions):
+        self.max_actions_per_session = options.steps_per_session
+
+    def deliver(self, obs: Observation) -> Observation:
+        # no feedback edge: the next step gets the output, never a verdict on it
+        text = obs.text if obs.text is not None else _as_text(obs)
+        return obs.model_copy(update={"ok": True, "error": None, "text": text})
+
+
+def _as_text(obs: Observation) -> str:
+    if obs.error is not None:
+        return f"error: {obs.error.message}\n"
+    import json
+
+    return json.dumps(obs.data, sort_keys=True, default=str) + "\n" if obs.data is not None else ""
+
+
+LOOPS: dict[str, tuple[type[_Options] | None, Callable[[Any], Loop]]] = {
+    "autonomous": (None, lambda _o: Loop()),
+    "chatbot": (ChatbotOptions, ChatbotLoop),
+    "chain": (ChainOptions, ChainLoop),
+}
+
+
+def make_loop(name: str, options: dict[str, Any] | None = None) -> Loop:
+    if name not in LOOPS:
+        raise ConfigError(f"unknown loop {name!r}; loops: {', '.join(LOOPS)}")
+    model, build = LOOPS[name]
+    if model is None:
+        if options:
+            raise ConfigError(f"the {name} loop takes no options, got {sorted(options)}")
+        return build(None)
+    try:
+        return build(model(**(options or {})))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"bad {name} loop option {where}: {err['msg']}") from None

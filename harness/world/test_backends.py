@@ -1,0 +1,117 @@
+"""Where a workspace's tests run: in the harness process, or in the sandbox.
+
+``inprocess`` executes workspace code inside the harness (fast; fine for the reference
+agent, which only edits generated code). ``sandbox`` runs the same ``testrun`` code in a
+confined subprocess (``harness.world.sandbox``) and returns the same ``TestReport``, so a
+tool layer can switch backends without any change in what the agent is shown.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+from harness.world.sandbox import Sandbox, isolation, python_argv, site_dir
+from harness.world.state import World
+from harness.world.testrun import TestFailure, TestReport, run_test_module
+from harness.world.workspace import Workspace, WorldError
+
+TestBackend = Literal["inprocess", "sandbox"]
+RunnerFn = Callable[[Workspace, str, float], TestReport]
+
+_HERE = Path(__file__).parent
+_RUNNER = _HERE / "sandbox_runner.py"
+_TESTRUN = _HERE / "testrun.py"
+MARKER = "@@harness-test-report@@"
+# Interpreter start-up and file snapshot happen before the in-sandbox alarm starts.
+STARTUP_GRACE_S = 5.0
+
+
+def _report_from_dict(data: dict) -> TestReport:
+    failure = data.get("collection_error")
+    return TestReport(
+        module=data["module"],
+        collected=int(data["collected"]),
+        passed=[str(t) for t in data["passed"]],
+        failures=[TestFailure(**f) for f in data["failures"]],
+        collection_error=None if failure is None else TestFailure(**failure),
+        timed_out=bool(data["timed_out"]),
+    )
+
+
+def _parse(module: str, stdout: str, exit_code: int | None, stderr: str) -> TestReport:
+    for line in reversed(stdout.splitlines()):
+        if line.startswith(MARKER):
+            return _report_from_dict(json.loads(line[len(MARKER):]))
+    # No report: the process died (os._exit, a limit signal). Say so as a collection error.
+    tail = stderr.strip().splitlines()[-1:] or [""]
+    message = f"test process ended with exit code {exit_code} before reporting {tail[0]}"
+    return TestReport(module, collection_error=TestFailure("<collect>", "SandboxError",
+                                                           message.strip()[:300]))
+
+
+def run_sandboxed_test_module(workspace: Workspace, test_path: str,
+                              timeout_s: float = 10.0) -> TestReport:
+    """``run_test_module`` with the workspace's code executed in the sandbox."""
+    try:
+        present = workspace.exists(test_path)
+    except WorldError:
+        present = False
+    if not present:  # nothing of the agent's runs: the in-process answer is the same answer
+        return run_test_module(workspace, test_path, timeout_s)
+    mode = isolation().mode
+    with Sandbox(workspace.snapshot()) as box:
+        helpers = box.parent / "runner"
+        helpers.mkdir()
+        shutil.copy(_RUNNER, helpers / _RUNNER.name)
+        shutil.copy(_TESTRUN, helpers / _TESTRUN.name)
+        helpers.chmod(0o755)
+        argv = [*python_argv(mode, box.parent), str(helpers / _RUNNER.name),
+                str(helpers / _TESTRUN.name), test_path, repr(timeout_s), site_dir(mode, box.parent)]
+        result = box.run(argv, timeout_s=timeout_s + STARTUP_GRACE_S)
+    if result.timed_out:
+        return TestReport(module=test_path, timed_out=True)
+    return _parse(test_path, result.stdout, result.exit_code, result.stderr)
+
+
+TEST_BACKENDS: dict[str, RunnerFn] = {
+    "inprocess": run_test_module,
+    "sandbox": run_sandboxed_test_module,
+}
+
+
+def run_tests(world: World, module: str, timeout_s: float,
+              backend: TestBackend = "inprocess") -> TestReport:
+    """Run one test module of ``world``'s workspace with the chosen backend."""
+    try:
+        runner = TEST_BACKENDS[backend]
+    except KeyError:
+        raise ValueError(f"unknown test backend {backend!r}; known: {sorted(TEST_BACKENDS)}") from None
+    return runner(world.workspace, module, timeout_s)
+
+
+def bench_test_backends(n: int = 20, modules: int = 5) -> dict[str, float]:
+    """Median milliseconds per test-module run for each backend on one small workspace."""
+    files = {f"pkg/m{i}.py": f"def f{i}(x):\n    return x + {i}\n" for i in range(modules)}
+    files["tests/test_pkg.py"] = "".join(
+        f"from pkg.m{i} import f{i}\n\ndef test_f{i}():\n    assert f{i}(1) == {i + 1}\n"
+        for i in range(modules)
+    )
+    world = World(Workspace(files))
+    isolation()  # the one-off probe is not part of a run's cost
+    out: dict[str, float] = {}
+    for name in TEST_BACKENDS:
+        samples = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            report = run_tests(world, "tests/test_pkg.py", 10.0, name)  # type: ignore[arg-type]
+            samples.append((time.perf_counter() - t0) * 1000)
+            assert report.ok, report.to_dict()
+        out[f"{name}_median_ms"] = statistics.median(samples)
+    out["sandbox_overhead_ratio"] = out["sandbox_median_ms"] / out["inprocess_median_ms"]
+    return out
