@@ -376,3 +376,26 @@ def test_determinism_same_world_same_call_same_observation(tools):
         a, b = tools.call(first, tool, args), tools.call(second, tool, args)
         assert a.model_dump() == b.model_dump()
         assert first.snapshot() == second.snapshot()
+
+
+def test_call_budgets_refuse_before_the_world_is_touched():
+    from harness.runtime.tools.base import make_tool_layer
+    from harness.world import Workspace, World
+
+    tools = make_tool_layer("typed", {"max_calls": 3, "per_tool": {"write_file": 1}})
+    world = World(workspace=Workspace({"a.py": "x = 1\n"}))
+    assert tools.call(world, "write_file", {"path": "b.py", "text": "y"}).ok
+    second = tools.call(world, "write_file", {"path": "c.py", "text": "z"})
+    assert not second.applied and second.error.code == "budget_exhausted" and not world.workspace.exists("c.py")
+    assert tools.call(world, "read_file", {"path": "a.py"}).ok
+    assert tools.call(world, "read_file", {"path": "a.py"}).ok
+    over = tools.call(world, "read_file", {"path": "a.py"})
+    assert over.error.code == "budget_exhausted"
+
+
+def test_a_bad_budget_is_a_config_error():
+    from harness.core.errors import ConfigError
+    from harness.runtime.tools.base import make_tool_layer
+
+    with pytest.raises(ConfigError, match="budget"):
+        make_tool_layer("typed", {"max_calls": -1})

@@ -16,8 +16,9 @@ import re
 import tokenize
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from harness.core.errors import ConfigError
 from harness.runtime.port import Observation, ToolError, ToolSpec
 from harness.runtime.tools.base import ToolCosts, tool_layer
 from harness.runtime.tools.typed_data import DATA_HANDLERS, DATA_TOOL_DEFS
@@ -63,11 +64,29 @@ def _world_error(exc: WorldError, field: str | None = None) -> _Refused:
     return _Refused("world_error", msg, field)
 
 
+class ToolBudgets(BaseModel):
+    """Call budgets a typed layer enforces per session (a session = one layer instance, which
+    the runtime builds per episode). A call over budget is refused before it runs, with a
+    code the agent can act on; nothing is charged to the world."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_calls: int | None = Field(None, ge=0, description="calls of any tool per session")
+    per_tool: dict[str, int] = Field(default_factory=dict, description="tool name -> calls per session")
+
+
 @tool_layer("typed")
 class TypedTools:
-    """Typed, validated tools. Stateless: everything lives in the world it is handed."""
+    """Typed, validated tools. Everything lives in the world it is handed, except the call
+    counts its budgets need."""
 
     def __init__(self, **config: Any):
+        budget_keys = {k: config.pop(k) for k in ("max_calls", "per_tool") if k in config}
+        try:
+            self.budgets = ToolBudgets(**budget_keys)
+        except ValidationError as exc:
+            raise ConfigError(f"bad typed tools budget: {exc.errors()[0]['msg']}") from None
+        self.calls: dict[str, int] = {}
         costs = ToolCosts.parse("typed", config)
         self.minutes_per_call = costs.minutes_per_call
         self.minutes_per_test_run = costs.minutes_per_test_run
@@ -128,8 +147,16 @@ class TypedTools:
         return self.minutes_per_call
 
     def admit(self, tool: str, args: Args) -> ToolError | None:
-        """Seam for per-session budgets and timeouts: return a ToolError to refuse a
-        validated call before it touches the world. Nothing is limited here yet."""
+        """Refuse a validated call that is over a budget, before it touches the world
+        (time limits are the test runner's: a test run over its limit is stopped)."""
+        total = sum(self.calls.values())
+        if self.budgets.max_calls is not None and total >= self.budgets.max_calls:
+            return ToolError(code="budget_exhausted", message=f"this session's {self.budgets.max_calls} calls are used")
+        limit = self.budgets.per_tool.get(tool)
+        if limit is not None and self.calls.get(tool, 0) >= limit:
+            return ToolError(code="budget_exhausted", message=f"{tool} may be called {limit} times per session",
+                             field=None)
+        self.calls[tool] = self.calls.get(tool, 0) + 1
         return None
 
     # -- read-only tools ----------------------------------------------------------------
