@@ -274,10 +274,14 @@ class Driver:
         return self._start(run.brief, snap.replay, snap.action_seq, reissue_until=max(before, snap.action_seq))
 
     def _wait_for_detection(self) -> None:
-        """A heartbeat monitor notices within its timeout; without one, a person notices."""
+        """A heartbeat monitor notices within its timeout; without one, a person notices.
+        The wait advances in whole-minute steps counted by an integer, so it ends whatever
+        the clock's magnitude (float steps on a large clock can round to nothing)."""
         clock, limit = self.session.clock, self.faults.model.human_notice_minutes
-        start = clock.now()
-        while clock.now() - start < limit:
+        whole, rest = divmod(limit, 1.0)
+        for _ in range(int(whole)):
             if self.execution.detect() is not None:
                 return
-            clock.advance(min(1.0, limit - (clock.now() - start)))
+            clock.advance(1.0)
+        if self.execution.detect() is None and rest > 0:
+            clock.advance(rest)

@@ -105,3 +105,23 @@ def test_checkpoints_are_counted_and_ephemeral_keeps_none(renames):
     durable, _ = _episode(renames[0], DURABLE)
     ephemeral, _ = _episode(renames[0], EPHEMERAL)
     assert durable.checkpoints >= 2 and ephemeral.checkpoints == 0
+
+
+def test_crash_detection_ends_on_a_large_clock(renames):
+    """A crash after days of approval waits: the detection wait must still end."""
+    from harness.experiment.drive import Driver
+    from harness.experiment.faults import FaultModel, FaultSchedule
+    from harness.runtime.runtime import Runtime
+    from harness.workload import get_family
+
+    spec = renames[0]
+    for layers in (DURABLE, EPHEMERAL):
+        world = get_family(spec.family).build_world(spec)
+        rng = RngStreams(0, spec.id, 0)
+        session = Runtime(layers).deploy(world, spec.brief(), rng)
+        session.clock.advance(123_456.789)
+        driver = Driver(session, spec, DEFAULT, rng, session.execution,
+                        FaultSchedule(FaultModel(human_notice_minutes=15.3), rng), "e")
+        start = session.clock.now()
+        driver._wait_for_detection()
+        assert 0 < session.clock.now() - start <= 15.3 + 1e-6

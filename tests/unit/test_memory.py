@@ -385,3 +385,14 @@ def test_snapshot_roundtrip_through_json(variant, config):
                 other, {"embedder": "hashing"} if other == "tiered" else {}
             ).snapshot()
         )
+
+
+def test_loading_the_embedder_leaves_process_logging_alone():
+    import logging
+
+    from harness.runtime.memory.embedders import _load_wordllama
+
+    root = logging.getLogger()
+    before = (root.handlers[:], root.level)
+    _load_wordllama()
+    assert (root.handlers[:], root.level) == before

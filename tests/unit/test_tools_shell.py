@@ -309,3 +309,17 @@ def test_determinism(shell):
         b = shell.call(second, "shell", {"command": command})
         assert a.model_dump() == b.model_dump()
         assert first.snapshot() == second.snapshot()
+
+
+def test_a_missing_redirect_target_is_a_syntax_error_before_anything_opens():
+    world = make_world()
+    before = world.digest()
+    obs = make_tool_layer("shell").call(world, "shell", {"command": "echo hi > out.txt >"})
+    assert not obs.applied and "syntax error" in obs.text and world.digest() == before
+
+
+def test_a_failed_later_redirect_leaves_the_earlier_truncation_and_says_so():
+    world = make_world({"notes.txt": "keep me\n"})
+    obs = make_tool_layer("shell").call(world, "shell", {"command": "echo hi > notes.txt > pkg"})
+    assert "Is a directory" in obs.text and obs.applied  # bash opened notes.txt first
+    assert world.workspace.read("notes.txt") == ""

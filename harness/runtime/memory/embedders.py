@@ -11,6 +11,7 @@ result never silently claims the better embedder.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import threading
@@ -57,8 +58,16 @@ def _load_wordllama():
     global _WL_MODEL
     with _WL_LOCK:
         if _WL_MODEL is None:
-            import wordllama
-            from wordllama import WordLlama
+            # wordllama calls logging.basicConfig(level=INFO) on import, which would turn
+            # every INFO record in this process (workspace code's included) into output.
+            root = logging.getLogger()
+            handlers, level = root.handlers[:], root.level
+            try:
+                import wordllama
+                from wordllama import WordLlama
+            finally:
+                root.handlers[:] = handlers
+                root.setLevel(level)
 
             # cache_dir=<package dir> finds the weights bundled in the wheel; with
             # disable_download it fails loudly instead of reaching for the network.

@@ -128,9 +128,11 @@ class ShellTools:
         with_stdin = self._stdin_commands.get(argv[0]) if stdin is not None else None
 
         def execute(w: World) -> tuple[Result, bool]:
+            before = w.workspace.digest() if len(redirects) > 1 else None
             prepared = _prepare_redirects(w, redirects)
             if isinstance(prepared, Result):
-                return prepared, False
+                # an open failure after an earlier target was truncated did change the world
+                return prepared, before is not None and w.workspace.digest() != before
             result = with_stdin(w, argv, stdin) if with_stdin else run(w, argv)
             return _finish_redirects(w, redirects, result), True
 
@@ -194,10 +196,12 @@ def _split_redirects(argv: list[str]) -> tuple[list[str], list[tuple[int, str, s
 
 def _prepare_redirects(world: World, redirects: list[tuple[int, str, str]]) -> Result | None:
     """Open the targets as bash does before the command runs: ``>`` truncates, so
-    ``sed ... f > f`` empties ``f`` exactly as in life."""
+    ``sed ... f > f`` empties ``f`` exactly as in life. A missing target is a syntax
+    error found before anything is opened; a target that cannot be opened stops the
+    line, after the ones before it were opened (and truncated), as in bash."""
+    if any(target == "" for _, _, target in redirects):
+        return Result(err="bash: syntax error near unexpected token `newline'\n", code=2)
     for fd, op, target in redirects:
-        if target == "":
-            return Result(err="bash: syntax error near unexpected token `newline'\n", code=2)
         if target == "/dev/null" or fd not in (1, 2):
             continue
         path = cmd.norm(target)

@@ -11,6 +11,8 @@ rolled-back postconditions all leave the world exactly as it was.
 
 from __future__ import annotations
 
+import functools
+import json
 import keyword
 import re
 import tokenize
@@ -75,6 +77,18 @@ class ToolBudgets(BaseModel):
     per_tool: dict[str, int] = Field(default_factory=dict, description="tool name -> calls per session")
 
 
+@functools.cache
+def _specs() -> tuple[tuple[ToolSpec, str], ...]:
+    """The exported schemas: fixed per process, and generating them is costly (pydantic
+    builds JSON Schema per call), so it happens once, not at every agent start."""
+    out = []
+    for d in ALL_DEFS:
+        spec = ToolSpec(name=d.name, description=d.description, parameters=d.args.model_json_schema(),
+                        annotations=d.annotations)
+        out.append((spec, json.dumps(spec.parameters)))
+    return tuple(out)
+
+
 @tool_layer("typed")
 class TypedTools:
     """Typed, validated tools. Everything lives in the world it is handed, except the call
@@ -108,15 +122,9 @@ class TypedTools:
 
     # -- ToolLayer --------------------------------------------------------------------
     def specs(self) -> list[ToolSpec]:
-        return [
-            ToolSpec(
-                name=d.name,
-                description=d.description,
-                parameters=d.args.model_json_schema(),
-                annotations=d.annotations,
-            )
-            for d in ALL_DEFS
-        ]
+        # fresh dicts each time: a schema an agent mutates must not reach the next episode
+        return [ToolSpec.model_construct(name=s.name, description=s.description, parameters=json.loads(schema),
+                                         annotations=s.annotations) for s, schema in _specs()]
 
     def call(self, world: World, tool: str, args: dict[str, Any]) -> Observation:
         obs = self._execute(world, tool, args)
