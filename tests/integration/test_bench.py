@@ -8,9 +8,13 @@ pytestmark = pytest.mark.slow
 
 
 def test_episode_bench_reports_throughput_against_its_reference():
+    from harness.experiment.config import build_run_config
+
+    smoke = build_run_config(["experiment=smoke"])
+    planned = smoke.workload.limit * len(smoke.conditions) * smoke.repeats
     out = bench_episodes(workers=(1,))
     row = out["workers=1"]
-    assert row["episodes"] == 120 and row["episodes_per_s"] > 0 and row["ratio_vs_1_worker"] == 1.0
+    assert row["episodes"] == planned and row["episodes_per_s"] > 0 and row["ratio_vs_1_worker"] == 1.0
 
 
 def test_nested_measurements_flatten_to_rows():

@@ -28,14 +28,14 @@ def test_report_prints_completion_and_gap_tables(smoke_db):
     proc = run_cli("report", "--db", str(smoke_db))
     assert proc.returncode == 0, proc.stderr
     assert "Completion rate" in proc.stdout and "Paired gap" in proc.stdout
-    assert "tools_typed" in proc.stdout and "code_modification" in proc.stdout
+    assert "agent_native" in proc.stdout and "code_modification" in proc.stdout
 
 
 @pytest.mark.parametrize("fmt", ["md", "tex", "csv", "json"])
 def test_report_formats(smoke_db, fmt):
     proc = run_cli("report", "--db", str(smoke_db), "--format", fmt)
     assert proc.returncode == 0, proc.stderr
-    assert "tools_shell" in proc.stdout.replace("\\_", "_")  # tex escapes underscores
+    assert "agent_native" in proc.stdout.replace("\\_", "_")  # tex escapes underscores
 
 
 def test_unknown_condition_lists_known_ones(smoke_db):

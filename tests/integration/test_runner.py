@@ -25,7 +25,7 @@ def test_one_row_per_condition_task_repeat(tmp_path):
     assert len(eps) == 6 * 2 * 2 == summary.planned
     keys = set(zip(eps.condition, eps.task_id, eps["repeat"], strict=True))
     assert len(keys) == len(eps)
-    assert set(eps.condition) == {"tools_typed", "tools_shell"}
+    assert set(eps.condition) == {"agent_native", "human"}
     assert set(eps.termination) <= {"submitted", "action_budget", "time_budget", "gave_up", "harness_error"}
     assert (eps.termination != "harness_error").all(), eps[eps.termination == "harness_error"].error.tolist()
     acts = reader.actions(db, summary.run_id)
@@ -64,10 +64,13 @@ def test_a_preset_copied_under_a_new_name_gives_identical_episodes(tmp_path, mon
 
     configs = tmp_path / "configs"
     shutil.copytree(config_dir(), configs)
-    shutil.copy(configs / "condition" / "tools_shell.yaml", configs / "condition" / "renamed_copy.yaml")
+    (tmp_path / "workloads").symlink_to(config_dir().parent / "workloads")  # manifests live beside configs/
+    shutil.copy(configs / "condition" / "human.yaml", configs / "condition" / "renamed_copy.yaml")
     monkeypatch.setenv("HARNESS_CONFIG_DIR", str(configs))
-    db_a, sa = _run(tmp_path, "orig", "executor.workers=1", "conditions=[tools_shell]", "compare=null")
-    db_b, sb = _run(tmp_path, "copy", "executor.workers=1", "conditions=[renamed_copy]", "compare=null")
+    db_a, sa = _run(tmp_path, "orig", "executor.workers=1", "conditions=[human]", "compare=null",
+                    "faults.crash_rate=0.05")
+    db_b, sb = _run(tmp_path, "copy", "executor.workers=1", "conditions=[renamed_copy]", "compare=null",
+                    "faults.crash_rate=0.05")
     a = reader.episodes(db_a, sa.run_id).drop(columns=["run_id", "condition", "wall_seconds"])
     b = reader.episodes(db_b, sb.run_id).drop(columns=["run_id", "condition", "wall_seconds"])
     assert a.to_dict("records") == b.to_dict("records")

@@ -286,3 +286,32 @@ def test_bench_reports_measurements_and_agreeing_references():
 def test_empty_dag_queries():
     dag = CausalDag()
     assert dag.last_change("x") is None and dag.failed_calls() == [] and export_spans(dag) == []
+
+
+# -- the call query: the full arguments of one past call ----------------------------------
+def test_call_query_returns_the_full_arguments_of_one_past_call():
+    layer = small_dag()
+    long_text = "x = 1\n" * 100  # far longer than a node's cut summary
+    seq = layer.record(ev("write_file", args={"path": "a", "text": long_text}, writes=("file:a",)))
+    assert layer.dag.node(seq).summary.endswith("...")  # the node alone could not give it back
+    obs = layer.history({"op": "call", "seq": seq})
+    assert obs.ok and obs.data == {"op": "call", "seq": seq, "tool": "write_file",
+                                   "args": {"path": "a", "text": long_text}}
+    last = layer.history({"op": "last_change", "resource": "file:a"}).data["action"]["seq"]
+    assert layer.history({"op": "call", "seq": last}).data["args"]["text"] == long_text
+    assert layer.history({"op": "call", "seq": 1}).data["args"] == {"p": "a", "v": 1}
+
+
+def test_call_query_rejects_unknown_and_missing_seqs():
+    layer = small_dag()
+    assert layer.history({"op": "call", "seq": 99}).error.code == "not_found"
+    missing = layer.history({"op": "call"})
+    assert not missing.ok and missing.error.field == "seq"
+
+
+def test_call_arguments_survive_a_snapshot_round_trip():
+    layer = small_dag()
+    other = CausalLayer()
+    other.restore(json.loads(json.dumps(layer.snapshot())))
+    assert other.history({"op": "call", "seq": 3}).data == layer.history({"op": "call", "seq": 3}).data
+    assert other.snapshot() == layer.snapshot()

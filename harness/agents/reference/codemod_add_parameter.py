@@ -110,7 +110,7 @@ def _change(kit: Toolkit, errors: ErrorProcesses, fn: str, test_module: str,
         return
     site = Site(fn, home_path.rsplit("/", 1)[-1].removesuffix(".py"), home_path, test_module, d,
                 _new_test(home_text, fn, d))
-    meant: dict[str, str] = {}
+    meant = cs.EditMemory(errors.capacity)
     done: set[str] = set()
     for _ in range(2 + len(files) // errors.capacity + errors.retries):
         batch = [f for f in files if f not in done][: errors.capacity]  # what fits in mind at once
@@ -124,12 +124,12 @@ def _change(kit: Toolkit, errors: ErrorProcesses, fn: str, test_module: str,
                 continue
             meant[path] = intended
             slipped = _rewrite(text, path, site, _slipped(d.value, errors))
-            yield from cs.write_checked(kit, errors, path, slipped or intended)
+            yield from cs.edit_checked(kit, errors, path, text, slipped or intended)
         files = (yield from _find(kit, errors, fn, paths)) or files
-    yield from _verify(kit, errors, test_module, meant)
+    yield from _verify(kit, errors, test_module, meant, lambda path, text: _rewrite(text, path, site, d.value))
 
 
-def _verify(kit: Toolkit, errors: ErrorProcesses, test_module: str, meant: dict[str, str]) -> Steps:
+def _verify(kit: Toolkit, errors: ErrorProcesses, test_module: str, meant: cs.EditMemory, redo: cs.Redo) -> Steps:
     for _ in range(1 + errors.retries):
         outcome = yield from cs.tests_pass(kit, errors, test_module)
         if outcome is not None and outcome.ok:
@@ -137,7 +137,7 @@ def _verify(kit: Toolkit, errors: ErrorProcesses, test_module: str, meant: dict[
             return
         yield Think(step="tests fail; compare every edited file with what I meant",
                     evidence=tuple((outcome.failures if outcome else [])[:3]))
-        yield from cs.recheck(kit, errors, meant)
+        yield from cs.repair(kit, errors, meant, redo)
     yield GiveUp(reason="tests still fail after repairs")
 
 

@@ -76,7 +76,7 @@ def dependency_upgrade(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> St
     if meant is None:
         yield GiveUp(reason="could not find the uses of the old API")
         return
-    yield from cs.verify_and_submit(kit, errors, test_module, meant)
+    yield from cs.verify_and_submit(kit, errors, test_module, meant, lambda _, text: migrated(text, lib, changes))
 
 
 def _shim_vendor(kit: Toolkit, errors: ErrorProcesses, vendor: str, changes: list[Change]) -> Steps:
@@ -101,7 +101,7 @@ def _migrate(kit: Toolkit, errors: ErrorProcesses, pkg: str, lib: str, changes: 
         if found is None:
             return None
         files.update(f for f in found if f.endswith(".py"))
-    todo, meant = sorted(files), {}
+    todo, meant = sorted(files), cs.EditMemory(errors.capacity)
     while todo:
         batch, todo = todo[: errors.capacity], todo[errors.capacity:]
         for path in batch:
@@ -111,7 +111,7 @@ def _migrate(kit: Toolkit, errors: ErrorProcesses, pkg: str, lib: str, changes: 
                 continue
             meant[path] = intended
             slipped = migrated(text, lib, changes, keep_order=errors.slip())
-            yield from cs.write_checked(kit, errors, path, slipped or intended)
+            yield from cs.edit_checked(kit, errors, path, text, slipped or intended)
     return meant
 
 

@@ -64,22 +64,23 @@ def extract_helper(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
     job = Extraction(block, brief.public["helper"], brief.public["helper_module"], brief.public["package"])
     test_module = brief.public["test_module"]
     yield Think(step=f"extract the block into {job.helper} in {job.home}; replace every copy")
-    meant: dict[str, str] = {}
+    meant = cs.EditMemory(errors.capacity)
     home_text = yield from kit.read(job.home)
     if home_text is None:
         yield GiveUp(reason=f"cannot read {job.home}")
         return
     intended = _replaced(home_text, job, home=True)
     meant[job.home] = intended
-    yield from cs.write_checked(kit, errors, job.home, intended)
+    yield from cs.edit_checked(kit, errors, job.home, home_text, intended)
     clean = yield from _replace_copies(kit, errors, job, meant)
     if not clean:
         yield GiveUp(reason="copies of the block remain")
         return
-    yield from cs.verify_and_submit(kit, errors, test_module, meant)
+    yield from cs.verify_and_submit(kit, errors, test_module, meant,
+                                    lambda path, text: _replaced(text, job, home=path == job.home))
 
 
-def _replace_copies(kit: Toolkit, errors: ErrorProcesses, job: Extraction, meant: dict[str, str]) -> Steps:
+def _replace_copies(kit: Toolkit, errors: ErrorProcesses, job: Extraction, meant: cs.EditMemory) -> Steps:
     """Rounds of: search for copies, edit what fits in mind, search again. True when none
     is left outside the helper."""
     for _ in range(3 + errors.retries):
@@ -95,7 +96,7 @@ def _replace_copies(kit: Toolkit, errors: ErrorProcesses, job: Extraction, meant
             intended = _replaced(text, job, home=path == job.home)
             meant[path] = intended
             written = _replaced(text, job, home=path == job.home, forget_import=errors.slip())
-            yield from cs.write_checked(kit, errors, path, written)
+            yield from cs.edit_checked(kit, errors, path, text, written)
     return False
 
 

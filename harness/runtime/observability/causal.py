@@ -206,8 +206,9 @@ class CausalConfig(BaseModel):
     slow_factor: float = 2.0  # a span is slow above this multiple of its service's median
 
 
-_NEEDS = {"last_change": "resource", "actions_touching": "resource", "ancestors": "seq", "dependencies": "seq"}
-QUERY_OPS = ("last_change", "failed_calls", "ancestors", "dependencies", "actions_touching", "recent", "grep")
+_NEEDS = {"last_change": "resource", "actions_touching": "resource", "ancestors": "seq", "dependencies": "seq",
+          "call": "seq"}
+QUERY_OPS = ("last_change", "failed_calls", "ancestors", "dependencies", "actions_touching", "recent", "grep", "call")
 
 
 @observability_variant("causal")
@@ -220,16 +221,22 @@ class CausalLayer:
     def __init__(self, **config: Any):
         self.config: CausalConfig = parse_config(CausalConfig, "causal", config)
         self.dag = CausalDag()
+        # Full arguments of every recorded call, for the ``call`` query: a node keeps only a
+        # digest and a cut summary, but undoing an edit needs exactly what was sent.
+        self.calls: dict[int, dict[str, Any]] = {}
 
     def record(self, action: ActionEvent) -> int:
-        return self.dag.add(action).seq
+        seq = self.dag.add(action).seq
+        self.calls[seq] = dict(action.args)
+        return seq
 
     def think(self, trace: ReasoningTrace) -> None:
         self.dag.pending.append(trace)
 
     def history(self, query: Any) -> Observation:
         """``query``: a dict ``{"op": one of QUERY_OPS, ...}`` (resource / seq / since / text / n),
-        or a string, taken as ``{"op": "grep", "text": query}``."""
+        or a string, taken as ``{"op": "grep", "text": query}``. ``call`` returns the full
+        arguments of one past call (``seq``) as data."""
         if isinstance(query, str):
             query = {"op": "grep", "text": query}
         if not isinstance(query, dict) or query.get("op") not in QUERY_OPS:
@@ -239,6 +246,9 @@ class CausalLayer:
         if need and need not in query:
             return _bad(f"history {op} needs {need!r}", need)
         try:
+            if op == "call":
+                node = dag.node(int(query["seq"]))
+                return _ok(op, {"seq": node.seq, "tool": node.tool, "args": self.calls.get(node.seq, {})})
             if op == "last_change":
                 n = dag.last_change(str(query["resource"]))
                 return _ok(op, {"resource": query["resource"], "action": n.model_dump(mode="json") if n else None})
@@ -275,12 +285,14 @@ class CausalLayer:
         return Observation(tool="telemetry", ok=True, data=res.model_dump(mode="json"))
 
     def snapshot(self) -> dict[str, Any]:
-        return {"variant": self.variant, "version": SNAPSHOT_VERSION, **self.dag.to_dict()}
+        return {"variant": self.variant, "version": SNAPSHOT_VERSION, **self.dag.to_dict(),
+                "calls": [[seq, args] for seq, args in self.calls.items()]}
 
     def restore(self, data: dict[str, Any]) -> None:
         check_version(data, self.variant)
         try:
             self.dag = CausalDag.from_dict(data)
+            self.calls = {int(seq): dict(args) for seq, args in data.get("calls", [])}
         except (ValueError, TypeError) as e:  # pydantic ValidationError is a ValueError
             raise ConfigError(f"corrupt observability.causal snapshot: {e}") from None
 

@@ -1,0 +1,115 @@
+"""DESIGN §5 invariants over the real presets and the gap factorial (issue 5).
+
+Each test states a property of the mechanisms that could be false: the infrastructure
+changes what an agent's errors lead to, never who succeeds when nobody errs.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from harness.agents.profile import AgentProfile
+from harness.analysis.shapley import decompose
+from harness.experiment.conditions import load_condition
+from harness.experiment.episode import run_episode
+from harness.experiment.factorial import FactorialSpec, expand
+from harness.workload.workloads import WorkloadConfig, build_workload
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+PRESETS = ["agent_native", "human", "chatbot", "api_chain", "manual_script"]
+GAP3 = FactorialSpec(base="human", treatment="agent_native", components=[
+    {"name": "context", "short": "ctx", "layers": ["execution", "memory"]},
+    {"name": "agency", "short": "agy", "layers": ["security", "tools"]},
+    {"name": "observability", "short": "obs", "layers": ["observability"]}])
+
+
+def _slice(per_family=1, difficulties=(1, 2)):
+    import harness.workload.families  # noqa: F401 - registers
+    from harness.workload.registry import FAMILIES
+
+    families = sorted(f for f in FAMILIES if not f.startswith("document_processing"))
+    cfg = WorkloadConfig(name="inv", seed=3, families=[
+        {"family": f, "count": per_family * len(difficulties), "difficulties": list(difficulties)} for f in families])
+    return build_workload(cfg)
+
+
+@pytest.fixture(scope="module")
+def single_session():
+    return [t for t in _slice() if len(t.sessions) <= 1]
+
+
+def test_an_agent_that_never_acts_completes_nothing_anywhere(tmp_path, monkeypatch, single_session):
+    (tmp_path / "idle_agent.py").write_text(
+        "from harness.runtime.port import GiveUp\n\n"
+        "class Idle:\n"
+        "    def run(self, brief, tools, rng):\n"
+        "        yield GiveUp(reason='does nothing')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    agent = {"name": "custom", "import_path": "idle_agent:Idle"}
+    for name in PRESETS:
+        cond = load_condition(CONFIGS, name)
+        assert not any(run_episode("r", t, cond, agent, 0, 0)[0].success for t in single_session)
+
+
+def test_a_perfect_agent_completes_the_same_single_session_tasks_everywhere(single_session):
+    """Invariant 6 (single-session tasks): with no agent errors and no faults, every
+    autonomous preset completes the same tasks, except where approval waits alone used up
+    the time budget (reported as time_budget with approvals)."""
+    agent = {"name": "reference", "profile": AgentProfile.perfect().model_dump()}
+    outcomes = {}
+    for name in ("agent_native", "human", "manual_script"):
+        cond = load_condition(CONFIGS, name)
+        outcomes[name] = {}
+        for t in single_session:
+            ep, _ = run_episode("r", t, cond, agent, 0, 0)
+            assert ep.error is None, (name, t.id, ep.error)
+            exhausted_by_approvals = ep.termination == "time_budget" and ep.approvals > 0
+            outcomes[name][t.id] = None if exhausted_by_approvals else ep.success
+    for t in single_session:
+        seen = {v[t.id] for v in outcomes.values() if v[t.id] is not None}
+        assert len(seen) == 1, (t.id, {k: v[t.id] for k, v in outcomes.items()})
+    assert all(outcomes["agent_native"].values())
+
+
+def _factorial_episodes(tasks, faults, profile, repeats=2):
+    rows = []
+    agent = {"name": "reference", "profile": profile}
+    for cell in expand(GAP3, CONFIGS):
+        cond = cell.model_copy(update={"faults": faults})
+        for t in tasks:
+            for r in range(repeats):
+                ep, _ = run_episode("r", t, cond, agent, 0, r)
+                rows.append({"task_id": t.id, "category": t.category, "condition": cell.name,
+                             "repeat": r, "success": ep.success})
+    return pd.DataFrame(rows)
+
+
+def _component(df, name):
+    out = decompose(df, GAP3.cells(), GAP3.factors, resamples=200, seed=0)
+    return float(out[(out.category == "all") & (out.component == name)].value.iloc[0])
+
+
+def test_raising_the_crash_rate_widens_the_context_component():
+    tasks = build_workload(WorkloadConfig(name="c", seed=5, families=[
+        {"family": "code_modification/rename_symbol", "count": 3, "difficulties": [2, 3]},
+        {"family": "system_administration/credential_rotation", "count": 3, "difficulties": [1, 2]},
+        {"family": "data_analysis/cleaning", "count": 3, "difficulties": [1, 2]}]))
+    profile = AgentProfile().model_dump()
+    calm = _component(_factorial_episodes(tasks, {}, profile), "context")
+    rough = _component(_factorial_episodes(tasks, {"crash_rate": 0.1}, profile), "context")
+    assert rough > calm + 0.05
+
+
+def test_slips_beyond_working_memory_widen_the_observability_component():
+    # The code-modification strategies hold only ``capacity`` edits in mind; a slipped edit
+    # to a forgotten file is undone from the causal trace's call arguments, while a text
+    # log's cut lines cannot give it back. No slips, nothing to recover: no component.
+    tasks = build_workload(WorkloadConfig(name="o", seed=5, families=[
+        {"family": f"code_modification/{f}", "count": 2, "difficulties": [3, 4, 5]}
+        for f in ("dependency_upgrade", "extract_helper", "add_parameter")]))
+    careful = AgentProfile(slip_rate=0.0, context_capacity=2).model_dump()
+    slipping = AgentProfile(slip_rate=0.3, context_capacity=2).model_dump()
+    low = _component(_factorial_episodes(tasks, {}, careful), "observability")
+    high = _component(_factorial_episodes(tasks, {}, slipping), "observability")
+    assert high > low + 0.1, (low, high)
