@@ -146,3 +146,21 @@ def test_bad_import_paths_are_config_errors(path, message):
 
     with pytest.raises(ConfigError, match=message):
         make_agent({"name": "custom", "import_path": path})
+
+
+@pytest.mark.parametrize("phase,native_layers", [
+    ("phase1", {"observability"}),
+    ("phase2", {"observability", "execution", "memory"}),
+    ("phase3", {"observability", "execution", "memory", "tools", "security"}),
+])
+def test_phases_switch_exactly_their_layers(phase, native_layers):
+    cond, native, human = (load_condition(CONFIGS, n) for n in (phase, "agent_native", "human"))
+    for layer, choice in cond.layers.items():
+        expected = native if layer in native_layers else human
+        assert choice == expected.layers[layer], (phase, layer)
+    assert cond.loop == human.loop
+
+
+def test_the_five_factor_factorial_has_32_cells():
+    cfg = build_run_config(["experiment=factorial5"])
+    assert len(cfg.conditions) == 32 and len({c.behaviour_hash() for c in cfg.conditions}) == 32
