@@ -113,3 +113,22 @@ def test_slips_beyond_working_memory_widen_the_observability_component():
     low = _component(_factorial_episodes(tasks, {}, careful), "observability")
     high = _component(_factorial_episodes(tasks, {}, slipping), "observability")
     assert high > low + 0.1, (low, high)
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_no_harness_errors_under_faults_on_any_family(name):
+    """Every family's strategy survives refusals, transient failures and crashes: a
+    harness_error row means a bug in the agent or the runtime, never a measured outcome."""
+    from harness.experiment.config import build_run_config
+
+    workload = build_run_config(["experiment=smoke", "workload.limit=60"]).workload
+    tasks = build_workload(workload, base_dir=CONFIGS.parent)
+    cond = load_condition(CONFIGS, name).model_copy(
+        update={"faults": {"crash_rate": 0.05, "transient_failure_rate": 0.1}})
+    errors = []
+    for t in tasks:
+        for r in range(2):
+            ep, _ = run_episode("r", t, cond, {"name": "reference"}, 0, r)
+            if ep.termination == "harness_error":
+                errors.append((t.id, r, ep.error))
+    assert not errors, errors[:3]

@@ -93,7 +93,7 @@ def _switch(ops, errors: ErrorProcesses, name: str, text: str, key: str, new: st
     for _ in range(1 + errors.retries):
         value = typo(new, errors) if errors.slip() else new
         written = yield from ops.write_config(name, _with(text, key, value))
-        back = yield from ops.read_config(name) if written else None
+        back = (yield from ops.read_config(name)) if written else None
         if back is not None and _keys(back).get(key) == new:
             started = yield from ops.restart(name)
             return started.ok is not False
