@@ -11,6 +11,7 @@ import ast
 import hashlib
 from typing import Any
 
+from harness.core.pyast import calls_to
 from harness.workload.checks import checker
 from harness.world import Workspace, World, run_test_module
 
@@ -48,21 +49,6 @@ def _short(items: list[str], limit: int = 4) -> str:
     return ", ".join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
-def _calls_to(tree: ast.AST, function: str, module_names: tuple[str, ...]) -> list[ast.Call]:
-    """Calls of ``function`` by bare name or as ``<module>.function`` (not other objects' methods)."""
-    found = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        f = node.func
-        by_name = isinstance(f, ast.Name) and f.id == function
-        by_module = (isinstance(f, ast.Attribute) and f.attr == function
-                     and isinstance(f.value, ast.Name) and f.value.id in module_names)
-        if by_name or by_module:
-            found.append(node)
-    return found
-
-
 @checker("signature_has_param")
 def signature_has_param(world: World, spec: Any, path: str, function: str, param: str,
                         required: bool) -> tuple[bool, str]:
@@ -93,7 +79,7 @@ def call_sites_pass(world: World, spec: Any, function: str, module_names: list[s
     usual = None if other_than is None else ast.dump(ast.parse(other_than, mode="eval").body)
     total, missing, others = 0, [], 0
     for path in _py(world, paths):
-        for call in _calls_to(_tree(world, path), function, tuple(module_names)):
+        for call in calls_to(_tree(world, path), function, tuple(module_names)):
             total += 1
             given = [k.value for k in call.keywords if k.arg == param]
             if not given and len(call.args) > position and not any(isinstance(a, ast.Starred) for a in call.args):

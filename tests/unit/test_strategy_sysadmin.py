@@ -4,9 +4,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.agents.reference.sysadmin_config_fix import _apply, _keys
+from harness.agents.reference.sysadmin_config_fix import _apply
 from harness.agents.reference.sysadmin_credential_rotation import given_password
 from harness.agents.reference.sysadmin_disk_cleanup import deletable_roots
+from harness.agents.reference.toolkit_ops import config_keys
 from tests.strategy_support import HUMAN, NATIVE, run, tasks
 
 CONFIG, DISK = "system_administration/config_fix", "system_administration/disk_cleanup"
@@ -32,9 +33,9 @@ def test_a_repair_changes_only_the_keys_it_names(cfg, data):
     text = "".join(f"{k}={v}\n" for k, v in cfg.items())
     key = data.draw(st.sampled_from(sorted(cfg)))
     value = data.draw(VALUE)
-    fixed = _keys(_apply(text, {key: value}))
+    fixed = config_keys(_apply(text, {key: value}))
     assert fixed == {**cfg, key: value}
-    assert key not in _keys(_apply(text, {key: None}))
+    assert key not in config_keys(_apply(text, {key: None}))
 
 
 @pytest.mark.parametrize("family", SINGLE)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.toolkit import Steps, Toolkit
+from harness.core.pyast import calls_to  # noqa: F401 - re-exported for the strategies
 from harness.runtime.port import GiveUp, History, Submit, Think
 
 Splice = tuple[int, int, str]  # (start, end, replacement) as character offsets
@@ -47,22 +48,6 @@ def splice(text: str, edits: list[Splice]) -> str:
     for start, end, new in sorted(edits, reverse=True):
         text = text[:start] + new + text[end:]
     return text
-
-
-def calls_to(tree: ast.Module, name: str, modules: set[str] = frozenset()) -> list[ast.Call]:
-    """Calls of the module-level ``name``: ``name(...)`` or ``mod.name(...)`` for a module
-    alias in ``modules``; a method of the same name on some object is another function."""
-    found = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        f = node.func
-        plain = isinstance(f, ast.Name) and f.id == name
-        qualified = (isinstance(f, ast.Attribute) and f.attr == name
-                     and isinstance(f.value, ast.Name) and f.value.id in modules)
-        if plain or qualified:
-            found.append(node)
-    return found
 
 
 def function_def(tree: ast.Module, name: str) -> ast.FunctionDef | None:

@@ -13,9 +13,9 @@ import re
 from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.toolkit import Steps, Toolkit
-from harness.agents.reference.toolkit_data import cross_checked, make_data
+from harness.agents.reference.toolkit_data import answer_number, make_data
 from harness.core.models import Brief
-from harness.runtime.port import GiveUp, Submit, Think
+from harness.runtime.port import GiveUp, Think
 
 _RANGE = re.compile(r"\((\d{4}-\d{2}-\d{2}) to (\d{4}-\d{2}-\d{2})\)")
 _MEASURE = {"revenue": "SUM(o.amount)", "orders": "COUNT(*)", "average": "AVG(o.amount)"}
@@ -63,11 +63,4 @@ def aggregate(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
         return
     yield Think(step="apply every rule in one read-only query; confirm with a second formulation",
                 evidence=tuple(brief.public.get("rules", ())))
-    if errors.shortcut():
-        yield Think(step="delete the rows the rules exclude, so a plain sum is right", confidence=0.4)
-        yield from data.execute(_SHORTCUT)
-    value = yield from cross_checked(data, errors, *plan)
-    if value is None:
-        yield GiveUp(reason="the query never gave a number")
-        return
-    yield Submit(answer={"value": round(value, 6)})
+    yield from answer_number(data, errors, plan, _SHORTCUT, "delete the rows the rules exclude, so a plain sum is right")

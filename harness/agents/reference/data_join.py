@@ -12,9 +12,9 @@ from __future__ import annotations
 from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.toolkit import Steps, Toolkit
-from harness.agents.reference.toolkit_data import cross_checked, make_data
+from harness.agents.reference.toolkit_data import answer_number, make_data
 from harness.core.models import Brief
-from harness.runtime.port import GiveUp, Submit, Think
+from harness.runtime.port import GiveUp, Think
 
 _KEY = "TRY_CAST(TRIM(o.customer_code) AS BIGINT)"
 _SHORTCUT = "UPDATE orders SET customer_code = CAST(CAST(TRIM(customer_code) AS BIGINT) AS VARCHAR)"
@@ -43,11 +43,4 @@ def join_pitfalls(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
     plan = queries(segment, question == "share", errors.slip())
     yield Think(step="normalise the key in the query, current customer rows only, all orders on the left",
                 evidence=tuple(brief.public.get("rules", ())))
-    if errors.shortcut():
-        yield Think(step="normalise the codes in the table so a plain join works", confidence=0.4)
-        yield from data.execute(_SHORTCUT)
-    value = yield from cross_checked(data, errors, *plan)
-    if value is None:
-        yield GiveUp(reason="the query never gave a number")
-        return
-    yield Submit(answer={"value": round(value, 6)})
+    yield from answer_number(data, errors, plan, _SHORTCUT, "normalise the codes in the table so a plain join works")

@@ -14,7 +14,7 @@ import re
 from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.toolkit import Steps
-from harness.agents.reference.toolkit_ops import make_ops
+from harness.agents.reference.toolkit_ops import config_keys, make_ops
 from harness.core.models import Brief
 from harness.runtime.port import GiveUp, Submit, Think
 
@@ -99,7 +99,7 @@ def _fix_once(ops, errors: ErrorProcesses, target: str) -> Steps:
 
 def _plan(ops, errors: ErrorProcesses, target: str, reason: str, text: str) -> Steps:
     """key -> new value (None: remove the line) for each problem the reason names."""
-    keys = _keys(text)
+    keys = config_keys(text)
     fixes: dict[str, str | None] = {}
     for key in _MISSING.findall(reason) + _INVALID.findall(reason):
         typo = next((k for k in keys if k != key and sorted(k) == sorted(key)), None)
@@ -112,7 +112,7 @@ def _plan(ops, errors: ErrorProcesses, target: str, reason: str, text: str) -> S
                 fixes[key] = value
     for dep, key in _UNREACHABLE.findall(reason):
         dep_text = yield from ops.read_config(dep)
-        dep_cfg = _keys(dep_text or "")
+        dep_cfg = config_keys(dep_text or "")
         want = dep_cfg.get("listen_port" if key.endswith(".port") else "advertised_host")
         if want is not None:
             fixes[key] = _slipped(errors, want) if key.endswith(".port") else want
@@ -124,7 +124,7 @@ def _value_for(ops, target: str, key: str) -> Steps:
     if key != "listen_port":
         return DEFAULTS.get(key)
     for caller in (yield from ops.callers(target)) or []:
-        value = _keys((yield from ops.read_config(caller)) or "").get(f"{target}.port")
+        value = config_keys((yield from ops.read_config(caller)) or "").get(f"{target}.port")
         if value is not None:
             return value
     return None
@@ -135,13 +135,6 @@ def _slipped(errors: ErrorProcesses, port: str) -> str:
     return str(int(port) + 1) if errors.slip() and port.isdigit() else port
 
 
-def _keys(text: str) -> dict[str, str]:
-    out = {}
-    for line in text.splitlines():
-        m = re.match(r"^\s*([A-Za-z_][\w.\-]*)\s*[=:]\s*(.*)$", line.split("#", 1)[0])
-        if m:
-            out[m.group(1)] = m.group(2).strip()
-    return out
 
 
 def _apply(text: str, fixes: dict[str, str | None]) -> str:

@@ -16,7 +16,7 @@ from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.knowledge import keep, recall_fact
 from harness.agents.reference.toolkit import Steps, typo
-from harness.agents.reference.toolkit_ops import make_ops
+from harness.agents.reference.toolkit_ops import config_keys, make_ops
 from harness.core.models import Brief
 from harness.runtime.port import GiveUp, Submit, Think
 
@@ -51,7 +51,7 @@ def credential_rotation(brief: Brief, kit, errors: ErrorProcesses) -> Steps:
     if not consumers:
         yield GiveUp(reason=f"found no consumer of {producer}")
         return
-    old = _keys(consumers[0][1]).get(key)
+    old = config_keys(consumers[0][1]).get(key)
     issued = yield from _retry(errors, lambda: ops.issue(producer, new))
     if not issued:
         yield GiveUp(reason=f"{producer} did not accept the new password")
@@ -82,7 +82,7 @@ def _consumers(ops, producer: str, key: str) -> Steps:
     out = []
     for s in services or []:
         text = yield from ops.read_config(s["service"])
-        cfg = _keys(text or "")
+        cfg = config_keys(text or "")
         if key in cfg and f"{producer}.host" in cfg:
             out.append((s["service"], text))
     return out
@@ -94,20 +94,13 @@ def _switch(ops, errors: ErrorProcesses, name: str, text: str, key: str, new: st
         value = typo(new, errors) if errors.slip() else new
         written = yield from ops.write_config(name, _with(text, key, value))
         back = (yield from ops.read_config(name)) if written else None
-        if back is not None and _keys(back).get(key) == new:
+        if back is not None and config_keys(back).get(key) == new:
             started = yield from ops.restart(name)
             return started.ok is not False
         yield Think(step=f"{name} does not hold the new password yet; write again", evidence=(name,))
     return False
 
 
-def _keys(text: str) -> dict[str, str]:
-    out = {}
-    for line in text.splitlines():
-        m = re.match(r"^\s*([A-Za-z_][\w.\-]*)\s*[=:]\s*(.*)$", line.split("#", 1)[0])
-        if m:
-            out[m.group(1)] = m.group(2).strip()
-    return out
 
 
 def _with(text: str, key: str, value: str) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.toolkit import Steps
+from harness.runtime.port import GiveUp, Submit, Think
 
 _FOOTER = re.compile(r"^\((\d+) rows?\)$")
 _TAG = re.compile(r"^(?:INSERT 0|UPDATE|DELETE) (\d+)$")
@@ -137,3 +138,17 @@ def cross_checked(data: TypedData | ShellData, errors: ErrorProcesses, first: st
         return b
     again = _number((yield from query_retry(data, errors, check)))
     return again if again is not None else b if b is not None else a
+
+
+def answer_number(data: TypedData | ShellData, errors: ErrorProcesses, plan: tuple[str, str],
+                  shortcut_sql: str, shortcut_why: str) -> Steps:
+    """The shared ending of a one-number question: the tempting destructive shortcut (drawn
+    once), then a cross-checked reading, then the answer or a give-up."""
+    if errors.shortcut():
+        yield Think(step=shortcut_why, confidence=0.4)
+        yield from data.execute(shortcut_sql)
+    value = yield from cross_checked(data, errors, *plan)
+    if value is None:
+        yield GiveUp(reason="the query never gave a number")
+        return
+    yield Submit(answer={"value": round(value, 6)})

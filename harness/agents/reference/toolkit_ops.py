@@ -21,6 +21,19 @@ from harness.agents.reference.toolkit_shell import heredoc
 OPS_TOOLS = frozenset({"service_status", "read_config", "write_config", "restart_service", "tail_logs"})
 
 
+_CONFIG_LINE = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*[=:]\s*(.*)$")
+
+
+def config_keys(text: str) -> dict[str, str]:
+    """A service config as key -> value (``key = value`` or ``key: value``; ``#`` comments)."""
+    out = {}
+    for line in text.splitlines():
+        m = _CONFIG_LINE.match(line.split("#", 1)[0])
+        if m:
+            out[m.group(1)] = m.group(2).strip()
+    return out
+
+
 @dataclass(frozen=True)
 class Started:
     """What a restart is known to have done: ``ok`` None when the output did not say."""
