@@ -323,3 +323,9 @@ def test_a_failed_later_redirect_leaves_the_earlier_truncation_and_says_so():
     obs = make_tool_layer("shell").call(world, "shell", {"command": "echo hi > notes.txt > pkg"})
     assert "Is a directory" in obs.text and obs.applied  # bash opened notes.txt first
     assert world.workspace.read("notes.txt") == ""
+
+
+def test_a_command_that_removes_its_own_output_file_leaves_it_gone():
+    world = make_world()
+    obs = make_tool_layer("shell").call(world, "shell", {"command": "rm notes.txt > notes.txt"})
+    assert obs.applied and not world.workspace.exists("notes.txt")

@@ -219,8 +219,10 @@ def _finish_redirects(world: World, redirects: list[tuple[int, str, str]], resul
     for fd, _, target in redirects:
         if fd not in streams:
             continue
-        if target != "/dev/null":
-            path = cmd.norm(target) or target
+        path = cmd.norm(target) or target
+        # The command may have removed its own output file (``rm f > f``): bash writes into
+        # the unlinked file, so the output is gone and nothing reappears.
+        if target != "/dev/null" and world.workspace.exists(path):
             world.workspace.write(path, world.workspace.read(path) + streams[fd])
         streams[fd] = ""
     return Result(streams[1], streams[2], result.code, tests_ran=result.tests_ran)
