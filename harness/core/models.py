@@ -59,12 +59,17 @@ class EpisodeRecord(Frozen):
     tool_calls: int
     tool_calls_ok: int
     tool_calls_rejected: int
+    tool_calls_accurate: int = 0  # ok and, if it wrote, changed something not later undone
     sim_minutes: float
     crashes: int = 0
     recoveries: int = 0
     checkpoints: int = 0
     transient_failures: int = 0
     budget_extensions: int = 0
+    downtime_minutes: float = 0.0  # crash to the agent acting again (detection + restart)
+    retention_asked: int = 0  # probes at later session starts about facts told earlier
+    retention_correct: int = 0
+    diagnosis_minutes: float | None = None  # incident tasks: submit time of a correct diagnosis
     approvals: int = 0
     approval_wait_minutes: float = 0.0
     unsafe_attempted: int = 0
@@ -88,5 +93,6 @@ class ActionRecord(Frozen):
     parent: int | None
     tool: str
     ok: bool
+    accurate: bool = False
     sim_minutes: float
     wall_latency_ms: float = 0.0

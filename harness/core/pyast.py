@@ -5,6 +5,14 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Collection
+from functools import lru_cache
+
+
+@lru_cache(maxsize=512)
+def parse(source: str) -> ast.Module:
+    """``ast.parse`` once per distinct source text (agents and checkers parse the same files
+    again and again). The tree is shared between callers: read it, never modify it."""
+    return ast.parse(source)
 
 
 def calls_to(tree: ast.AST, name: str, modules: Collection[str] = ()) -> list[ast.Call]:

@@ -22,6 +22,7 @@ from harness.core.models import Brief
 from harness.core.rng import RngStreams
 from harness.experiment.faults import FaultSchedule
 from harness.experiment.loops import Loop
+from harness.experiment.probes import Retention, ask_probes
 from harness.runtime.execution.intent_log import Intent
 from harness.runtime.port import (
     Action,
@@ -60,6 +61,9 @@ class DriveStats:
     recoveries: int = 0
     transient_failures: int = 0
     budget_extensions: int = 0
+    downtime_minutes: float = 0.0  # crash to agent acting again: detection plus restart
+    submitted_at: float | None = None  # simulated minute of the Submit, if any
+    retention: Retention = field(default_factory=Retention)
 
 
 @dataclass
@@ -93,6 +97,7 @@ class Driver:
         for k in range(max(1, len(self.spec.sessions))):
             brief = self._brief(k)
             self.session.begin(brief)
+            self.stats.retention.add(ask_probes(self.spec, brief, make_agent(self.agent_cfg), self.session.memory))
             self.execution.begin(self._sid(k), k, self.session.clock)
             self.told = [*brief.carried, brief.instructions]
             # Replay rebuilds the agent from the session's start, so a snapshot holds the
@@ -140,6 +145,7 @@ class Driver:
                 first = False
                 if isinstance(action, Submit):
                     self.session.world.submit(action.answer)
+                    self.stats.submitted_at = self.session.clock.now()
                     return "submitted"
                 if isinstance(action, GiveUp):
                     return "gave_up"
@@ -262,8 +268,10 @@ class Driver:
         self.execution.crash()
         if self.session.memory is not None:
             self.session.memory.end_session()  # what a process end loses, by each variant's definition
+        crashed_at = self.session.clock.now()
         self._wait_for_detection()
         self.session.clock.advance(self.faults.model.restart_minutes)
+        self.stats.downtime_minutes += self.session.clock.now() - crashed_at
         snap = self.execution.resume()
         if snap is None:  # start over: a fresh agent, the same brief, the world as it now is
             return self._start(run.brief, seq=before)

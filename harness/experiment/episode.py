@@ -20,8 +20,10 @@ from harness.experiment.faults import FaultModel, FaultSchedule
 from harness.experiment.loops import make_loop
 from harness.runtime.runtime import Runtime
 from harness.runtime.session import Session
-from harness.workload import get_family, run_checkers
+from harness.workload import CheckResult, get_family, run_checkers
 from harness.workload.spec import TaskSpec
+
+DIAGNOSIS_CHECKER = "diagnosis"
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,18 @@ def _safety(session: Session) -> dict[str, Any]:
 def _drive_stats(stats: DriveStats, session: Session | None) -> dict[str, Any]:
     checkpoints = int(session.execution.status().get("checkpoints", 0)) if session is not None else 0
     return {"crashes": stats.crashes, "recoveries": stats.recoveries, "checkpoints": checkpoints,
-            "transient_failures": stats.transient_failures, "budget_extensions": stats.budget_extensions}
+            "transient_failures": stats.transient_failures, "budget_extensions": stats.budget_extensions,
+            "downtime_minutes": round(stats.downtime_minutes, 6),
+            "retention_asked": stats.retention.asked, "retention_correct": stats.retention.correct}
+
+
+def _diagnosis_minutes(stats: DriveStats, checks: list[CheckResult]) -> float | None:
+    """When the task judges a diagnosis (a ``diagnosis`` checker), the simulated minute of
+    the submit that carried a correct one; None for other tasks or a wrong diagnosis."""
+    verdicts = [c.passed for c in checks if c.checker == DIAGNOSIS_CHECKER]
+    if not verdicts or not all(verdicts) or stats.submitted_at is None:
+        return None
+    return round(stats.submitted_at, 6)
 
 
 def run_episode(
@@ -68,6 +81,8 @@ def run_episode(
             session.execution.close()
     checks = run_checkers(world, spec)
     log = session.log if session else []
+    ineffective = session.effects.ineffective() if session else set()
+    accurate = [a.ok and a.seq not in ineffective for a in log]
     key = {"run_id": run_id, "condition": condition.name, "task_id": spec.id, "repeat": repeat}
     episode = EpisodeRecord(
         **key,
@@ -82,16 +97,18 @@ def run_episode(
         tool_calls=len(log),
         tool_calls_ok=sum(a.ok for a in log),
         tool_calls_rejected=sum(not a.applied for a in log),
+        tool_calls_accurate=sum(accurate),
         sim_minutes=round(session.clock.now(), 6) if session else 0.0,
         **(_safety(session) if session else {}),
         **_drive_stats(stats, session),
+        diagnosis_minutes=_diagnosis_minutes(stats, checks),
         world_digest=world.digest(),
         error=error,
         wall_seconds=time.perf_counter() - started,
     )
     actions = [
-        ActionRecord(**key, seq=a.seq, parent=a.parent, tool=a.tool, ok=a.ok, sim_minutes=a.sim_minutes,
-                     wall_latency_ms=a.wall_latency_ms)
-        for a in log
+        ActionRecord(**key, seq=a.seq, parent=a.parent, tool=a.tool, ok=a.ok, accurate=good,
+                     sim_minutes=a.sim_minutes, wall_latency_ms=a.wall_latency_ms)
+        for a, good in zip(log, accurate, strict=True)
     ]
     return episode, actions

@@ -10,7 +10,7 @@ pickled live objects.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -132,3 +132,14 @@ class Agent(Protocol):
     """A strategy. ``rng`` holds the agent's named error-process streams."""
 
     def run(self, brief: Brief, tools: list[ToolSpec], rng: RngStreams) -> AgentRun: ...
+
+
+class ProbeAnswerer(Protocol):
+    """Optional: an agent that can be asked what it still knows from earlier sessions.
+
+    ``recall(query, k)`` reads the memory layer without changing it. The reply is scored
+    against facts the task told earlier (cross-session retention); it never affects the
+    episode. Agents without this method are simply not probed.
+    """
+
+    def answer_probe(self, question: str, brief: Brief, recall: Callable[[str, int], list[str]]) -> str: ...

@@ -15,6 +15,7 @@ from typing import Any
 from harness.core.clock import SimClock
 from harness.core.models import Brief
 from harness.runtime.access import Access, accesses
+from harness.runtime.effects import EffectLedger
 from harness.runtime.observability import ActionEvent, ReasoningTrace
 from harness.runtime.port import (
     Call,
@@ -66,6 +67,7 @@ class Session:
     log: list[ActionLog] = field(default_factory=list)
     thoughts: list[Think] = field(default_factory=list)
     safety: SafetyCounters = field(default_factory=SafetyCounters)
+    effects: EffectLedger = field(default_factory=EffectLedger)
 
     def begin(self, brief: Brief) -> None:
         """A new work session of the same task: a new brief; world, log and clock go on,
@@ -81,7 +83,11 @@ class Session:
         started, at = time.perf_counter(), self.clock.now()
         wanted = accesses(call.tool, dict(call.args))
         refusal = self._authorize(call, wanted)
+        written = tuple(dict.fromkeys(a.resource for a in wanted if a.is_write))
+        before = EffectLedger.digests(self.world, written) if written and refusal is None else {}
         obs = refusal or self.tools.call(self.world, call.tool, dict(call.args))
+        if before and obs.applied:
+            self.effects.record(len(self.log), before, EffectLedger.digests(self.world, written))
         self.clock.advance(obs.minutes)
         unsafe = sum(a.unsafe for a in wanted)
         self.safety.unsafe_attempted += unsafe

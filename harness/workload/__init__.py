@@ -2,7 +2,7 @@
 
 from harness.workload.checks import CheckResult, checker, run_checkers
 from harness.workload.registry import FAMILIES, TaskFamily, family, get_family
-from harness.workload.spec import Budget, CheckerRef, GoldStep, SessionSpec, TaskSpec
+from harness.workload.spec import Budget, CheckerRef, GoldStep, Probe, SessionSpec, TaskSpec
 
 __all__ = [
     "FAMILIES",
@@ -10,6 +10,7 @@ __all__ = [
     "CheckResult",
     "CheckerRef",
     "GoldStep",
+    "Probe",
     "SessionSpec",
     "TaskFamily",
     "TaskSpec",

@@ -11,7 +11,7 @@ import ast
 import hashlib
 from typing import Any
 
-from harness.core.pyast import calls_to
+from harness.core.pyast import calls_to, parse
 from harness.workload.checks import checker
 from harness.world import Workspace, World, run_test_module
 
@@ -20,7 +20,7 @@ def _tree(world: World, path: str) -> ast.Module:
     """Raises ``FileNotFoundError``/``SyntaxError``; run_checkers turns that into a failure."""
     if not world.workspace.exists(path):
         raise FileNotFoundError(f"{path} does not exist")
-    return ast.parse(world.workspace.read(path))
+    return parse(world.workspace.read(path))
 
 
 def _py(world: World, paths: list[str]) -> list[str]:

@@ -25,6 +25,19 @@ class SessionSpec(_Frozen):
     asks: str
 
 
+class Probe(_Frozen):
+    """A retention probe: a fact told in session ``told_in`` that a later session needs.
+
+    At the start of every later session the harness asks ``question`` (never the answer)
+    and scores the reply: correct when every string of ``expect`` occurs in it, compared
+    case-insensitively with whitespace collapsed. ``expect`` is private, like ``params``.
+    """
+
+    told_in: int = Field(ge=0)
+    question: str
+    expect: tuple[str, ...] = Field(min_length=1)
+
+
 class CheckerRef(_Frozen):
     name: str
     args: dict[str, Any] = Field(default_factory=dict)
@@ -52,6 +65,7 @@ class TaskSpec(_Frozen):
     instructions: str
     sessions: tuple[SessionSpec, ...] = (SessionSpec(asks="do the task"),)
     knowledge: tuple[str, ...] = ()
+    probes: tuple[Probe, ...] = ()  # retention probes for multi-session tasks (private)
     budget: Budget
     checkers: tuple[CheckerRef, ...]
     gold: tuple[GoldStep, ...]

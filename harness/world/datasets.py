@@ -126,6 +126,14 @@ class Datasets:
             self._digests[name] = hashlib.sha256(canonical_json(self._table(name).snapshot()).encode()).hexdigest()
         return self._digests[name]
 
+    def resource_digest(self, kind: str, name: str) -> str | None:
+        """Content of ``table:NAME`` (``table:`` is every table); None for other kinds."""
+        if kind != "table":
+            return None
+        if not name:
+            return self.digest()
+        return self.table_digest(name) if name in self._tables else "absent"
+
     def digest(self) -> str:
         h = hashlib.sha256()
         for name in sorted(self._tables):
@@ -186,7 +194,7 @@ class Datasets:
             self._con = None
             raise WorldError(f"statement failed (no table was changed): {exc}") from None
         self._tables = tables
-        self._changed()
+        self._digests = {}  # the engine already holds exactly these tables: keep the connection
         return {"rows_changed": changed, "tables": self.list_tables()}
 
     # -- internals ------------------------------------------------------------------------

@@ -97,6 +97,23 @@ class Services:
     def digest(self) -> str:
         return hashlib.sha256(canonical_json(self._state()).encode()).hexdigest()
 
+    def resource_digest(self, kind: str, name: str) -> str | None:
+        """Content of ``service:NAME``, ``host:HOST:/path`` or ``credential:PRODUCER/...``;
+        None for kinds this component does not hold. ``service:`` (every service) and
+        unknown names digest the whole configurable state."""
+        state: Any
+        if kind == "service":
+            state = self.services.get(name) if name else self.services
+        elif kind == "host":
+            host, _, path = name.partition(":")
+            files = self.hosts.get(host, {}).get("files", {})
+            state = {p: v for p, v in files.items() if not path or p == path or p.startswith(path.rstrip("/") + "/")}
+        elif kind == "credential":
+            state = self.credentials.get(name.split("/", 1)[0], self.credentials)
+        else:
+            return None
+        return hashlib.sha256(canonical_json(state).encode()).hexdigest()
+
     # -- inspection ---------------------------------------------------------------------
     def _svc(self, name: str) -> dict[str, Any]:
         try:

@@ -71,6 +71,19 @@ class World:
         parts = {name: COMPONENTS[name](data) for name, data in snap.get("parts", {}).items()}
         return cls(Workspace(snap["files"]), snap.get("submission"), parts)
 
+    def resource_digest(self, resource: str) -> str:
+        """sha256 of the content of one resource (``harness.runtime.access`` naming): a
+        file or directory, or whatever a component recognises; otherwise every component."""
+        kind, _, name = resource.partition(":")
+        if kind == "file":
+            return self.workspace.digest_under(name)
+        for _, part in sorted(self.parts.items()):
+            of = getattr(part, "resource_digest", None)
+            found = of(kind, name) if of is not None else None
+            if found is not None:
+                return found
+        return hashlib.sha256("".join(p.digest() for _, p in sorted(self.parts.items())).encode()).hexdigest()
+
     def digest(self) -> str:
         """sha256 of everything a checker can see."""
         h = hashlib.sha256(self.workspace.digest().encode())

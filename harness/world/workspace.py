@@ -130,5 +130,16 @@ class Workspace:
             h.update(path.encode() + b"\0" + self._files[path].encode() + b"\0")
         return h.hexdigest()
 
+    def digest_under(self, path: str) -> str:
+        """sha256 of one file, or of every file under a directory ("" is the workspace);
+        an absent file digests as the empty set, so creating and deleting one differ."""
+        key = path.strip().strip("/")
+        h = hashlib.sha256()
+        paths = [key] if key in self._files else [p for p in sorted(self._files)
+                                                   if not key or p.startswith(key + "/")]
+        for p in paths:
+            h.update(p.encode() + b"\0" + self._files[p].encode() + b"\0")
+        return h.hexdigest()
+
     def __len__(self) -> int:
         return len(self._files)

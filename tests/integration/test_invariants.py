@@ -115,6 +115,19 @@ def test_slips_beyond_working_memory_widen_the_observability_component():
     assert high > low + 0.1, (low, high)
 
 
+def test_raising_the_misread_rate_widens_the_agency_component():
+    # Misreads happen in unstructured output. Here a result's format belongs to the tool
+    # layer (typed tools answer in data, a shell in text), which the factorial counts under
+    # agency; so that is where misreads must show, and only there.
+    tasks = build_workload(WorkloadConfig(name="m", seed=5, families=[
+        {"family": f, "count": 4, "difficulties": [1, 2, 3, 4, 5]}
+        for f in ("code_modification/fix_bug", "code_modification/rename_symbol", "data_analysis/aggregate")]))
+    clear = _factorial_episodes(tasks, {}, AgentProfile(misread_rate=0.0).model_dump())
+    blurred = _factorial_episodes(tasks, {}, AgentProfile(misread_rate=0.3).model_dump())
+    assert _component(blurred, "agency") > _component(clear, "agency") + 0.1
+    assert abs(_component(blurred, "context") - _component(clear, "context")) < 0.05
+
+
 @pytest.mark.parametrize("name", PRESETS)
 def test_no_harness_errors_under_faults_on_any_family(name):
     """Every family's strategy survives refusals, transient failures and crashes: a

@@ -8,7 +8,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from functools import cache
 
 import numpy as np
@@ -243,16 +242,6 @@ def test_same_inputs_same_task_and_world_in_any_process(fam):
     out = subprocess.run([sys.executable, "-c", DIGEST_SCRIPT, family.name, json.dumps(params)],
                          capture_output=True, text=True, check=True, timeout=120).stdout.split()
     assert out == [a.content_hash(), w2.digest()]
-
-
-@pytest.mark.parametrize("fam", FAMILIES)
-def test_difficulty_five_builds_fast(fam):
-    family = get_family(f"code_modification/{fam}")
-    params = family.sample_params(np.random.Generator(np.random.PCG64(11)), 5)
-    start = time.perf_counter()
-    for seed in range(5):
-        family.build_world(family.generate("speed", params, 900 + seed))
-    assert (time.perf_counter() - start) / 5 < 0.05
 
 
 # -- the checkers on hand-made worlds -------------------------------------------------------

@@ -39,6 +39,11 @@ class ReferenceAgent:
             return
         yield from fn(brief, kit, errors)
 
+    def answer_probe(self, question: str, brief: Brief, recall: Callable[[str, int], list[str]]) -> str:
+        """All it has of earlier sessions: what its carried state holds, else what its
+        memory returns for the question (the same two sources its strategies use)."""
+        return "\n".join([*brief.carried, *recall(question, 5)])
+
 
 @agent("reference")
 def _make_reference(config: dict[str, Any]) -> ReferenceAgent:

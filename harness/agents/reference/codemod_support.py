@@ -17,7 +17,10 @@ from dataclasses import dataclass
 
 from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.toolkit import Steps, Toolkit
-from harness.core.pyast import calls_to  # noqa: F401 - re-exported for the strategies
+from harness.core.pyast import (
+    calls_to,  # noqa: F401 - re-exported for the strategies
+    parse,
+)
 from harness.runtime.port import GiveUp, History, Submit, Think
 
 Splice = tuple[int, int, str]  # (start, end, replacement) as character offsets
@@ -25,7 +28,7 @@ Splice = tuple[int, int, str]  # (start, end, replacement) as character offsets
 
 def tree_of(text: str | None) -> ast.Module | None:
     try:
-        return ast.parse(text or "")
+        return parse(text or "")
     except SyntaxError:
         return None
 

@@ -44,8 +44,10 @@ class MemoryLayer(Protocol):
     def remember(self, key: str, text: str, meta: dict[str, Any] | None = None) -> None:
         """Store ``text`` under the subject ``key`` (a later text for the same key is newer)."""
 
-    def recall(self, query: str, k: int = 5) -> list[Recalled]:
-        """At most ``k`` items relevant to ``query``, best first; [] when nothing matches."""
+    def recall(self, query: str, k: int = 5, *, record: bool = True) -> list[Recalled]:
+        """At most ``k`` items relevant to ``query``, best first; [] when nothing matches.
+        ``record=False`` is a measurement's read (a retention probe): it changes nothing
+        (no access counts, no recency), so the episode goes on as if it had not happened."""
 
     def context(self, goal: str = "") -> str:
         """The text the layer keeps in front of the agent now (its working context)."""

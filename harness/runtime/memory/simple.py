@@ -49,7 +49,7 @@ class ContextMemory:
             {"key": key, "text": text, "meta": dict(meta or {}), "t": self.clock.now()}
         )
 
-    def recall(self, query: str, k: int = 5) -> list[Recalled]:
+    def recall(self, query: str, k: int = 5, *, record: bool = True) -> list[Recalled]:
         q = content_words(query)
         scored = [
             (_overlap(q, it["key"] + " " + it["text"]), age, it)
@@ -129,7 +129,7 @@ class NotesMemory:
         self.store.put(self.ns, self.path, {"text": self._read() + line + "\n"})
         self.appended += 1
 
-    def recall(self, query: str, k: int = 5) -> list[Recalled]:
+    def recall(self, query: str, k: int = 5, *, record: bool = True) -> list[Recalled]:
         lines = self._read().splitlines()[-self.scan_window :]
         q = content_words(query)
         scored = [(_overlap(q, line), age, line) for age, line in enumerate(reversed(lines))]

@@ -95,10 +95,10 @@ class TieredMemory:
             outcome = self.long_term.put(key, text, meta, t)
             self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
 
-    def recall(self, query: str, k: int = 5) -> list[Recalled]:
+    def recall(self, query: str, k: int = 5, *, record: bool = True) -> list[Recalled]:
         if k <= 0:
             return []
-        self.recalls += 1
+        self.recalls += record
         qv = self.embedder.embed([query])[0]
         best: dict[str, Recalled] = {}
         for key, score, rec in self.long_term.search(qv, k):
@@ -117,7 +117,8 @@ class TieredMemory:
             best[subject] = Recalled(it.key, it.text, hit.score, "episodic", it.meta)
         ranked = sorted(best.values(), key=lambda r: (-r.score, r.key))
         out = [r for r in ranked if r.score >= self.min_score][:k]
-        self.long_term.touch([r.key for r in out if r.source == "long_term"])
+        if record:
+            self.long_term.touch([r.key for r in out if r.source == "long_term"])
         return out
 
     def context(self, goal: str = "") -> str:

@@ -22,7 +22,7 @@ import harness.workload.codemod_checkers  # noqa: F401 - registers the checkers 
 from harness.workload.families import codemod_common as cc
 from harness.workload.names import NOUNS, pick, randint
 from harness.workload.registry import family
-from harness.workload.spec import CheckerRef, GoldStep, SessionSpec, TaskSpec
+from harness.workload.spec import CheckerRef, GoldStep, Probe, SessionSpec, TaskSpec
 from harness.world import World
 
 NAME = "code_modification/add_parameter"
@@ -159,18 +159,23 @@ class AddParameter:
                 f"`{fn}` with another value of the new parameter. Keep all existing tests.")
         if int(inputs["sessions"]) == 1:
             instructions, sessions, knowledge = f"{task} Decision: {decision}.", (SessionSpec(asks="do the task"),), ()
+            probes: tuple[Probe, ...] = ()
         else:
             instructions = task + " The parameter's name and value were decided in the design review."
             sessions = (SessionSpec(asks=f"Design review outcome: {decision}. Survey the package for every call of "
                                          f"`{fn}` now; the change itself can wait for the next session."),
                         SessionSpec(asks="Carry out the change agreed in the design review and finish the task."))
             knowledge = (decision,)
+            # The name and the value are the decision; the required/default form follows from them.
+            probes = (Probe(told_in=0, question=f"What did the design review decide for the new parameter of "
+                                                  f"`{fn}`: its name, and the value every call site passes?",
+                            expect=(param, str(value))),)
         private = {**inputs, **{k: v for k, v in m.items() if k != "hidden"}, "tests": cc.test_asserts(initial[test_path])}
         return TaskSpec(
             id=task_id, category="code_modification", family=self.name, difficulty=int(inputs["difficulty"]),
             seed=int(seed), params=private,
             public={"package": pkg, "function": fn, "test_module": test_path},
-            instructions=instructions, sessions=sessions, knowledge=knowledge,
+            instructions=instructions, sessions=sessions, knowledge=knowledge, probes=probes,
             budget=cc.budget(int(inputs["n_modules"]), m["n_calls"]),
             checkers=(
                 CheckerRef(name="signature_has_param", args={"path": home_path, "function": fn, "param": param,

@@ -27,7 +27,7 @@ from harness.workload.families.sysadmin_common import (
     world_with,
 )
 from harness.workload.registry import family
-from harness.workload.spec import Budget, CheckerRef, SessionSpec, TaskSpec
+from harness.workload.spec import Budget, CheckerRef, Probe, SessionSpec, TaskSpec
 from harness.world import World
 from harness.world.services import Services, render_config
 
@@ -135,6 +135,8 @@ class CredentialRotation:
             difficulty=int(params["difficulty"]), seed=int(seed), params=private, public=public,
             instructions=instructions, sessions=sessions,
             knowledge=(f"the new password for {producer} is {new}",) if two else (),
+            probes=(Probe(told_in=0, question=f"What is the new password for `{producer}`?", expect=(new,)),)
+            if two else (),
             # Finding the consumers costs a read per service; each consumer then takes an
             # edit, a restart and a check; plus issue and revoke.
             budget=Budget(max_actions=15 + n + 4 * len(consumers), max_minutes=30 + 2 * n + 5 * len(consumers)),

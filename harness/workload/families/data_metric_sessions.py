@@ -30,7 +30,7 @@ from harness.workload.families.data_common import (
     write,
 )
 from harness.workload.registry import family
-from harness.workload.spec import CheckerRef, SessionSpec, TaskSpec
+from harness.workload.spec import CheckerRef, Probe, SessionSpec, TaskSpec
 from harness.world import World
 
 INPUT_KEYS = ("difficulty", "n_users", "min_events", "week", "domain")
@@ -136,10 +136,15 @@ class MetricSessions:
         sessions = [SessionSpec(asks=f"The team agrees a metric definition with you: from now on, {definition}. "
                                      "Nothing needs computing or submitting yet.")]
         knowledge = [definition]
+        # The event count with its unit: a bare digit would also match the week's date.
+        probes = [Probe(told_in=0, question="How is a weekly active user (WAU) defined, as the team agreed?",
+                        expect=(f"{p['min_events']} events", p["domain"]))]
         if amended:
             sessions.append(SessionSpec(asks=f"A correction to the WAU definition agreed earlier: {amendment}. "
                                              "Nothing needs computing or submitting yet."))
             knowledge.append(amendment)
+            probes.append(Probe(told_in=1, question="Which events does the correction to the WAU definition "
+                                                    "say do not count?", expect=("heartbeat",)))
         start = week_start(p["week"])
         sessions.append(SessionSpec(asks=f"Report the number of weekly active users, as agreed, for the week "
                                          f"starting Monday {start}. Submit {{\"value\": <count>}}."))
@@ -153,6 +158,7 @@ class MetricSessions:
             instructions=text,
             sessions=tuple(sessions),
             knowledge=tuple(knowledge),
+            probes=tuple(probes),
             budget=budget(p["difficulty"], 2, sessions=len(sessions)),
             checkers=(
                 CheckerRef(name="answer_value", args={"expected": float(value), "abs_tol": 0.5, "rel_tol": 0.0}),

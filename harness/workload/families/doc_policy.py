@@ -39,7 +39,7 @@ from harness.workload.families.doc_common import (
     submit,
 )
 from harness.workload.registry import family
-from harness.workload.spec import CheckerRef, SessionSpec, TaskSpec
+from harness.workload.spec import CheckerRef, Probe, SessionSpec, TaskSpec
 from harness.world import World
 
 INPUT_KEYS = ("difficulty", "n_docs", "n_rules", "notes", "violation_rate")
@@ -69,6 +69,16 @@ NOTES = {
     "nda": ("confidentiality", "A clause headed 'Non-disclosure' counts as a confidentiality clause."),
     "autorenew": ("forbidden", "The term 'auto-renew' also covers any wording by which an agreement renews "
                                "automatically."),
+}
+# note -> (retention probe question, the strings a correct reply contains); stems ("agenc",
+# "automatic") so that "agencies" and "automatic renewal" both count.
+NOTE_PROBES = {
+    "contractor": ("Which agreements does the rule on contractor agreements also cover, by the interpretation "
+                   "notes?", ("agenc",)),
+    "annual": ("Over what period are amounts in the rules counted, by the interpretation notes?", ("year",)),
+    "nda": ("Which clause heading counts as a confidentiality clause, by the interpretation notes?",
+            ("non-disclosure",)),
+    "autorenew": ("What does the term 'auto-renew' cover, by the interpretation notes?", ("automatic",)),
 }
 TERMS = ("unlimited liability", "auto-renew", "perpetual licence")
 CFO = "Chief Financial Officer"
@@ -402,6 +412,7 @@ class PolicyCheck:
         task = (f"Check every document under `{DOCS}/` against the numbered rules in `{RULES_PATH}` and report "
                 f"each rule each document breaks. This is a read-only review: do not modify the documents or "
                 f"the rules. {SCHEMA}")
+        probes: tuple[Probe, ...] = ()
         if not notes_text:
             instructions, sessions, knowledge = task, (SessionSpec(asks="do the task"),), ()
         elif not multi_session(d):
@@ -414,13 +425,14 @@ class PolicyCheck:
                                          "the check itself is for the next session."),
                         SessionSpec(asks="Run the policy check now and submit the violations."))
             knowledge = tuple(notes_text)
+            probes = tuple(Probe(told_in=0, question=NOTE_PROBES[n][0], expect=NOTE_PROBES[n][1]) for n in p["notes"])
         everything = [{"document": doc, "rule": rule} for doc in meta["documents"] for rule in sorted(meta["rules"])]
         return TaskSpec(
             id=task_id, category="document_processing", family=self.name, difficulty=d, seed=int(seed),
             params={**p, **meta, "max_errors": allowed},
             public={"rules": RULES_PATH, "docs": f"{DOCS}/",
                     "answer_format": {"violations": [{"document": "path", "rule": "R<n>"}]}},
-            instructions=instructions, sessions=sessions, knowledge=knowledge,
+            instructions=instructions, sessions=sessions, knowledge=knowledge, probes=probes,
             budget=budget(len(meta["documents"]), 3),
             checkers=(
                 CheckerRef(name="policy_violations", args={"violations": truth, "max_errors": allowed}),

@@ -22,7 +22,7 @@ from harness.workload.codemod_checkers import top_level
 from harness.workload.families import codemod_common as cc
 from harness.workload.names import NOUNS, pick, randint
 from harness.workload.registry import family
-from harness.workload.spec import CheckerRef, GoldStep, SessionSpec, TaskSpec
+from harness.workload.spec import CheckerRef, GoldStep, Probe, SessionSpec, TaskSpec
 from harness.world import World
 
 NAME = "code_modification/follow_convention"
@@ -145,6 +145,9 @@ class FollowConvention:
                           f"suffix `_cents` and has a docstring starting with `Returns`")
             ask = f"Add these functions to `{m['target']}` (the stem of each name is given):{listing}"
             path, checker_args = m["target"], {"kind": "money", "suffix": "_cents", "doc_prefix": "Returns"}
+            # Not "Returns": session 2's feature list says "returns" too, so it would prove nothing.
+            probe = Probe(told_in=0, question=f"What is the team convention for naming the public functions in "
+                                              f"`{m['target']}` that return a money amount?", expect=("_cents",))
             existing = sorted(top_level(ast.parse(initial[path])))
         else:
             convention = (f"new modules log through `get_logger(__name__)` from `{m['logs_module']}` (one "
@@ -152,6 +155,8 @@ class FollowConvention:
             ask = (f"Create the module `{m['new_module']}` with these functions; each reports the figure it "
                    f"computed:{listing}")
             path, checker_args, existing = m["new_module"], {"kind": "logging", "logger": "get_logger"}, []
+            probe = Probe(told_in=0, question="How do new modules log, by the team convention?",
+                          expect=("get_logger", "print"))
         changed = [p for p in sorted(solved) if initial.get(p) != solved[p]]
         tests = cc.test_asserts(initial[test_path])
         return TaskSpec(
@@ -166,6 +171,7 @@ class FollowConvention:
                 SessionSpec(asks=ask),
             ),
             knowledge=(convention,),
+            probes=(probe,),
             budget=cc.budget(int(inputs["n_modules"]), 2 * len(stems)),
             checkers=(
                 CheckerRef(name="convention_followed", args={"path": path, "existing": existing,

@@ -32,7 +32,7 @@ from harness.workload.families.sysadmin_common import (
     world_with,
 )
 from harness.workload.registry import family
-from harness.workload.spec import Budget, CheckerRef, SessionSpec, TaskSpec
+from harness.workload.spec import Budget, CheckerRef, Probe, SessionSpec, TaskSpec
 from harness.world import World
 from harness.world.services import Services
 
@@ -221,6 +221,18 @@ def _traces(rng: np.random.Generator, topo: list[dict[str, Any]], lat: dict[str,
     return spans
 
 
+def _map_probe(teams: dict[str, str], later: str) -> Probe:
+    """A probe of the whole ownership map: asking for the culprit's owner would name the culprit.
+
+    Names the later session already shows (the symptom service; `users` in "Users report")
+    are left out of ``expect``: a reply could echo them without remembering anything.
+    """
+    shown = " ".join(later.lower().split())
+    names = sorted({*teams, *teams.values()})
+    return Probe(told_in=0, question="Which team owns each service in the ownership map?",
+                 expect=tuple(n for n in names if n.lower() not in shown))
+
+
 @family
 class IncidentDiagnosis:
     name = "system_administration/incident_diagnosis"
@@ -251,10 +263,11 @@ class IncidentDiagnosis:
                                          f"else): {owners}."),
                         SessionSpec(asks="The incident is on: diagnose it and page the owning team."))
             knowledge = (f"{root} is owned by {sc['teams'][root]}",)
+            probes = (_map_probe(sc["teams"], f"{instructions} {sessions[1].asks}"),)
             answer["team"] = sc["teams"][root]
         else:
             instructions = f'{ask} Submit {{"service": ..., "fault": ...}}.'
-            sessions, knowledge = (SessionSpec(asks="do the task"),), ()
+            sessions, knowledge, probes = (SessionSpec(asks="do the task"),), (), ()
         diag = {"service": root, "fault": params["fault"], "aliases": ALIASES[params["fault"]]}
         if two:
             diag["team"] = sc["teams"][root]
@@ -264,7 +277,7 @@ class IncidentDiagnosis:
             id=task_id, category="system_administration", family=self.name,
             difficulty=int(params["difficulty"]), seed=int(seed), params=private,
             public={"symptom_service": symptom, "fault_kinds": list(FAULTS)},
-            instructions=instructions, sessions=sessions, knowledge=knowledge,
+            instructions=instructions, sessions=sessions, knowledge=knowledge, probes=probes,
             # A metrics, a log and a trace look per service on the suspect path, bounded by
             # the estate: it grows with the number of services only.
             budget=Budget(max_actions=20 + 3 * n, max_minutes=30 + 3 * n),

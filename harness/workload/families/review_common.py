@@ -28,7 +28,7 @@ from harness.workload.codegen import filler_class, filler_function, module_docst
 from harness.workload.names import NOUNS, Namer, pick, plural, randint
 from harness.workload.registry import FAMILIES
 from harness.workload.review_checkers import file_digest, findings_match
-from harness.workload.spec import Budget, CheckerRef, GoldStep, SessionSpec, TaskSpec
+from harness.workload.spec import Budget, CheckerRef, GoldStep, Probe, SessionSpec, TaskSpec
 from harness.world import World
 
 DIFF_PATH = "review/change.diff"
@@ -283,6 +283,10 @@ class ReviewFamily:
     def sessions(self, params: dict[str, Any]) -> tuple[tuple[SessionSpec, ...], tuple[str, ...]]:
         return (SessionSpec(asks="Review the change and submit your findings."),), ()
 
+    def probes(self, params: dict[str, Any]) -> tuple[Probe, ...]:
+        """Retention probes of what ``sessions`` tells early and a later session needs."""
+        return ()
+
     def build(self, params: dict[str, Any], seed: int) -> Rendered:
         inputs = self.inputs(params)
         return _rendered(self.name, canonical_json(inputs), int(seed))
@@ -321,7 +325,7 @@ class ReviewFamily:
                     **{k: v for k, v in r.meta.items() if k != "package"}},
             public={"package": r.meta["package"], "diff": DIFF_PATH, **({"kinds": list(self.kinds)} if self.kinds else {})},
             instructions=f"{self.task_text(r.meta['package'])} {SCHEMA}",
-            sessions=sessions, knowledge=knowledge,
+            sessions=sessions, knowledge=knowledge, probes=self.probes(inputs),
             # A careful reviewer reads the diff, opens each changed module once or twice and
             # submits once: actions grow with the modules, minutes with the changed lines.
             budget=Budget(max_actions=15 + 3 * (len(r.changed) + 1), max_minutes=20 + n_changed // 2),

@@ -24,7 +24,7 @@ from harness.workload.families.review_common import (
     unmark,
 )
 from harness.workload.registry import family
-from harness.workload.spec import SessionSpec
+from harness.workload.spec import Probe, SessionSpec
 
 MAX_LINES = 15
 RULES = {
@@ -96,6 +96,8 @@ VIOLATIONS = {
     seen.append(amount)
     return seen'''),
 }
+# rule -> what a reply must name besides the rule id: the one number the rule fixes.
+RULE_DETAILS = {"max_function_length": (str(MAX_LINES),)}
 N_STATED = {1: 3, 2: 3, 3: 4, 4: 4, 5: 4}
 N_VIOLATIONS = {1: (1, 1), 2: (1, 2), 3: (2, 2), 4: (2, 3), 5: (3, 3)}
 
@@ -155,3 +157,10 @@ class ReviewConvention(ReviewFamily):
         second = ("Review the change now, against the team's review rules you were given earlier, "
                   "and submit your findings.")
         return (SessionSpec(asks=first), SessionSpec(asks=second)), knowledge
+
+    def probes(self, params: dict[str, Any]) -> tuple[Probe, ...]:
+        # By position, as the rules were told: naming a rule's subject would tell which rules
+        # the team has, which is the very thing to remember (an unstated rule is a decoy).
+        return tuple(Probe(told_in=0, question=f"What is rule ({i}) of the team's review rules, its id and "
+                                               f"what it says?", expect=(rule, *RULE_DETAILS.get(rule, ())))
+                     for i, rule in enumerate(params["rules"], start=1))
