@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: install test test-fast lint reproduce smoke clean-results
+.PHONY: install test test-fast lint reproduce smoke clean-results bench-ci reference
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,19 @@ reproduce: $(STAMP)
 smoke: $(STAMP)
 	$(BIN)/harness run experiment=smoke
 	$(BIN)/harness report
+
+# The CI regression benchmark: today's smoke run against the committed reference run.
+# Exit 1 when agent runs got significantly less reliable (beyond a 2-point margin).
+bench-ci: $(STAMP)
+	rm -f results/ci/smoke.duckdb results/ci/smoke.duckdb.wal
+	$(BIN)/harness run experiment=smoke store.path=results/ci/smoke.duckdb run.id=ci
+	$(BIN)/harness compare results/reference/smoke.duckdb results/ci/smoke.duckdb --margin 0.02
+
+# Refresh the committed reference (after an intended change of behaviour or workload;
+# say why in the commit message): `make reference && git add results/reference`.
+reference: $(STAMP)
+	rm -f results/reference/smoke.duckdb results/reference/smoke.duckdb.wal
+	$(BIN)/harness run experiment=smoke store.path=results/reference/smoke.duckdb run.id=reference
 
 clean-results:
 	rm -f results/*.duckdb results/*.duckdb.wal

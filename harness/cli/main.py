@@ -12,7 +12,7 @@ import sys
 import typer
 from rich.console import Console
 
-from harness.cli import bench_cmd, report_cmd, run_cmd, tasks_cmd
+from harness.cli import bench_cmd, compare_cmd, report_cmd, run_cmd, tasks_cmd
 from harness.core.errors import UserInputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help=__doc__.splitlines()[0])
@@ -22,6 +22,8 @@ app.command(
     help="Run an experiment: harness run [-m] [key=value ...] (Hydra overrides).",
 )(run_cmd.run)
 app.command("report", help="Completion and paired gaps of a stored run.")(report_cmd.report)
+app.command("compare", help="Paired difference of two runs; exit 1 on a significant regression.")(
+    compare_cmd.compare_runs)
 app.add_typer(tasks_cmd.app, name="tasks", help="Generate, validate and show workload tasks.")
 app.command("bench", help="The performance suite, as numbers and ratios against a reference.")(bench_cmd.bench)
 

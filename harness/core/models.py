@@ -96,3 +96,27 @@ class ActionRecord(Frozen):
     accurate: bool = False
     sim_minutes: float
     wall_latency_ms: float = 0.0
+
+
+class EstimateRecord(Frozen):
+    """One row of ``estimates``: a statistic of a stored run with its interval, as
+    ``harness report`` computed it, so notebooks and the paper read numbers rather than
+    recompute them. ``conditions`` names the condition(s) it is about ("A" or "A|B")."""
+
+    run_id: str
+    analysis: str  # completion, gap, decomposition, pass_k, ...
+    statistic: str
+    conditions: str
+    category: str
+    estimate: float
+    low: float
+    high: float
+    method: str  # bca | percentile | percentile (bca degenerate) | ...
+    se: float  # bootstrap standard error
+    tasks: int
+    resamples: int
+    seed: int
+    se_clt: float | None = None  # clustered CLT standard error, where one applies
+    p_value: float | None = None
+    p_holm: float | None = None  # Holm-adjusted across the categories of one analysis
+    mde: float | None = None  # minimum detectable effect at 80% power for this design

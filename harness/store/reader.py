@@ -118,6 +118,17 @@ def episodes(path: str | Path, run_id: str | None = None) -> pd.DataFrame:
         )
 
 
+def estimates(path: str | Path, run_id: str | None = None, analysis: str | None = None) -> pd.DataFrame:
+    """The stored estimates of a run (default: the latest run), optionally of one analysis."""
+    with _open(path) as (con, p):
+        rid = _resolve(con, p, run_id)
+        where, params = "run_id = ?", [rid]
+        if analysis is not None:
+            where, params = where + " AND analysis = ?", [rid, analysis]
+        return _df(con, f"SELECT {', '.join(schema.ESTIMATES.names)} FROM estimates WHERE {where} "
+                        "ORDER BY analysis, conditions, statistic, category", params)
+
+
 def actions(path: str | Path, run_id: str | None = None) -> pd.DataFrame:
     """The run's actions (default: the latest run), sorted by episode key and seq."""
     with _open(path) as (con, p):

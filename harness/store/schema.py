@@ -16,7 +16,7 @@ import duckdb
 from pydantic import BaseModel
 
 from harness.core.errors import StoreError
-from harness.core.models import ActionRecord, EpisodeRecord
+from harness.core.models import ActionRecord, EpisodeRecord, EstimateRecord
 from harness.store.files import fetch
 
 # Bump when a table changes shape; a store with a higher version is refused (an older
@@ -126,8 +126,11 @@ EXEC_PERF = Table(
     ),
 )
 
+ESTIMATES = table_from_model("estimates", EstimateRecord,
+                             ("run_id", "analysis", "statistic", "conditions", "category"))
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (META, RUNS, CONDITIONS, TASKS, EPISODES, ACTIONS, CHECKPOINTS, EXEC_PERF)
+    t.name: t for t in (META, RUNS, CONDITIONS, TASKS, EPISODES, ACTIONS, CHECKPOINTS, EXEC_PERF, ESTIMATES)
 }
 
 # Columns the determinism comparisons leave out: wall-clock measurements and the run id.

@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.core.errors import ResumeConflictError, StoreError
 from harness.core.hashing import canonical_json, stable_hash
-from harness.core.models import ActionRecord, EpisodeRecord
+from harness.core.models import ActionRecord, EpisodeRecord, EstimateRecord
 from harness.store import schema
 from harness.store.files import (
     Transaction,
@@ -332,6 +333,27 @@ class ResultWriter:
         with translated(self.path, "checkpoint"):
             fetch(con, "CHECKPOINT")
 
+    def replace_estimates(self, run_id: str, rows: Iterable[EstimateRecord]) -> int:
+        """Store a run's estimates, replacing those of the same analyses (one transaction)."""
+        rows = list(rows)
+        if any(r.run_id != run_id for r in rows):
+            raise ValueError("every estimate must belong to the run being replaced")
+        con = self._live()
+        analyses = sorted({r.analysis for r in rows})
+        with self._transaction(f"store the estimates of run {run_id}"):
+            if not fetch(con, "SELECT count(*) FROM runs WHERE id = ?", [run_id])[0][0]:
+                raise StoreError(f"no run {run_id!r} in {self.path}")
+            for analysis in analyses:
+                fetch(con, "DELETE FROM estimates WHERE run_id = ? AND analysis = ?", [run_id, analysis])
+            if rows:  # a registered frame: executemany is slow, and estimates hold no NaN to lose
+                frame = pd.DataFrame([r.model_dump() for r in rows], columns=list(schema.ESTIMATES.names))
+                con.register("_estimates_in", frame)
+                try:
+                    fetch(con, "INSERT INTO estimates SELECT * FROM _estimates_in")
+                finally:
+                    con.unregister("_estimates_in")
+        return len(rows)
+
     def delete_run(self, run_id: str) -> int:
         """Delete a run and every row of it; return the number of episodes deleted."""
         con = self._live()
@@ -339,7 +361,7 @@ class ResultWriter:
             raise StoreError("cannot delete a run while episodes are buffered", hint="flush first")
         with self._transaction(f"delete run {run_id}"):
             n = fetch(con, "SELECT count(*) FROM episodes WHERE run_id = ?", [run_id])[0][0]
-            for table in ("actions", "episodes", "tasks", "conditions", "checkpoints", "exec_perf"):
+            for table in ("actions", "episodes", "tasks", "conditions", "checkpoints", "exec_perf", "estimates"):
                 fetch(con, f"DELETE FROM {table} WHERE run_id = ?", [run_id])
             fetch(con, "DELETE FROM runs WHERE id = ?", [run_id])
         self._runs.discard(run_id)

@@ -27,7 +27,7 @@ def smoke_db(tmp_path_factory):
 def test_report_prints_completion_and_gap_tables(smoke_db):
     proc = run_cli("report", "--db", str(smoke_db))
     assert proc.returncode == 0, proc.stderr
-    assert "Completion rate" in proc.stdout and "Paired gap" in proc.stdout
+    assert "Completion rate" in proc.stdout and "paired gap" in proc.stdout
     assert "agent_native" in proc.stdout and "code_modification" in proc.stdout
 
 
@@ -97,3 +97,51 @@ def test_tasks_validate_and_show():
     assert proc.returncode == 0 and "instructions" in proc.stdout
     proc = run_cli("tasks", "show", "nope", "--workload", "rename")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_report_stores_every_estimate_it_prints(smoke_db):
+    from harness.store import reader
+
+    proc = run_cli("report", "--db", str(smoke_db), "--resamples", "500")
+    assert proc.returncode == 0, proc.stderr
+    assert "Table 2" in proc.stdout and "pass^k" in proc.stdout
+    est = reader.estimates(smoke_db)
+    assert {"completion", "gap", "pass_k", "accuracy"} <= set(est.analysis)
+    gap = est[est.analysis == "gap"]
+    assert set(gap.category) >= {"all", "code_modification"}
+    assert gap[gap.category == "all"].p_holm.isna().all()  # Holm is across categories only
+    assert (gap.mde > 0).all() and (gap.low <= gap.estimate).all() and (gap.estimate <= gap.high).all()
+    assert (est.resamples == 500).all()
+    again = run_cli("report", "--db", str(smoke_db), "--resamples", "500", "--format", "csv")
+    assert again.returncode == 0 and len(reader.estimates(smoke_db)) == len(est)  # replaced, not appended
+
+
+def test_compare_a_run_with_itself_passes_the_gate(smoke_db):
+    proc = run_cli("compare", str(smoke_db), str(smoke_db), "--resamples", "500")
+    assert proc.returncode == 0, proc.stderr
+    assert "no regression" in proc.stdout
+
+
+def test_compare_fails_a_run_that_completes_nothing(smoke_db, tmp_path):
+    (tmp_path / "idle_agent_cli.py").write_text(
+        "from harness.runtime.port import GiveUp\n\n"
+        "class Idle:\n"
+        "    def run(self, brief, tools, rng):\n"
+        "        yield GiveUp(reason='does nothing')\n")
+    idle_db = tmp_path / "idle.duckdb"
+    proc = run_cli("run", *SMALL, f"store.path={idle_db}", "agent=custom", "agent.import_path=idle_agent_cli:Idle",
+                   env={"PYTHONPATH": str(tmp_path)})
+    assert proc.returncode == 0, proc.stderr
+    proc = run_cli("compare", str(smoke_db), str(idle_db), "--resamples", "500", "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    assert '"regression": true' in proc.stdout
+
+
+def test_compare_refuses_runs_of_different_workloads(smoke_db, tmp_path):
+    other = tmp_path / "other.duckdb"
+    proc = run_cli("run", "experiment=smoke", "workload.limit=5", "repeats=1", "executor.workers=1",
+                   f"store.path={other}")
+    assert proc.returncode == 0, proc.stderr
+    proc = run_cli("compare", str(smoke_db), str(other))
+    assert proc.returncode == 2
+    assert "different workloads" in proc.stderr and "Traceback" not in proc.stderr

@@ -59,3 +59,34 @@ def test_the_large_factor_dominates_and_the_null_one_is_near_zero():
     assert overall.value["x"] > overall.value["z"] > abs(overall.value["y"])
     assert overall.ci_low["y"] < 0 < overall.ci_high["y"]
     assert cell_index((1, 0, 1)) == 5
+
+
+def test_the_components_sum_to_the_gap_in_every_resample():
+    from harness.analysis.bootstrap import StratifiedBootstrap, TaskTable
+    from harness.analysis.effects import effect_map
+    from harness.analysis.shapley import cell_table
+
+    cells = {"".join(map(str, b)): b for b in itertools.product((0, 1), repeat=3)}
+    table = cell_table(_episodes(2, tasks=60), cells)
+    names, matrix = effect_map(["x", "y", "z"])
+    boot = StratifiedBootstrap(list(table.index.get_level_values("category")), 2000, seed=5)
+    for cat, draws in boot.draws(TaskTable.from_frame(table), lambda m: m @ matrix.T).items():
+        by = {name: draws[:, i] for i, name in enumerate(names)}
+        gap = by[("gap", "gap")]
+        shapley = sum(by[("shapley", f)] for f in "xyz")
+        dividends = sum(v for (kind, _), v in by.items() if kind in ("alone", "interaction"))
+        assert np.max(np.abs(shapley - gap)) < 1e-12, cat
+        assert np.max(np.abs(dividends - gap)) < 1e-12, cat
+        assert gap.std() > 0  # real resamples, not one value repeated
+
+
+def test_a_missing_cell_or_an_unpaired_task_is_an_error_not_a_smaller_sample():
+    import pytest
+
+    cells = {"".join(map(str, b)): b for b in itertools.product((0, 1), repeat=3)}
+    episodes = _episodes(0, tasks=10)
+    with pytest.raises(ValueError, match="cells with no episodes: 101"):
+        decompose(episodes[episodes.condition != "101"], cells, ["x", "y", "z"], resamples=50)
+    with pytest.raises(ValueError, match=r"t3 \(a\) lacks 011"):
+        decompose(episodes[~((episodes.task_id == "t3") & (episodes.condition == "011"))], cells,
+                  ["x", "y", "z"], resamples=50)

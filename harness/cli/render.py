@@ -1,0 +1,58 @@
+"""One table structure, three renderings: rich (terminal), Markdown and LaTeX."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.table import Table
+
+
+@dataclass(frozen=True)
+class Display:
+    title: str
+    columns: tuple[str, ...]
+    rows: list[tuple[str, ...]] = field(default_factory=list)
+    note: str = ""  # what the reader must know to read it (method, weighting, correction)
+
+
+def rich(tables: list[Display]) -> None:
+    console = Console(width=None if sys.stdout.isatty() else 160)  # pipes and CI logs: don't squeeze
+    for d in tables:
+        t = Table(title=d.title, caption=d.note or None, caption_justify="left")
+        for i, col in enumerate(d.columns):
+            t.add_column(col, justify="left" if i == 0 else "right", no_wrap=True)
+        for row in d.rows:
+            t.add_row(*row)
+        console.print(t)
+
+
+def markdown(tables: list[Display]) -> None:
+    for d in tables:
+        print(f"\n### {d.title}\n")
+        print("| " + " | ".join(d.columns) + " |")
+        print("|" + "---|" * len(d.columns))
+        for row in d.rows:
+            print("| " + " | ".join(row) + " |")
+        if d.note:
+            print(f"\n{d.note}")
+
+
+def tex_escape(text: str) -> str:
+    out = str(text).replace("\\", "\\textbackslash{}")
+    for ch in "_%&#$":
+        out = out.replace(ch, "\\" + ch)
+    return out.replace("×", "$\\times$").replace("−", "--").replace("≥", "$\\geq$")
+
+
+def latex(tables: list[Display]) -> None:
+    for d in tables:
+        print(f"\n% {tex_escape(d.title)}")
+        print("\\begin{tabular}{l" + "r" * (len(d.columns) - 1) + "}\n\\toprule")
+        print(" & ".join(tex_escape(c) for c in d.columns) + " \\\\\n\\midrule")
+        for row in d.rows:
+            print(" & ".join(tex_escape(c) for c in row) + " \\\\")
+        print("\\bottomrule\n\\end{tabular}")
+        if d.note:
+            print(f"% {tex_escape(d.note)}")

@@ -1,0 +1,125 @@
+"""The report's tables, built from stored estimates (never recomputed here)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from harness.analysis.bootstrap import OVERALL
+from harness.cli.render import Display
+
+CI_NOTE = ("95% CIs: tasks resampled within category, paired across conditions; "
+           "'all' is task-weighted. Method per row: bca, or percentile where BCa degenerates.")
+
+
+def _cats(frame: pd.DataFrame) -> list[str]:
+    return sorted(frame.category.unique(), key=lambda c: (c == OVERALL, c))
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def pp(x: float) -> str:
+    return f"{100 * x:+.1f}"
+
+
+def with_ci(r, fmt=pct) -> str:
+    return f"{fmt(r.estimate)} [{fmt(r.low)}, {fmt(r.high)}]"
+
+
+def _get(est: pd.DataFrame, **match) -> pd.DataFrame:
+    mask = pd.Series(True, index=est.index)
+    for k, v in match.items():
+        mask &= est[k] == v
+    return est[mask]
+
+
+def completion(est: pd.DataFrame, order: list[str], run_id: str, repeats: int) -> Display:
+    """Conditions as rows, categories as columns: a factorial's eight cells still fit."""
+    rows = _get(est, analysis="completion")
+    conds = [c for c in order if c in set(rows.conditions)] or sorted(set(rows.conditions))
+    cats = _cats(rows)
+    by = rows.set_index(["conditions", "category"])
+    tasks = rows.groupby("category").tasks.max()
+    out = [(c, *(with_ci(by.loc[(c, cat)]) for cat in cats)) for c in conds]
+    return Display(f"Completion rate — run {run_id} ({repeats} repeats)",
+                   ("condition", *(f"{cat} ({int(tasks[cat])})" for cat in cats)), out,
+                   "Column headers give the number of tasks. " + CI_NOTE)
+
+
+def table2(est: pd.DataFrame, drivers: dict[str, str]) -> Display | None:
+    gap = _get(est, analysis="gap")
+    if gap.empty:
+        return None
+    treatment, baseline = gap.conditions.iloc[0].split("|")
+    rates = _get(est, analysis="completion").set_index(["conditions", "category"])
+    cols = ("category", "tasks", baseline, treatment, "gap (pp)", "95% CI", "p (Holm)", "MDE 80% (pp)")
+    cols += ("primary driver",) if drivers else ()
+    out = []
+    for cat in _cats(gap):
+        r = gap[gap.category == cat].iloc[0]
+        p = "—" if pd.isna(r.p_holm) else f"{r.p_holm:.3g}"
+        row = (cat, str(int(r.tasks)), pct(rates.loc[(baseline, cat)].estimate),
+               pct(rates.loc[(treatment, cat)].estimate), pp(r.estimate), f"[{pp(r.low)}, {pp(r.high)}]", p,
+               f"{100 * r.mde:.1f}")
+        out.append(row + ((drivers.get(cat, ""),) if drivers else ()))
+    note = (CI_NOTE + " p: z-test on the clustered CLT SE, Holm-adjusted across categories. "
+            "MDE: the smallest gap this design detects with 80% power (α = 0.05); a CI that "
+            "includes 0 is 'no detectable difference' only for gaps above it.")
+    return Display(f"Table 2 — paired gap {treatment} − {baseline}", cols, out, note)
+
+
+def drivers(est: pd.DataFrame) -> dict[str, str]:
+    """Per category, the factor with the largest Shapley value."""
+    shap = est[(est.analysis == "decomposition") & est.statistic.str.startswith("shapley:")]
+    return {cat: g.loc[g.estimate.idxmax(), "statistic"].split(":", 1)[1] for cat, g in shap.groupby("category")}
+
+
+def decomposition(est: pd.DataFrame) -> list[Display]:
+    d = _get(est, analysis="decomposition")
+    if d.empty:
+        return []
+    factors = [s.split(":", 1)[1] for s in d.statistic.unique() if s.startswith("shapley:")]
+    lead = drivers(est)
+    rows = []
+    for cat in _cats(d):
+        sub = d[d.category == cat].set_index("statistic")
+        rows.append((cat, with_ci(sub.loc["gap:gap"], pp), *(with_ci(sub.loc[f"shapley:{f}"], pp) for f in factors),
+                     lead.get(cat, "")))
+    shap = Display("Gap decomposition — exact Shapley values over the factorial (pp)",
+                   ("category", "gap", *factors, "primary driver"), rows,
+                   "Shapley values sum exactly to the gap in the estimate and in every resample. " + CI_NOTE)
+    overall = d[d.category == OVERALL].set_index("statistic")
+    terms = [s for s in overall.index if s.split(":")[0] in ("alone", "interaction", "main")]
+    inter = Display("Effects beside the decomposition (all tasks, pp)", ("term", "kind", "estimate [95% CI]"),
+                    [(s.split(":", 1)[1], s.split(":")[0], with_ci(overall.loc[s], pp)) for s in terms],
+                    "alone: switching one factor from the baseline; interaction: Harsanyi dividend "
+                    "(alone + interactions sum to the gap); main: classical factorial main effect.")
+    orders = sorted({s.split(":")[1] for s in overall.index if s.startswith("order:")})
+    sens = Display("One-at-a-time attribution by order of switching (all tasks, pp)", ("order", *factors),
+                   [(o, *(pp(overall.loc[f"order:{o}:{f}"].estimate) for f in factors)) for o in orders],
+                   "Each order attributes interactions to whichever factor comes later; Shapley averages the orders.")
+    return [shap, inter, sens]
+
+
+def pass_k(est: pd.DataFrame) -> Display | None:
+    p = _get(est, analysis="pass_k", category=OVERALL)
+    if p.empty:
+        return None
+    ks = sorted({int(s.split("=")[1]) for s in p.statistic})
+    rows = []
+    for cond, g in p.groupby("conditions", sort=True):
+        sub = g.set_index("statistic")
+        rows.append((cond, *(with_ci(sub.loc[f"pass^k={k}"]) for k in ks), pct(sub.loc[f"pass@k={ks[-1]}"].estimate)))
+    return Display("Reliability — pass^k (all k attempts succeed), all tasks", ("condition", *[f"k={k}" for k in ks],
+                   f"pass@{ks[-1]}"), rows, "Unbiased estimators C(c,k)/C(n,k) per task. " + CI_NOTE)
+
+
+def metrics(est: pd.DataFrame) -> Display | None:
+    m = est[est.analysis.isin(["accuracy", "retention"]) & (est.category == OVERALL)]
+    if m.empty:
+        return None
+    rows = [(r.conditions, r.statistic.replace("_", " "), str(int(r.tasks)), with_ci(r)) for r in m.itertuples()]
+    return Display("Episode metrics (all tasks that have them)", ("condition", "metric", "tasks", "estimate [95% CI]"),
+                   rows, "tool-call accuracy: calls that succeeded and, if they wrote, changed something not later "
+                         "undone; retention: probes about earlier sessions answered correctly (multi-session tasks).")
