@@ -42,6 +42,7 @@ class RunPlan:
     compare: tuple[str, str] | None = None  # (treatment, baseline)
     cells: dict[str, tuple[int, ...]] | None = None  # factorial cell -> levels
     factors: tuple[str, ...] = ()
+    missing_cells: tuple[str, ...] = ()  # factorial cells without episodes (no decomposition)
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,15 @@ from enum import StrEnum
 
 import pandas as pd
 import typer
+from rich.console import Console
 
 from harness.analysis.suite import Analyses, RunPlan, Settings
 from harness.cli import render, report_tables
 from harness.core.errors import UserInputError
 from harness.store import ResultWriter, reader
+
+
+err = Console(stderr=True)
 
 
 class Format(StrEnum):
@@ -35,6 +39,8 @@ def report(
     fmt: Format = typer.Option(Format.table, "--format", help="table | md | tex | csv | json"),
     resamples: int = typer.Option(10_000, help="Bootstrap resamples (seeded by the run's seed)."),
     store: bool = typer.Option(True, "--store/--no-store", help="Write the estimates into the store."),
+    pair: str = typer.Option(None, "--pair", help="TREATMENT,BASELINE: the gap to report (default: the run's "
+                                                   "`compare`, else its first two conditions)."),
 ) -> None:
     if resamples < 1:
         raise UserInputError("--resamples must be at least 1")
@@ -44,8 +50,12 @@ def report(
     if episodes.empty:
         raise UserInputError(f"run {run_id} has no episodes yet", hint="run it with `harness run ...` first")
     settings = Settings(resamples=resamples, seed=int(info.get("seed") or 0))
+    plan = plan_of(info, episodes, _pair(pair, episodes))
+    if plan.missing_cells:
+        err.print(f"[yellow]note:[/] no decomposition: factorial cells without episodes: "
+                  f"{', '.join(plan.missing_cells)} (resume the run to complete it)", highlight=False)
     try:
-        records = Analyses(run_id, episodes, plan_of(info, episodes), settings).all()
+        records = Analyses(run_id, episodes, plan, settings).all()
     except ValueError as exc:  # an unpaired or incomplete run: say what is missing
         raise UserInputError(f"run {run_id} cannot be analysed: {exc}",
                              hint="finish the run (`harness run` with the same config resumes it)") from None
@@ -70,19 +80,31 @@ def _config(info: dict) -> dict:
     return json.loads(config) if isinstance(config, str) else config
 
 
-def plan_of(info: dict, episodes: pd.DataFrame) -> RunPlan:
+def _pair(text: str | None, episodes: pd.DataFrame) -> tuple[str, str] | None:
+    if text is None:
+        return None
+    parts = tuple(p.strip() for p in text.split(","))
+    unknown = [p for p in parts if p not in set(episodes.condition)]
+    if len(parts) != 2 or unknown:
+        raise UserInputError(f"--pair wants TREATMENT,BASELINE of this run's conditions, got {text!r}",
+                             hint=f"conditions: {', '.join(sorted(set(episodes.condition)))}")
+    return parts[0], parts[1]
+
+
+def plan_of(info: dict, episodes: pd.DataFrame, pair: tuple[str, str] | None = None) -> RunPlan:
     """What to analyse, from the run's stored config: its conditions, the compared pair
-    and the factorial (cells that have not all run yet give no decomposition)."""
+    and the factorial (one with cells not yet run gives no decomposition and says so)."""
     config = _config(info)
     present = set(episodes.condition)
     names = tuple(c["name"] for c in config.get("conditions", []) if c["name"] in present) or tuple(sorted(present))
-    pair = config.get("compare") or list(names[:2])
-    compare = (pair[0], pair[1]) if len(pair) == 2 and set(pair) <= present else None
-    cells, factors = None, ()
+    wanted = pair or config.get("compare") or list(names[:2])
+    compare = (wanted[0], wanted[1]) if len(wanted) == 2 and set(wanted) <= present else None
+    cells, factors, missing = None, (), ()
     if config.get("factorial"):
         from harness.experiment.factorial import FactorialSpec
 
         spec = FactorialSpec(**config["factorial"])
-        if set(spec.cells()) <= present:
+        missing = tuple(c for c in spec.cells() if c not in present)
+        if not missing:
             cells, factors = spec.cells(), tuple(spec.factors)
-    return RunPlan(conditions=names, compare=compare, cells=cells, factors=factors)
+    return RunPlan(conditions=names, compare=compare, cells=cells, factors=factors, missing_cells=missing)

@@ -145,3 +145,27 @@ def test_compare_refuses_runs_of_different_workloads(smoke_db, tmp_path):
     proc = run_cli("compare", str(smoke_db), str(other))
     assert proc.returncode == 2
     assert "different workloads" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_report_refuses_an_unpaired_run_naming_the_missing_episode(smoke_db, tmp_path):
+    import shutil
+
+    import duckdb
+
+    gappy = tmp_path / "gappy.duckdb"
+    shutil.copy(smoke_db, gappy)
+    con = duckdb.connect(str(gappy))
+    task = con.execute("SELECT task_id FROM episodes WHERE condition = 'human' ORDER BY task_id LIMIT 1").fetchone()[0]
+    con.execute("DELETE FROM episodes WHERE condition = 'human' AND task_id = ?", [task])
+    con.close()
+    proc = run_cli("report", "--db", str(gappy), "--resamples", "200")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert task in proc.stderr and "human" in proc.stderr
+
+
+def test_report_any_pair_of_conditions(smoke_db):
+    proc = run_cli("report", "--db", str(smoke_db), "--resamples", "200", "--no-store", "--pair", "human,agent_native")
+    assert proc.returncode == 0, proc.stderr
+    assert "paired gap human − agent_native" in proc.stdout
+    bad = run_cli("report", "--db", str(smoke_db), "--pair", "human,nope")
+    assert bad.returncode == 2 and "--pair" in bad.stderr
