@@ -20,7 +20,6 @@ from harness.cli import render, report_tables
 from harness.core.errors import UserInputError
 from harness.store import ResultWriter, reader
 
-
 err = Console(stderr=True)
 
 
