@@ -12,7 +12,7 @@ import sys
 import typer
 from rich.console import Console
 
-from harness.cli import bench_cmd, compare_cmd, report_cmd, run_cmd, tasks_cmd
+from harness.cli import bench_cmd, compare_cmd, paper_cmd, report_cmd, run_cmd, tasks_cmd, trace_cmd
 from harness.core.errors import UserInputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help=__doc__.splitlines()[0])
@@ -24,6 +24,9 @@ app.command(
 app.command("report", help="Completion and paired gaps of a stored run.")(report_cmd.report)
 app.command("compare", help="Paired difference of two runs; exit 1 on a significant regression.")(
     compare_cmd.compare_runs)
+app.command("trace", help="Re-run one stored episode and print or draw its observability record.")(trace_cmd.trace)
+app.command("paper", help="The report's tables and figures from stored runs, beside its published numbers.")(
+    paper_cmd.paper)
 app.add_typer(tasks_cmd.app, name="tasks", help="Generate, validate and show workload tasks.")
 app.command("bench", help="The performance suite, as numbers and ratios against a reference.")(bench_cmd.bench)
 
@@ -34,9 +37,10 @@ def main() -> None:
     try:
         app(standalone_mode=True)
     except UserInputError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        # soft_wrap: a one-line message stays one line in a log or a pipe
+        err.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
         if exc.hint:
-            err.print(f"  [dim]hint:[/] {exc.hint}", highlight=False)
+            err.print(f"  [dim]hint:[/] {exc.hint}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,8 +59,11 @@ def _diagnosis_minutes(stats: DriveStats, checks: list[CheckResult]) -> float | 
 
 
 def run_episode(
-    run_id: str, spec: TaskSpec, condition: Condition, agent_cfg: dict[str, Any], seed: int, repeat: int
+    run_id: str, spec: TaskSpec, condition: Condition, agent_cfg: dict[str, Any], seed: int, repeat: int,
+    *, observe: Callable[[Session], None] | None = None,
 ) -> tuple[EpisodeRecord, list[ActionRecord]]:
+    """``observe(session)`` sees the live session once, after the agent stopped and before
+    the execution layer closes (``harness trace`` takes the observability record from it)."""
     started = time.perf_counter()
     world = get_family(spec.family).build_world(spec)
     session: Session | None = None
@@ -77,8 +81,12 @@ def run_episode(
     except Exception as exc:  # noqa: BLE001 - recorded as a row, never dropped
         termination, error = "harness_error", f"{type(exc).__name__}: {exc}"[:500]
     finally:
-        if session is not None and session.execution is not None:
-            session.execution.close()
+        try:
+            if session is not None and observe is not None:
+                observe(session)
+        finally:
+            if session is not None and session.execution is not None:
+                session.execution.close()
     checks = run_checkers(world, spec)
     log = session.log if session else []
     ineffective = session.effects.ineffective() if session else set()

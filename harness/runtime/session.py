@@ -33,6 +33,11 @@ from harness.world import World
 APPROVAL_CODES = frozenset({"approved", "approval_denied", "approval_timeout"})
 
 
+def _overlaps(a: str, b: str) -> bool:
+    """Same resource, or one is a directory / a whole kind ("file:", "file:pkg/") holding the other."""
+    return a == b or (a.endswith(("/", ":")) and b.startswith(a)) or (b.endswith(("/", ":")) and a.startswith(b))
+
+
 @dataclass(frozen=True)
 class ActionLog:
     seq: int
@@ -68,6 +73,7 @@ class Session:
     thoughts: list[Think] = field(default_factory=list)
     safety: SafetyCounters = field(default_factory=SafetyCounters)
     effects: EffectLedger = field(default_factory=EffectLedger)
+    last_touch: dict[str, int] = field(default_factory=dict)  # resource -> observability seq
 
     def begin(self, brief: Brief) -> None:
         """A new work session of the same task: a new brief; world, log and clock go on,
@@ -97,13 +103,22 @@ class Session:
             self.safety.unsafe_blocked += unsafe
         self._log(call.tool, obs, started)
         if self.observability is not None:
-            self.observability.record(ActionEvent(
+            reads = tuple(a.resource for a in wanted if not a.is_write)
+            writes = tuple(a.resource for a in wanted if a.is_write and obs.applied)
+            seq = self.observability.record(ActionEvent(
                 tool=call.tool, args=dict(call.args), ok=obs.ok, error=obs.error.message if obs.error else None,
-                reads=tuple(a.resource for a in wanted if not a.is_write),
-                writes=tuple(a.resource for a in wanted if a.is_write and obs.applied),
+                reads=reads, writes=writes, deps=self._dependencies(reads + writes),
                 session=self.brief.session, sim_minutes=at, minutes=obs.minutes,
             ))
+            for resource in reads + writes:
+                self.last_touch[resource] = seq
         return obs
+
+    def _dependencies(self, resources: tuple[str, ...]) -> tuple[int, ...]:
+        """The recorded actions whose results this one builds on: the last to touch each
+        resource it reads or writes (a directory covers the files under it)."""
+        return tuple(sorted({seq for touched, seq in self.last_touch.items()
+                             if any(_overlaps(touched, r) for r in resources)}))
 
     def fail_transient(self, call: Call) -> Observation:
         """The call failed on the way (a dropped connection, a busy service) and did nothing;

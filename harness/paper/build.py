@@ -1,0 +1,194 @@
+"""``harness paper``: the report's tables and figures regenerated from the results store.
+
+It reads stored estimates (computing and storing them first when a run has none, the way
+``harness report`` does, so there is one way numbers are made), writes
+``paper/tables/*.{tex,md}`` and ``paper/figures/*.{pdf,png}``, and a ``paper/main.tex``
+reproduction report whose methods section comes from the runs' stored configs. Where a
+LaTeX toolchain exists it builds ``paper/main.pdf``; where none does, it says so.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from harness.analysis.suite import Analyses, Settings
+from harness.cli import report_tables
+from harness.cli.report_cmd import plan_of
+from harness.core.errors import UserInputError
+from harness.paper import figures
+from harness.paper.claims import Claims, load_claims
+from harness.paper.methods import methods_tex
+from harness.paper.tables import PaperTable, decomposition, pass_k, table2
+from harness.store import ResultWriter, reader
+
+# The experiments whose runs can produce Table 2 and its decomposition, best first.
+TABLE2_EXPERIMENTS = ("table2", "factorial_smoke", "native_vs_human", "smoke")
+
+
+@dataclass
+class Built:
+    files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    pdf: Path | None = None
+
+
+def estimates_for(db: str, run_id: str, resamples: int = 10_000) -> pd.DataFrame:
+    """The run's stored estimates; computed with ``harness report``'s code and stored first
+    when there are none."""
+    stored = reader.estimates(db, run_id)
+    if not stored.empty:
+        return stored
+    info, episodes = reader.run_info(db, run_id), reader.episodes(db, run_id)
+    if episodes.empty:
+        raise UserInputError(f"run {run_id} has no episodes", hint="run it first with `harness run ...`")
+    records = Analyses(run_id, episodes, plan_of(info, episodes), Settings(resamples, int(info.get("seed") or 0))).all()
+    with ResultWriter(db) as writer:
+        writer.replace_estimates(run_id, records)
+    return pd.DataFrame([r.model_dump() for r in records])
+
+
+def choose_table2_run(db: str, runs: list[str]) -> str:
+    """The run to reproduce Table 2 from: the one given, or the latest of the table2-like
+    experiments. A run that has no compared pair cannot make Table 2: say which can."""
+    listing = reader.list_runs(db)
+    usable = listing[listing.experiment.isin(TABLE2_EXPERIMENTS)]
+    if runs:
+        run_id = runs[0]
+        info = reader.run_info(db, run_id)  # an unknown id: StoreError naming the known runs
+        if info.get("experiment") not in TABLE2_EXPERIMENTS:
+            shown = ", ".join(f"{r.id} ({r.experiment})" for r in usable.itertuples()) or "none"
+            raise UserInputError(f"run {run_id} (experiment {info.get('experiment')}) cannot make Table 2; "
+                                 f"runs in {db} that can: {shown}",
+                                 hint=f"Table 2 comes from the experiments {', '.join(TABLE2_EXPERIMENTS)}")
+        return run_id
+    for experiment in TABLE2_EXPERIMENTS:
+        if (listing.experiment == experiment).any():
+            return reader.latest_run(db, experiment)
+    shown = ", ".join(f"{r.id} ({r.experiment})" for r in listing.itertuples()) or "none"
+    raise UserInputError(f"no run in {db} can make Table 2 (runs: {shown})",
+                         hint="run `harness run experiment=table2` (or experiment=smoke for a quick one)")
+
+
+def build(db: str, runs: list[str], out: Path, *, latex: bool = True) -> Built:
+    claims = load_claims()
+    run_id = choose_table2_run(db, runs)
+    info = reader.run_info(db, run_id)
+    est = estimates_for(db, run_id)
+    episodes = reader.episodes(db, run_id)
+    built = Built()
+    built.files += _tables(est, claims, out / "tables")
+    built.files += _figures(est, episodes, claims, out / "figures")
+    traces, note = _traces(db, run_id, est, episodes, out / "figures")
+    built.files += traces
+    if note:
+        built.notes.append(note)
+    main = out / "main.tex"
+    main.write_text(_main_tex(info, built.files, out))
+    built.files.append(main)
+    if latex:
+        built.pdf, note = _compile(main)
+        built.notes.append(note)
+    return built
+
+
+def _tables(est: pd.DataFrame, claims: Claims, out: Path) -> list[Path]:
+    made: list[PaperTable | None] = [table2(est, claims, report_tables.drivers(est)), decomposition(est, claims),
+                                     pass_k(est)]
+    return [p for t in made if t is not None for p in t.write(out)]
+
+
+def _figures(est: pd.DataFrame, episodes: pd.DataFrame, claims: Claims, out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    files = figures.completion_by_condition(est, out, claims=_completion_claims(est, claims))
+    files += figures.decomposition_waterfall(est, out)
+    files += figures.pass_k_curves(est, out)
+    gap = est[est.analysis == "gap"]
+    if not gap.empty:
+        treatment, baseline = gap.conditions.iloc[0].split("|")
+        files += figures.per_task_gap_distribution(episodes, treatment, baseline, out)
+    return files
+
+
+def _traces(db: str, run_id: str, est: pd.DataFrame, episodes: pd.DataFrame,
+            out: Path) -> tuple[list[Path], str | None]:
+    """The observability record of one episode that failed under the baseline, under the
+    baseline and under the treatment (the same task and repeat, so the same draws). The
+    episode is re-run from the stored config; if the code changed since the run, say so."""
+    from harness.experiment.rerun import rerun_episode
+    from harness.paper.dag import draw_dag
+
+    gap = est[est.analysis == "gap"]
+    if gap.empty:
+        return [], None
+    treatment, baseline = gap.conditions.iloc[0].split("|")
+    failed = episodes[(episodes.condition == baseline) & ~episodes.success].sort_values(["task_id", "repeat"])
+    if failed.empty:
+        return [], "no episode failed under the baseline: no trace figure"
+    ep = failed.iloc[0]
+    files: list[Path] = []
+    for name, condition in (("fig_trace_baseline", baseline), ("fig_trace_treatment", treatment)):
+        try:
+            rerun = rerun_episode(db, run_id, condition, ep["task_id"], int(ep["repeat"]))
+        except UserInputError as exc:
+            return files, f"trace figures skipped: {exc.message}"
+        if rerun.record is None:
+            continue
+        outcome = "success" if rerun.episode.success else "failure"
+        files += draw_dag(rerun.record, out / name, f"{condition} · {ep['task_id']} · repeat {ep['repeat']}: {outcome}")
+    return files, None
+
+
+def _completion_claims(est: pd.DataFrame, claims: Claims) -> dict[str, float]:
+    """The report's I_human / I_opt rates keyed as the figure wants: "<category>|<condition>"."""
+    gap = est[est.analysis == "gap"]
+    if gap.empty:
+        return {}
+    treatment, baseline = gap.conditions.iloc[0].split("|")
+    out = {}
+    for cat in sorted(set(gap.category)):
+        prefix = "section3.overall" if cat == "all" else f"table2.{cat}"
+        for cond, key in ((baseline, "i_human"), (treatment, "i_opt")):
+            try:
+                value = claims.get(f"{prefix}.{key}").value
+            except KeyError:
+                continue
+            if isinstance(value, int | float):
+                out[f"{cat}|{cond}"] = float(value)
+    return out
+
+
+def _main_tex(info: dict, files: list[Path], out: Path) -> str:
+    tables = sorted(p for p in files if p.suffix == ".tex" and p.parent.name == "tables")
+    figs = sorted(p for p in files if p.suffix == ".pdf" and p.parent.name == "figures")
+    body = [r"\input{" + str(p.relative_to(out).with_suffix("")) + "}" for p in tables]
+    for p in figs:
+        body += [r"\begin{figure}[t]\centering", r"\includegraphics[width=\columnwidth]{"
+                 + str(p.relative_to(out)) + "}", r"\caption{" + p.stem.replace("_", r"\_") + "}",
+                 r"\end{figure}"]
+    config = info.get("config") or {}
+    config = json.loads(config) if isinstance(config, str) else config
+    return "\n".join([
+        r"\documentclass[10pt]{article}", r"\usepackage{booktabs,graphicx,amsmath}", r"\usepackage[margin=1in]{geometry}",
+        r"\title{The Case for Agent-Native Infrastructure: a reproduction}", r"\author{harness}", r"\date{}",
+        r"\begin{document}", r"\maketitle", methods_tex(info, config), r"\section{Results}", *body,
+        r"\end{document}", ""])
+
+
+def _compile(main: Path) -> tuple[Path | None, str]:
+    for tool, args in (("latexmk", ["-pdf", "-interaction=nonstopmode", "-quiet"]),
+                       ("tectonic", []), ("pdflatex", ["-interaction=nonstopmode"])):
+        exe = shutil.which(tool)
+        if exe is None:
+            continue
+        proc = subprocess.run([exe, *args, main.name], cwd=main.parent, capture_output=True, text=True, timeout=300)
+        pdf = main.with_suffix(".pdf")
+        if proc.returncode == 0 and pdf.exists():
+            return pdf, f"built {pdf} with {tool}"
+        return None, f"{tool} failed (exit {proc.returncode}); tables and figures are written"
+    return None, "no LaTeX toolchain (latexmk, tectonic or pdflatex) here: main.pdf not built; every table and figure is written"
