@@ -46,8 +46,27 @@ def report(
     run_id = run or run_opt or reader.latest_run(db)
     info = reader.run_info(db, run_id)
     episodes = reader.episodes(db, run_id)
-    if episodes.empty:
+    perf = reader.exec_perf(db, run_id)
+    if episodes.empty and perf.empty:
         raise UserInputError(f"run {run_id} has no episodes yet", hint="run it with `harness run ...` first")
+    est = _estimates(db, run_id, info, episodes, pair, resamples, store) if not episodes.empty else pd.DataFrame()
+    if fmt in (Format.csv, Format.json):  # one machine-readable document, never two
+        _machine(fmt, run_id, est, perf)
+        return
+    tables = []
+    if not est.empty:
+        order = [c["name"] for c in _config(info).get("conditions", [])]
+        tables.append(report_tables.completion(est, order, run_id, int(info.get("repeats") or 0)))
+        tables += [t for t in (report_tables.table2(est, report_tables.drivers(est)),) if t is not None]
+        tables += report_tables.decomposition(est)
+        tables += [t for t in (report_tables.pass_k(est), report_tables.metrics(est)) if t is not None]
+    if not perf.empty:
+        tables.append(report_tables.table3(perf))
+    {Format.table: render.rich, Format.md: render.markdown, Format.tex: render.latex}[fmt](tables)
+
+
+def _estimates(db: str, run_id: str, info: dict, episodes: pd.DataFrame, pair: str | None, resamples: int,
+               store: bool) -> pd.DataFrame:
     settings = Settings(resamples=resamples, seed=int(info.get("seed") or 0))
     plan = plan_of(info, episodes, _pair(pair, episodes))
     if plan.missing_cells:
@@ -61,17 +80,18 @@ def report(
     if store:
         with ResultWriter(db) as writer:
             writer.replace_estimates(run_id, records)
-    est = pd.DataFrame([r.model_dump() for r in records])
-    if fmt in (Format.csv, Format.json):  # one machine-readable document, never two
-        print(est.to_csv(index=False), end="") if fmt is Format.csv else print(
-            json.dumps({"run_id": run_id, "estimates": est.to_dict(orient="records")}, indent=2, default=float))
+    return pd.DataFrame([r.model_dump() for r in records])
+
+
+def _machine(fmt: Format, run_id: str, est: pd.DataFrame, perf: pd.DataFrame) -> None:
+    from harness.analysis.exec_perf import quantiles
+
+    table3 = quantiles(perf) if not perf.empty else pd.DataFrame()
+    if fmt is Format.csv:
+        print((est if not est.empty else table3).to_csv(index=False), end="")
         return
-    order = [c["name"] for c in _config(info).get("conditions", [])]
-    tables = [report_tables.completion(est, order, run_id, int(info.get("repeats") or 0))]
-    tables += [t for t in (report_tables.table2(est, report_tables.drivers(est)),) if t is not None]
-    tables += report_tables.decomposition(est)
-    tables += [t for t in (report_tables.pass_k(est), report_tables.metrics(est)) if t is not None]
-    {Format.table: render.rich, Format.md: render.markdown, Format.tex: render.latex}[fmt](tables)
+    print(json.dumps({"run_id": run_id, "estimates": est.to_dict(orient="records"),
+                      "table3": table3.to_dict(orient="records")}, indent=2, default=float))
 
 
 def _config(info: dict) -> dict:

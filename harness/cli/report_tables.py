@@ -123,3 +123,17 @@ def metrics(est: pd.DataFrame) -> Display | None:
     return Display("Episode metrics (all tasks that have them)", ("condition", "metric", "tasks", "estimate [95% CI]"),
                    rows, "tool-call accuracy: calls that succeeded and, if they wrote, changed something not later "
                          "undone; retention: probes about earlier sessions answered correctly (multi-session tasks).")
+
+
+def table3(perf: pd.DataFrame) -> Display:
+    """The execution layer's figures as quantiles, with the heartbeat settings used."""
+    from harness.analysis.exec_perf import quantiles, setting
+
+    q = quantiles(perf)
+    rows = [(r.label, r.unit, str(r.n), f"{r.median:.3g}", f"{r.p95:.3g}", f"{r.p99:.3g}") for r in q.itertuples()]
+    interval, timeout = setting(perf, "heartbeat_interval_ms"), setting(perf, "heartbeat_timeout_ms")
+    note = "Quantiles over the measured events (no interval: events of one session are not independent)."
+    if interval is not None:
+        note += f" Heartbeat every {interval:g} ms, declared dead after {timeout:g} ms."
+    return Display("Table 3 — execution layer under real process kills", ("figure", "unit", "events", "median",
+                   "p95", "p99"), rows, note)

@@ -75,10 +75,23 @@ def choose_table2_run(db: str, runs: list[str]) -> str:
                          hint="run `harness run experiment=table2` (or experiment=smoke for a quick one)")
 
 
+def choose_table3_run(db: str, runs: list[str]) -> str | None:
+    """A table3 run given on the command line, else the store's latest, else none."""
+    given = [r for r in runs if reader.run_info(db, r).get("experiment") == "table3"]
+    if given:
+        return given[0]
+    listing = reader.list_runs(db)
+    return reader.latest_run(db, "table3") if (listing.experiment == "table3").any() else None
+
+
 def build(db: str, runs: list[str], out: Path, *, latex: bool = True) -> Built:
     claims = load_claims()
+    table3_run = choose_table3_run(db, runs)
+    runs = [r for r in runs if r != table3_run]
+    if table3_run is not None and not runs and not _has_table2_run(db):
+        built = Built(files=_table3(db, table3_run, claims, out / "tables"))
+        return _finish(built, db, table3_run, out, latex)
     run_id = choose_table2_run(db, runs)
-    info = reader.run_info(db, run_id)
     est = estimates_for(db, run_id)
     episodes = reader.episodes(db, run_id)
     built = Built()
@@ -88,8 +101,25 @@ def build(db: str, runs: list[str], out: Path, *, latex: bool = True) -> Built:
     built.files += traces
     if note:
         built.notes.append(note)
+    if table3_run is not None:
+        built.files += _table3(db, table3_run, claims, out / "tables")
+    return _finish(built, db, run_id, out, latex)
+
+
+def _has_table2_run(db: str) -> bool:
+    return bool(reader.list_runs(db).experiment.isin(TABLE2_EXPERIMENTS).any())
+
+
+def _table3(db: str, run_id: str, claims: Claims, out: Path) -> list[Path]:
+    from harness.paper.tables import table3
+
+    made = table3(reader.exec_perf(db, run_id), claims)
+    return made.write(out) if made is not None else []
+
+
+def _finish(built: Built, db: str, run_id: str, out: Path, latex: bool) -> Built:
     main = out / "main.tex"
-    main.write_text(_main_tex(info, built.files, out))
+    main.write_text(_main_tex(reader.run_info(db, run_id), built.files, out))
     built.files.append(main)
     if latex:
         built.pdf, note = _compile(main)

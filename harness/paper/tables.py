@@ -149,3 +149,43 @@ def pass_k(est: pd.DataFrame) -> PaperTable | None:
         rows.append((cond, *(f"{100 * sub.loc[f'pass^k={k}'].estimate:.1f}" for k in ks)))
     return PaperTable("pass_k", "pass^k (%): all k attempts succeed, all tasks (no published counterpart)",
                       ("condition", *[f"k={k}" for k in ks]), rows)
+
+
+def table3(perf: pd.DataFrame, claims: Claims) -> PaperTable | None:
+    """Table 3: median / p95 / p99 of each execution-layer figure beside the report's."""
+    from harness.analysis.exec_perf import FIGURES, quantiles, setting
+
+    q = quantiles(perf)
+    if q.empty:
+        return None
+    rows = []
+    for fig in FIGURES:
+        got = q[q.metric == fig.metric]
+        if got.empty:
+            continue
+        r = got.iloc[0]
+        cells = [fig.label, fig.unit, str(int(r.n))]
+        for stat in ("median", "p95", "p99"):
+            claim = _claim_in(claims, fig, stat)
+            cells += [f"{r[stat]:.3g}", "—" if claim is None else f"{claim:g}"]
+        rows.append(tuple(cells))
+    interval, timeout = setting(perf, "heartbeat_interval_ms"), setting(perf, "heartbeat_timeout_ms")
+    beat = f"; heartbeat {interval:g} ms, timeout {timeout:g} ms" if interval is not None else ""
+    caption = f"Table 3 reproduced: execution layer under real SIGKILLs{beat}; the report's values in its units converted"
+    header = ("figure", "unit", "events", "median", "report", "p95", "report", "p99", "report")
+    return PaperTable("table3", caption, header, rows)
+
+
+_TO = {("s", "ms"): 1000.0, ("ms", "ms"): 1.0, ("MB", "MB"): 1.0}
+
+
+def _claim_in(claims: Claims, fig, stat: str) -> float | None:
+    """The report's figure converted to the unit the table shows (its p95/p99 are in s)."""
+    if fig.claim_row is None:
+        return None
+    try:
+        claim = claims.get(f"table3.{fig.claim_row}.{stat}")
+    except KeyError:
+        return None
+    factor = _TO.get((claim.unit, fig.unit))
+    return None if factor is None or not isinstance(claim.value, int | float) else claim.value * factor

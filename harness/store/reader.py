@@ -129,6 +129,13 @@ def estimates(path: str | Path, run_id: str | None = None, analysis: str | None 
                         "ORDER BY analysis, conditions, statistic, category", params)
 
 
+def exec_perf(path: str | Path, run_id: str | None = None) -> pd.DataFrame:
+    """The execution-layer measurements of a run (Table 3), in stored order."""
+    with _open(path) as (con, p):
+        rid = _resolve(con, p, run_id)
+        return _df(con, f"SELECT {', '.join(schema.EXEC_PERF.names)} FROM exec_perf WHERE run_id = ?", [rid])
+
+
 def actions(path: str | Path, run_id: str | None = None) -> pd.DataFrame:
     """The run's actions (default: the latest run), sorted by episode key and seq."""
     with _open(path) as (con, p):
