@@ -19,7 +19,7 @@ from rich.progress import (
 )
 
 from harness.core.errors import ConfigError
-from harness.experiment.config import build_run_config
+from harness.experiment.config import build_run_config, compose_config
 from harness.experiment.runner import RunSummary, run_experiment
 
 console = Console(stderr=True)
@@ -44,7 +44,11 @@ def _sweep(overrides: list[str]) -> list[list[str]]:
         raise ConfigError(f"bad override: {str(exc).strip().splitlines()[0]}") from None
 
 
-def _run_one(overrides: list[str]) -> RunSummary:
+def _run_one(overrides: list[str]) -> RunSummary | None:
+    data = compose_config(overrides)
+    if data.get("chaos") is not None:  # a process-level chaos experiment (table3), not episodes
+        _run_chaos(data)
+        return None
     cfg = build_run_config(overrides)
     live = cfg.progress and console.is_terminal
     progress = Progress(
@@ -72,6 +76,15 @@ def _run_one(overrides: list[str]) -> RunSummary:
         highlight=False,
     )
     return summary
+
+
+def _run_chaos(data: dict) -> None:
+    from harness.experiment.chaos.run import run_chaos_experiment  # spawns processes; import on use
+
+    result = run_chaos_experiment(data)
+    for name, st in result.summary().items():
+        console.print(f"  {name:24s} n={st['n']:<6d} median={st['median']:.3f} p95={st['p95']:.3f} "
+                      f"p99={st['p99']:.3f} max={st['max']:.3f}", highlight=False)
 
 
 class _Meter:

@@ -354,6 +354,23 @@ class ResultWriter:
                     con.unregister("_estimates_in")
         return len(rows)
 
+    def replace_exec_perf(self, run_id: str, rows: Iterable[tuple]) -> int:
+        """Store a run's ``exec_perf`` rows (event, condition, task_id, repeat, metric,
+        value), replacing any it had, in one transaction: re-running is idempotent."""
+        rows = [(run_id, *r) for r in rows]
+        if any(len(r) != len(schema.EXEC_PERF.names) for r in rows):
+            raise ValueError(f"exec_perf rows need {list(schema.EXEC_PERF.names[1:])}")
+        con = self._live()
+        with self._transaction(f"store the exec_perf rows of run {run_id}"):
+            if not fetch(con, "SELECT count(*) FROM runs WHERE id = ?", [run_id])[0][0]:
+                raise StoreError(f"no run {run_id!r} in {self.path}")
+            fetch(con, "DELETE FROM exec_perf WHERE run_id = ?", [run_id])
+            if rows:
+                appender = con.appender("exec_perf")
+                appender.append_rows(rows)
+                appender.flush()
+        return len(rows)
+
     def delete_run(self, run_id: str) -> int:
         """Delete a run and every row of it; return the number of episodes deleted."""
         con = self._live()

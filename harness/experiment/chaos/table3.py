@@ -1,0 +1,187 @@
+"""``experiment=table3``: a fault-free reference, a chaos run, verification, result rows.
+
+The reference runs every task's sessions in process with no execution layer at all (an
+oracle that shares no code with checkpoints or intents). The chaos run is the supervisor
+with real worker processes. The run is correct when every session's ledger entries and
+every task's world digest equal the reference's and no effect key appears twice.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.core.hashing import stable_hash
+from harness.experiment.chaos.diskworld import DiskWorld, Entry
+from harness.experiment.chaos.soak import SoakSpec, run_reference
+from harness.experiment.chaos.supervisor import Supervision, Supervisor, SupervisorConfig
+from harness.experiment.chaos.worker import Job
+
+Row = tuple[str, str | None, str | None, int | None, str, float]  # exec_perf minus run_id
+
+
+class Table3Config(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tasks: int = Field(default=4, ge=1)
+    sessions_per_task: int = Field(default=3, ge=1)
+    actions_per_session: int = Field(default=1000, ge=1)
+    cells: int = Field(default=16, ge=1)
+    checkpoint_every: int = Field(default=50, ge=1)
+    full_every: int = Field(default=10, ge=1)
+    synchronous: str = "NORMAL"
+    heartbeat_interval_ms: float = Field(default=100.0, gt=0)
+    heartbeat_timeout_ms: float = Field(default=250.0, gt=0)
+    poll_ms: float = Field(default=5.0, gt=0)
+    kills: int = Field(default=200, ge=0)
+    mean_kill_gap_ms: float = Field(default=150.0, gt=0)
+    max_chaos_seconds: float = Field(default=120.0, gt=0)
+    max_wall_seconds: float = Field(default=900.0, gt=0)
+    workers: int = Field(default=2, ge=1)
+    workdir: str | None = None  # parent of the run's scratch directory (default: system temp)
+    keep_workdir: bool = False
+
+    def specs(self, seed: int) -> list[SoakSpec]:
+        return [SoakSpec(seed=seed, task=f"task{i:02d}", sessions=self.sessions_per_task,
+                         actions=self.actions_per_session, cells=self.cells) for i in range(self.tasks)]
+
+    def job(self, root: Path, spec: SoakSpec) -> Job:
+        return Job(dir=str(root / spec.task), spec=spec, checkpoint_every=self.checkpoint_every,
+                   full_every=self.full_every, synchronous=self.synchronous,
+                   heartbeat_interval_ms=self.heartbeat_interval_ms)
+
+    def supervisor(self, seed: int) -> SupervisorConfig:
+        return SupervisorConfig(workers=self.workers, seed=seed,
+                                heartbeat_timeout_ms=self.heartbeat_timeout_ms, poll_ms=self.poll_ms,
+                                kills=self.kills, mean_kill_gap_ms=self.mean_kill_gap_ms,
+                                max_chaos_seconds=self.max_chaos_seconds, max_wall_seconds=self.max_wall_seconds)
+
+
+@dataclass
+class Table3Result:
+    rows: list[Row]
+    supervision: Supervision
+    workdir: Path
+    mismatched: list[str] = field(default_factory=list)  # sessions whose final state differs
+    duplicates: int = 0
+
+    def metric(self, name: str) -> np.ndarray:
+        return np.asarray([r[5] for r in self.rows if r[4] == name], dtype=float)
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        out = {}
+        for name in sorted({r[4] for r in self.rows}):
+            v = self.metric(name)
+            out[name] = {"n": int(v.size), "median": float(np.median(v)), "p95": float(np.percentile(v, 95)),
+                         "p99": float(np.percentile(v, 99)), "max": float(v.max())}
+        return out
+
+
+def perf_events(task_dir: Path) -> Iterator[dict[str, Any]]:
+    """The task's perf events; a line a kill cut short cannot occur (one write per line)
+    but would be skipped rather than trusted."""
+    path = task_dir / "perf.jsonl"
+    if not path.exists():
+        return
+    for line in path.read_text().splitlines():
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError:
+            continue
+
+
+def run_table3(cfg: Table3Config, seed: int) -> Table3Result:
+    root = Path(tempfile.mkdtemp(prefix="table3-", dir=cfg.workdir))
+    try:
+        specs = cfg.specs(seed)
+        refs = {s.task: root / "reference" / s.task for s in specs}
+        for spec in specs:
+            run_reference(spec, refs[spec.task])
+        jobs = [cfg.job(root / "chaos", s) for s in specs]
+        supervision = Supervisor(jobs, cfg.supervisor(seed)).run()
+        result = Table3Result(rows=[], supervision=supervision, workdir=root)
+        result.rows += _config_rows(cfg, supervision)
+        for spec, job in zip(specs, jobs, strict=True):
+            result.rows += _task_rows(spec, Path(job.dir), refs[spec.task], supervision, result)
+        return result
+    finally:
+        if not cfg.keep_workdir:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _config_rows(cfg: Table3Config, sup: Supervision) -> list[Row]:
+    values = {"heartbeat_interval_ms": cfg.heartbeat_interval_ms, "heartbeat_timeout_ms": cfg.heartbeat_timeout_ms,
+              "checkpoint_every": cfg.checkpoint_every, "poll_ms": cfg.poll_ms,
+              "kills_executed": len(sup.kills), "false_suspicions": len(sup.suspicions),
+              "wall_seconds": sup.wall_s}
+    return [("config", None, None, None, k, float(v)) for k, v in values.items()]
+
+
+def _task_rows(spec: SoakSpec, task_dir: Path, ref_dir: Path, sup: Supervision, result: Table3Result) -> list[Row]:
+    events = list(perf_events(task_dir))
+    rows: list[Row] = []
+    for e in (e for e in events if e["event"] == "checkpoint"):
+        rows.append(("checkpoint", None, spec.task, None, "checkpoint_write_ms", float(e["ms"])))
+        rows.append(("checkpoint", None, spec.task, None, "checkpoint_bytes", float(e["bytes"])))
+        kind = "checkpoint_full_bytes" if e["full"] else "checkpoint_delta_bytes"
+        rows.append(("checkpoint", None, spec.task, None, kind, float(e["bytes"])))
+    rows += _kill_rows(spec.task, events, sup)
+    rows += _session_rows(spec, task_dir, ref_dir, result)
+    return rows
+
+
+def _kill_rows(task: str, events: list[dict[str, Any]], sup: Supervision) -> list[Row]:
+    starts: dict[int, dict[str, Any]] = {}
+    for e in events:
+        if e["event"] == "started":
+            starts.setdefault(int(e["attempt"]), e)  # the replacement's first (resumed) session
+    rows: list[Row] = []
+    for k in (k for k in sup.kills if k.task == task):
+        rows.append(("kill", None, task, k.attempt, "detection_ms", (k.detected_ns - k.kill_ns) / 1e6))
+        started = starts.get(k.attempt + 1)
+        if started is None:  # the replacement was itself killed before it acted
+            continue
+        rows.append(("kill", None, task, k.attempt, "recovery_ms", (started["t_ns"] - k.detected_ns) / 1e6))
+        rows.append(("kill", None, task, k.attempt, "reexecuted_actions", float(started["reexecuted"])))
+    return rows
+
+
+def _session_rows(spec: SoakSpec, task_dir: Path, ref_dir: Path, result: Table3Result) -> list[Row]:
+    got, want = DiskWorld(task_dir / "world"), DiskWorld(ref_dir, fsync=False)
+    try:
+        same_world = got.digest() == want.digest()
+        twice = got.duplicates()
+        mine, theirs = _by_session(got.entries()), _by_session(want.entries())
+    finally:
+        got.close()
+        want.close()
+    rows: list[Row] = []
+    for session in spec.session_ids():
+        matches = same_world and mine.get(session) == theirs.get(session)
+        n_twice = sum(n - 1 for (s, _), n in twice.items() if s == session)
+        if not matches:
+            result.mismatched.append(session)
+        result.duplicates += n_twice
+        rows.append(("session", None, session, None, "final_state_matches", float(matches)))
+        rows.append(("session", None, session, None, "effects_applied_twice", float(n_twice)))
+    return rows
+
+
+def _by_session(entries: list[Entry]) -> dict[str, list[Entry]]:
+    out: dict[str, list[Entry]] = {}
+    for e in entries:
+        out.setdefault(e.session, []).append(e)
+    return out
+
+
+def config_hash(cfg: Table3Config, seed: int) -> str:
+    """What can change the verified outcome; where scratch files go does not."""
+    return stable_hash({"seed": seed, **cfg.model_dump(exclude={"workdir", "keep_workdir"})})
