@@ -123,3 +123,21 @@ def test_perf_log_lines_are_json(tmp_path: Path) -> None:
     lines = (tmp_path / "t0" / "perf.jsonl").read_text().splitlines()
     events = [json.loads(line)["event"] for line in lines]
     assert events == ["started", "checkpoint", "checkpoint", "checkpoint"]  # at 50, 100 and the end
+
+
+def test_without_reconciliation_the_same_kill_applies_an_effect_twice(tmp_path: Path, monkeypatch) -> None:
+    """Negative control: the checks above can fail. With the ledger reconciliation switched
+    off, the effect whose completion the kill cut off is applied again on resume."""
+    import harness.experiment.chaos.worker as worker_module
+
+    ref = _reference(tmp_path)
+    seq = next(e.seq for e in ref.entries() if e.session == "t0.s1" and e.seq >= 120)
+    job = Job(dir=str(tmp_path / "t0"), spec=SPEC, checkpoint_every=50)
+    monkeypatch.setenv(DIE_ENV, f"after_effect:t0.s1:{seq}")
+    assert _run_worker(job) == -signal.SIGKILL
+    monkeypatch.delenv(DIE_ENV)
+    monkeypatch.setattr(worker_module, "reconcile", lambda *args, **kwargs: None)  # forked child inherits it
+    assert _run_worker(job.model_copy(update={"attempt": 1})) == 0
+    world = DiskWorld(tmp_path / "t0" / "world")
+    assert world.duplicates() == {("t0.s1", seq): 2}
+    assert world.digest() != ref.digest()
