@@ -49,7 +49,7 @@ def _run_one(overrides: list[str]) -> RunSummary | None:
     if data.get("chaos") is not None:  # a process-level chaos experiment (table3), not episodes
         _run_chaos(data)
         return None
-    cfg = build_run_config(overrides)
+    cfg = build_run_config(overrides, data)
     live = cfg.progress and console.is_terminal
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),

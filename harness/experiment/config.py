@@ -114,8 +114,10 @@ def compose_config(overrides: list[str]) -> dict[str, Any]:
     return data
 
 
-def build_run_config(overrides: list[str]) -> RunConfig:
-    data = compose_config(overrides)
+def build_run_config(overrides: list[str], composed: dict[str, Any] | None = None) -> RunConfig:
+    """The run's validated config; ``composed`` is ``compose_config(overrides)`` when the
+    caller already has it (composition is the slow part)."""
+    data = composed if composed is not None else compose_config(overrides)
     directory = config_dir()
     names = data.get("conditions") or []
     conditions = [load_condition(directory, n) for n in names]

@@ -139,16 +139,11 @@ def decomposition(est: pd.DataFrame, claims: Claims) -> PaperTable | None:
 
 
 def pass_k(est: pd.DataFrame) -> PaperTable | None:
-    p = est[(est.analysis == "pass_k") & (est.category == OVERALL) & est.statistic.str.startswith("pass^k")]
-    if p.empty:
-        return None
-    ks = sorted({int(s.split("=")[1]) for s in p.statistic})
-    rows = []
-    for cond, g in p.groupby("conditions", sort=True):
-        sub = g.set_index("statistic")
-        rows.append((cond, *(f"{100 * sub.loc[f'pass^k={k}'].estimate:.1f}" for k in ks)))
-    return PaperTable("pass_k", "pass^k (%): all k attempts succeed, all tasks (no published counterpart)",
-                      ("condition", *[f"k={k}" for k in ks]), rows)
+    """The report's pass^k table (with CIs) as a paper table; the report publishes none."""
+    from harness.cli.report_tables import pass_k as pass_k_display
+
+    d = pass_k_display(est)
+    return None if d is None else PaperTable("pass_k", d.title + " (no published counterpart)", d.columns, d.rows)
 
 
 def table3(perf: pd.DataFrame, claims: Claims) -> PaperTable | None:

@@ -44,13 +44,15 @@ class EffectLedger:
         self.writes.append(Write(seq, before, after))
 
     def ineffective(self) -> set[int]:
-        """Seqs of writes that changed nothing or whose change a later write undid."""
-        out: set[int] = set()
-        for i, w in enumerate(self.writes):
-            changed = [r for r in w.before if w.after.get(r) != w.before[r]]
-            if not changed or any(self._undone(r, w.before[r], i) for r in changed):
-                out.add(w.seq)
-        return out
+        """Seqs of writes that changed nothing or whose change a later write undid.
 
-    def _undone(self, resource: str, before: str, index: int) -> bool:
-        return any(later.after.get(resource) == before for later in self.writes[index + 1:])
+        One backward pass: for each resource, the contents later writes left it in."""
+        out: set[int] = set()
+        later: dict[str, set[str]] = {}
+        for w in reversed(self.writes):
+            changed = [r for r in w.before if w.after.get(r) != w.before[r]]
+            if not changed or any(w.before[r] in later.get(r, ()) for r in changed):
+                out.add(w.seq)
+            for r, digest in w.after.items():
+                later.setdefault(r, set()).add(digest)
+        return out

@@ -2,27 +2,11 @@
 
 import pytest
 
-from harness.agents.registry import AGENTS
-from harness.experiment.conditions import Condition, LayerChoice
 from harness.experiment.episode import run_episode
 from harness.runtime.port import Call, Submit, Think
 from harness.workload import get_family
 from harness.workload.workloads import WorkloadConfig, build_workload
-
-TYPED = Condition(name="t", layers={"tools": LayerChoice(variant="typed")})
-SHELL = Condition(name="s", layers={"tools": LayerChoice(variant="shell")})
-
-
-class _Scripted:
-    def __init__(self, script):
-        self.script = script
-
-    def run(self, brief, tools, rng):
-        yield from self.script(brief, tools)
-
-
-def _register(name, script):
-    AGENTS[name] = lambda cfg: _Scripted(script)
+from tests.scripted import SHELL, TYPED, register
 
 
 def _do_nothing(brief, tools):
@@ -54,7 +38,7 @@ def _broken(brief, tools):
 
 for _name, _fn in {"do_nothing": _do_nothing, "vandal": _vandal, "spinner": _spinner, "thinker": _thinker,
                    "broken": _broken}.items():
-    _register(f"test-{_name}", _fn)
+    register(f"test-{_name}", _fn)
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +99,7 @@ def test_every_session_gets_its_own_brief_and_shares_the_budget():
         yield Call(tool=tools[0].name, args={"prefix": ""} if tools[0].name != "shell" else {"command": "ls"})
         yield Submit()
 
-    _register("test-recorder", recorder)
+    register("test-recorder", recorder)
     spec = build_workload(WorkloadConfig(name="t", families=[{"family": "code_modification/follow_convention",
                                                               "count": 1, "difficulties": [2]}]))[0]
     assert len(spec.sessions) == 2

@@ -9,7 +9,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.agents.profile import AgentProfile
-from harness.agents.registry import AGENTS
 from harness.experiment.conditions import Condition, LayerChoice
 from harness.experiment.episode import run_episode
 from harness.runtime.effects import EffectLedger
@@ -17,21 +16,7 @@ from harness.runtime.port import Call, Submit
 from harness.workload import get_family
 from harness.workload.workloads import WorkloadConfig, build_workload
 from harness.world import World
-
-TYPED = Condition(name="t", layers={"tools": LayerChoice(variant="typed")})
-SHELL = Condition(name="s", layers={"tools": LayerChoice(variant="shell")})
-
-
-class _Scripted:
-    def __init__(self, script):
-        self.script = script
-
-    def run(self, brief, tools, rng):
-        yield from self.script(brief, tools)
-
-
-def _register(name, script):
-    AGENTS[name] = lambda cfg: _Scripted(script)
+from tests.scripted import SHELL, TYPED, register
 
 
 def _spec(family, difficulty=1, index=0):
@@ -115,8 +100,8 @@ def _write_nothing_new(brief, tools):
     yield Submit()
 
 
-_register("metrics-revert", _write_then_revert)
-_register("metrics-noop", _write_nothing_new)
+register("metrics-revert", _write_then_revert)
+register("metrics-noop", _write_nothing_new)
 
 
 @pytest.mark.parametrize("cond", [TYPED, SHELL])
@@ -158,8 +143,8 @@ def incident():
 
 def test_time_to_diagnosis_is_the_submit_minute_of_a_correct_diagnosis_only(incident):
     truth = next(c.args for c in incident.checkers if c.name == "diagnosis")
-    _register("metrics-right", _submit_answer(lambda b: {"service": truth["service"], "fault": truth["fault"]}))
-    _register("metrics-wrong", _submit_answer(lambda b: {"service": "nobody", "fault": truth["fault"]}))
+    register("metrics-right", _submit_answer(lambda b: {"service": truth["service"], "fault": truth["fault"]}))
+    register("metrics-wrong", _submit_answer(lambda b: {"service": "nobody", "fault": truth["fault"]}))
     right, _ = run_episode("r", incident, TYPED, {"name": "metrics-right"}, 0, 0)
     wrong, _ = run_episode("r", incident, TYPED, {"name": "metrics-wrong"}, 0, 0)
     assert right.success and right.diagnosis_minutes == pytest.approx(right.sim_minutes)

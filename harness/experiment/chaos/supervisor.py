@@ -30,7 +30,9 @@ class WorkerCrashError(HarnessError):
     """A worker died in a way no kill of ours explains (a bug, not a fault)."""
 
 
-class SupervisorConfig(BaseModel):
+class SupervisionSettings(BaseModel):
+    """How workers are run, watched and killed (shared by the supervisor and the table3 config)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     workers: int = Field(default=2, ge=1)
@@ -40,7 +42,10 @@ class SupervisorConfig(BaseModel):
     mean_kill_gap_ms: float = Field(default=200.0, gt=0)
     max_chaos_seconds: float = Field(default=60.0, gt=0)
     max_wall_seconds: float = Field(default=900.0, gt=0)
-    seed: int = 0
+
+
+class SupervisorConfig(SupervisionSettings):
+    seed: int = 0  # the kill schedule's stream
 
 
 @dataclass(frozen=True)

@@ -17,20 +17,23 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from harness.core.hashing import stable_hash
 from harness.experiment.chaos.diskworld import DiskWorld, Entry
 from harness.experiment.chaos.soak import SoakSpec, run_reference
-from harness.experiment.chaos.supervisor import Supervision, Supervisor, SupervisorConfig
+from harness.experiment.chaos.supervisor import (
+    Supervision,
+    SupervisionSettings,
+    Supervisor,
+    SupervisorConfig,
+)
 from harness.experiment.chaos.worker import Job
 
 Row = tuple[str, str | None, str | None, int | None, str, float]  # exec_perf minus run_id
 
 
-class Table3Config(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class Table3Config(SupervisionSettings):
     tasks: int = Field(default=4, ge=1)
     sessions_per_task: int = Field(default=3, ge=1)
     actions_per_session: int = Field(default=1000, ge=1)
@@ -39,13 +42,7 @@ class Table3Config(BaseModel):
     full_every: int = Field(default=10, ge=1)
     synchronous: str = "NORMAL"
     heartbeat_interval_ms: float = Field(default=100.0, gt=0)
-    heartbeat_timeout_ms: float = Field(default=250.0, gt=0)
-    poll_ms: float = Field(default=5.0, gt=0)
-    kills: int = Field(default=200, ge=0)
-    mean_kill_gap_ms: float = Field(default=150.0, gt=0)
-    max_chaos_seconds: float = Field(default=120.0, gt=0)
-    max_wall_seconds: float = Field(default=900.0, gt=0)
-    workers: int = Field(default=2, ge=1)
+    kills: int = Field(default=200, ge=0)  # Table 3 is read from at least 200 kills
     workdir: str | None = None  # parent of the run's scratch directory (default: system temp)
     keep_workdir: bool = False
 
@@ -59,10 +56,8 @@ class Table3Config(BaseModel):
                    heartbeat_interval_ms=self.heartbeat_interval_ms)
 
     def supervisor(self, seed: int) -> SupervisorConfig:
-        return SupervisorConfig(workers=self.workers, seed=seed,
-                                heartbeat_timeout_ms=self.heartbeat_timeout_ms, poll_ms=self.poll_ms,
-                                kills=self.kills, mean_kill_gap_ms=self.mean_kill_gap_ms,
-                                max_chaos_seconds=self.max_chaos_seconds, max_wall_seconds=self.max_wall_seconds)
+        shared = {name: getattr(self, name) for name in SupervisionSettings.model_fields}
+        return SupervisorConfig(**shared, seed=seed)
 
 
 @dataclass
