@@ -12,7 +12,16 @@ import sys
 import typer
 from rich.console import Console
 
-from harness.cli import bench_cmd, compare_cmd, paper_cmd, report_cmd, run_cmd, tasks_cmd, trace_cmd
+from harness.cli import (
+    bench_cmd,
+    compare_cmd,
+    paper_cmd,
+    report_cmd,
+    run_cmd,
+    store_cmd,
+    tasks_cmd,
+    trace_cmd,
+)
 from harness.core.errors import UserInputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help=__doc__.splitlines()[0])
@@ -28,6 +37,7 @@ app.command("trace", help="Re-run one stored episode and print or draw its obser
 app.command("paper", help="The report's tables and figures from stored runs, beside its published numbers.")(
     paper_cmd.paper)
 app.add_typer(tasks_cmd.app, name="tasks", help="Generate, validate and show workload tasks.")
+app.add_typer(store_cmd.app, name="store", help="Look after a results store: recover a damaged write-ahead log.")
 app.command("bench", help="The performance suite, as numbers and ratios against a reference.")(bench_cmd.bench)
 
 err = Console(stderr=True)

@@ -114,6 +114,13 @@ def store_error(exc: duckdb.Error, path: Path, doing: str, *, writing: bool = Fa
             hint=BUSY_WRITE_HINT if writing else BUSY_HINT,
         )
     text = first_line(exc)
+    if "Corrupt WAL file" in text:
+        return StoreError(
+            f"results store {path}: its write-ahead log ({path.name}.wal) is damaged, so DuckDB will not open it "
+            f"(nothing was changed): {text.split(': ', 1)[-1]}",
+            hint=f"run `harness store recover {path}`: it keeps the damaged log aside and restores every commit "
+                 "before the damage; then re-run the same command to resume",
+        )
     if "No space left" in text:
         hint = "free disk space and resume the run; batches committed earlier are kept"
     elif "not a valid DuckDB database" in text or "Corrupt" in text or "checksum" in text.lower():
