@@ -22,8 +22,9 @@ def nb(cells, name):
     book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (harness)", "language": "python"}
     book.metadata["language_info"] = {"name": "python"}
     out = []
-    for kind, src, *tags in cells:
+    for i, (kind, src, *tags) in enumerate(cells):
         cell = nbf.v4.new_markdown_cell(src) if kind == "md" else nbf.v4.new_code_cell(src)
+        cell.id = f"{name[:2]}-{i:02d}"  # stable ids: regenerating changes nothing that did not change
         if tags:
             cell.metadata["tags"] = tags[0]
         out.append(cell)
@@ -88,4 +89,12 @@ nb([
     ("md", "`harness trace RUN_ID:CONDITION:TASK_ID:REPEAT` re-runs the episode from the stored config (it refuses if the code changed since) and draws the observability layer's record: a causal DAG under `causal`, a flat log under `textlog`. The same, from Python, for this episode under every condition of the run:"),
     ("code", 'import tempfile\nfrom harness.core.errors import UserInputError\nfrom harness.experiment.rerun import rerun_episode\nfrom harness.paper.dag import draw_dag\n\nout = Path(tempfile.mkdtemp())\nfor cond in sorted(paired.condition):\n    try:\n        rerun = rerun_episode(DB, run_id, cond, ep.task_id, int(ep["repeat"]))\n    except UserInputError as exc:  # e.g. the code changed since the run\n        print(exc.message)\n        break\n    if rerun.record is not None:\n        title = f"{cond} · {ep.task_id} · repeat {ep[\'repeat\']}"\n        for path in draw_dag(rerun.record, out / cond, title):\n            if path.suffix == ".png":\n                display(Image(filename=str(path)))'),
 ], "04_episode_forensics")
-print("ok")
+
+
+# Notebooks 05 and 06 keep their cells in their own modules (one concept per file).
+import sys  # noqa: E402
+
+sys.path.insert(0, str(OUT))
+for module in ("nb05_cells", "nb06_cells"):
+    cells = __import__(module)
+    nb(cells.CELLS, cells.NAME)

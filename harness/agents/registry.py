@@ -21,6 +21,7 @@ def agent(name: str) -> Callable[[Callable[[dict[str, Any]], Agent]], Callable[[
 
 def make_agent(config: dict[str, Any]) -> Agent:
     import harness.agents.custom  # noqa: F401 - registers on import
+    import harness.agents.llm  # noqa: F401
     import harness.agents.reference  # noqa: F401
 
     name = config.get("name", "reference")

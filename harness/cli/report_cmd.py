@@ -18,6 +18,7 @@ from rich.console import Console
 from harness.analysis.suite import Analyses, RunPlan, Settings
 from harness.cli import render, report_tables
 from harness.core.errors import UserInputError
+from harness.core.models import EstimateRecord
 from harness.store import ResultWriter, reader
 
 err = Console(stderr=True)
@@ -60,6 +61,10 @@ def report(
         tables += [t for t in (report_tables.table2(est, report_tables.drivers(est)),) if t is not None]
         tables += report_tables.decomposition(est)
         tables += [t for t in (report_tables.pass_k(est), report_tables.metrics(est)) if t is not None]
+        tables += [t for t in (report_tables.table1(est, order), report_tables.scenario_completion(est, order))
+                   if t is not None]
+        tables += report_tables.table4(est)
+        tables += [t for t in (report_tables.roi(est),) if t is not None]
     if not perf.empty:
         tables.append(report_tables.table3(perf))
     {Format.table: render.rich, Format.md: render.markdown, Format.tex: render.latex}[fmt](tables)
@@ -72,15 +77,24 @@ def _estimates(db: str, run_id: str, info: dict, episodes: pd.DataFrame, pair: s
     if plan.missing_cells:
         err.print(f"[yellow]note:[/] no decomposition: factorial cells without episodes: "
                   f"{', '.join(plan.missing_cells)} (resume the run to complete it)", highlight=False)
-    try:
-        records = Analyses(run_id, episodes, plan, settings).all()
-    except ValueError as exc:  # an unpaired or incomplete run: say what is missing
-        raise UserInputError(f"run {run_id} cannot be analysed: {exc}",
-                             hint="finish the run (`harness run` with the same config resumes it)") from None
+    records = all_records(db, run_id, info, episodes, plan, settings)
     if store:
         with ResultWriter(db) as writer:
             writer.replace_estimates(run_id, records)
     return pd.DataFrame([r.model_dump() for r in records])
+
+
+def all_records(db: str, run_id: str, info: dict, episodes: pd.DataFrame, plan: RunPlan,
+                settings: Settings) -> list[EstimateRecord]:
+    """Every estimate of a run, the one way numbers are made (report, paper, notebooks):
+    the gap analyses, Table 1 / Table 4 for scenario runs, TCO and the roll-out's ROI."""
+    try:
+        records = Analyses(run_id, episodes, plan, settings).all()
+        scenario = scenario_estimates(db, run_id, info, episodes, settings)
+        return records + scenario + cost_estimates(db, run_id, info, episodes, settings, scenario=bool(scenario))
+    except ValueError as exc:  # an unpaired or incomplete run: say what is missing
+        raise UserInputError(f"run {run_id} cannot be analysed: {exc}",
+                             hint="finish the run (`harness run` with the same config resumes it)") from None
 
 
 def _machine(fmt: Format, run_id: str, est: pd.DataFrame, perf: pd.DataFrame) -> None:
@@ -127,3 +141,70 @@ def plan_of(info: dict, episodes: pd.DataFrame, pair: tuple[str, str] | None = N
         if not missing:
             cells, factors = spec.cells(), tuple(spec.factors)
     return RunPlan(conditions=names, compare=compare, cells=cells, factors=factors, missing_cells=missing)
+
+
+def scenario_estimates(db: str, run_id: str, info: dict, episodes: pd.DataFrame,
+                       settings: Settings) -> list[EstimateRecord]:
+    """Table 1 / Table 4 estimates (``harness.analysis.scenarios``) of a run whose workload
+    names deployment scenarios and whose ``compare`` names the native condition first;
+    nothing for any other run. Roles come from the stored condition specs."""
+    from harness.analysis.scenario_metrics import diagnosis_tasks
+    from harness.analysis.scenarios import ScenarioAnalysis, scenario_plan
+    from harness.experiment.faults import FaultModel
+
+    config = _config(info)
+    families = (config.get("workload") or {}).get("families") or []
+    compare = config.get("compare") or []
+    if not any(f.get("scenario") for f in families) or not compare:
+        return []
+    order = [c["name"] for c in config.get("conditions", [])]
+    plan = scenario_plan(reader.conditions(db, run_id), compare[0], order)
+    faults = FaultModel.parse(config.get("faults"))
+    return ScenarioAnalysis(
+        run_id, episodes, plan, budgets=incident_budgets(db, run_id, config, diagnosis_tasks(episodes)),
+        unrecovered_crash_minutes=faults.human_notice_minutes + faults.restart_minutes,
+        resamples=settings.resamples, seed=settings.seed, confidence=settings.confidence).records()
+
+
+def incident_budgets(db: str, run_id: str, config: dict, task_ids: list[str]) -> dict[str, float]:
+    """Time budgets of the incident tasks (undiagnosed incidents are censored at them),
+    from the run's workload rebuilt as it was: a task built differently now is an error."""
+    from harness.experiment.config import config_dir
+    from harness.workload.manifest import read_manifest
+    from harness.workload.workloads import WorkloadConfig, generate_from_quotas
+
+    if not task_ids:
+        return {}
+    workload, wanted = WorkloadConfig(**config["workload"]), set(task_ids)
+    if workload.manifest is not None:
+        entries, _ = read_manifest(config_dir().parent / workload.manifest)
+        specs = [e.generate() for e in entries if e.id in wanted]
+    else:
+        specs = [s for s in generate_from_quotas(workload) if s.id in wanted]
+    stored = reader.tasks(db, run_id).set_index("task_id").spec_hash
+    unknown = sorted(wanted - {s.id for s in specs}) + sorted(s.id for s in specs if stored.get(s.id) != s.content_hash())
+    if unknown:
+        raise UserInputError(f"{len(unknown)} incident task(s) (e.g. {unknown[0]}) are not built as in run {run_id}: "
+                             "their time budgets, at which undiagnosed incidents are censored, are unknown",
+                             hint="re-run the experiment with this version of the harness")
+    return {s.id: s.budget.max_minutes for s in specs}
+
+
+def cost_estimates(db: str, run_id: str, info: dict, episodes: pd.DataFrame, settings: Settings, *,
+                   scenario: bool) -> list[EstimateRecord]:
+    """TCO per month (Table 1's cost row) for a scenario run, and the roll-out's ROI for a
+    run holding the roll-out's conditions, priced by ``configs/cost/default.yaml``."""
+    from harness.analysis.cost import tco_estimates
+    from harness.analysis.cost_model import load_cost_model
+    from harness.analysis.roi import roi_estimates
+
+    model, specs = load_cost_model(), reader.conditions(db, run_id)
+    records: list[EstimateRecord] = []
+    compare = _config(info).get("compare") or []
+    if scenario and compare:
+        records += tco_estimates(episodes, specs, model, seed=settings.seed, resamples=settings.resamples,
+                                 treatment=compare[0])
+    rollout = {model.rollout.baseline, *(p.condition for p in model.rollout.phases)}
+    if rollout <= set(episodes.condition):
+        records += roi_estimates(episodes, specs, model, seed=settings.seed, resamples=settings.resamples)
+    return records

@@ -137,3 +137,140 @@ def table3(perf: pd.DataFrame) -> Display:
         note += f" Heartbeat every {interval:g} ms, declared dead after {timeout:g} ms."
     return Display("Table 3 — execution layer under real process kills", ("figure", "unit", "events", "median",
                    "p95", "p99"), rows, note)
+
+
+# -- Table 1 and Table 4: the deployment scenarios (harness.analysis.scenarios) ---------------
+SCENARIO_NOTE = ("95% CIs: tasks resampled within scenario, paired across conditions; 'all' is task-weighted. "
+                 "Each metric is a ratio of task sums (completion per episode, retention per probe, response per "
+                 "incident, accuracy per call). Incidents never resolved are censored (at the task's time budget, "
+                 "or the fault model's unattended restart for a crash nobody restarted): their means are lower bounds.")
+
+
+def value_text(x: float, unit: str) -> str:
+    if pd.isna(x):
+        return "—"
+    if x == float("inf"):
+        return "∞"
+    return pct(x) if unit == "share" else f"{x:.2f}×" if unit == "ratio" else f"{x:.1f}"
+
+
+def scenario_ci(r, unit: str) -> str:
+    if pd.isna(r.estimate):
+        return "undefined (0/0)"
+    return f"{value_text(r.estimate, unit)} [{value_text(r.low, unit)}, {value_text(r.high, unit)}]"
+
+
+def table1(est: pd.DataFrame, order: list[str]) -> Display | None:
+    """Table 1: every metric (rows) per condition (columns), all scenarios, then the ratios."""
+    from harness.analysis.scenario_metrics import METRICS
+
+    rows = _get(est, analysis="table1", category=OVERALL)
+    if rows.empty:
+        return None
+    conds = [c for c in order if c in set(rows.conditions)] or sorted(set(rows.conditions))
+    by = rows.set_index(["statistic", "conditions"])
+    out = [(m.label, *(scenario_ci(by.loc[(m.name, c)], m.unit) if (m.name, c) in by.index else "—" for c in conds))
+           for m in METRICS]
+    out += _tco_rows(est, conds)
+    native = _get(est, analysis="table4", statistic="native", category=OVERALL)
+    if not native.empty:
+        out += _ratio_rows(est, native.conditions.iloc[0], conds)
+    tasks = int(rows.tasks.max())
+    return Display(f"Table 1 — aggregate over all scenarios ({tasks} tasks)", ("metric", *conds), out,
+                   SCENARIO_NOTE + " Ratios: native / baseline (incident response: baseline / native); "
+                   "∞ where the baseline is 0.")
+
+
+def money(x: float) -> str:
+    return f"${x:,.0f}"
+
+
+def _tco_rows(est: pd.DataFrame, conds: list[str]) -> list[tuple[str, ...]]:
+    """TCO per month (configs/cost/default.yaml prices) per condition, and the native's
+    ratio to the cheapest baseline; nothing when the run has no cost estimates."""
+    tco = _get(est, analysis="tco", statistic="total", category=OVERALL).set_index("conditions")
+    if tco.empty:
+        return []
+    cell = {c: f"{money(r.estimate)} [{money(r.low)}, {money(r.high)}]" for c, r in tco.iterrows()}
+    rows = [("TCO / month", *(cell.get(c, "—") for c in conds))]
+    best = _get(est, analysis="tco_ratio", statistic="ratio_best_baseline", category=OVERALL)
+    for r in best.itertuples():
+        native, base = r.conditions.split("|")
+        rows.append((f"TCO {native} ÷ cheapest baseline ({base})", *("" for _ in conds[:-1]),
+                     f"{r.estimate:.2f}× [{r.low:.2f}, {r.high:.2f}]"))
+    return rows
+
+
+def roi(est: pd.DataFrame) -> Display | None:
+    """The roll-out (report §5): cumulative ROI at the horizon, payback, per-phase payback."""
+    rows = _get(est, analysis="roi", category=OVERALL)
+    if rows.empty:
+        return None
+    months = sorted(int(s.split("@")[1]) for s in rows.statistic if s.startswith("roi@"))
+    keep = [f"roi@{months[-1]}", f"net_usd@{months[-1]}", "payback_weeks", "steady_multiple"]
+    keep += sorted(s for s in rows.statistic if s.startswith("payback_weeks:"))
+    by = rows.set_index("statistic")
+    out = []
+    for stat in (k for k in keep if k in by.index):
+        r = by.loc[stat]
+        fmt = money if stat.startswith("net_usd") else (lambda x: "never" if x == float("inf") else f"{x:.2f}")
+        out.append((stat, r.conditions, f"{fmt(r.estimate)} [{fmt(r.low)}, {fmt(r.high)}]"))
+    return Display("Roll-out ROI (configs/cost/default.yaml; report §5)", ("statistic", "phase | before", "estimate [95% CI]"),
+                   out, "Cumulative ROI multiple and net at the horizon; payback in weeks from the start of the roll-out.")
+
+
+def _ratio_rows(est: pd.DataFrame, native: str, conds: list[str]) -> list[tuple[str, ...]]:
+    """One row per improvement ratio and baseline; a ratio of two zero rates is not stored
+    (0/0) and shows as undefined rather than disappearing."""
+    from harness.analysis.scenarios import RATIOS
+
+    ratios = _get(est, analysis="table1_ratio", category=OVERALL).set_index(["statistic", "conditions"])
+    out = []
+    for name in RATIOS:
+        sign = "÷" if name.startswith("incident") else "×"
+        for base in (c for c in conds if c != native):
+            key = (f"{name}_ratio", f"{native}|{base}")
+            text = scenario_ci(ratios.loc[key], "ratio") if key in ratios.index else "undefined (0/0)"
+            out.append((f"{name.replace('_', ' ')} {sign} vs {base}", *("" for _ in conds[:-1]), text))
+    return out
+
+
+def table4(est: pd.DataFrame) -> list[Display]:
+    """Table 4 (per scenario: the best baseline named, native, improvement, key principles)
+    and the leave-one-layer-out losses the principles are derived from."""
+    from harness.analysis.scenarios import KEY_THRESHOLD, LAYER_PRINCIPLES, principles_text
+
+    t4 = _get(est, analysis="table4")
+    if t4.empty:
+        return []
+    layers = [s.split(":", 1)[1] for s in sorted(set(t4.statistic)) if s.startswith("loss:")]
+    main, losses = [], []
+    for cat in _cats(t4):
+        sub = t4[t4.category == cat].set_index("statistic")
+        base = sub.loc["baseline"]
+        gain = scenario_ci(sub.loc["improvement"], "ratio") if "improvement" in sub.index else "undefined (0/0)"
+        main.append((cat, base.conditions, scenario_ci(base, "share"), scenario_ci(sub.loc["native"], "share"), gain,
+                     principles_text(est, cat)))
+        losses.append((cat, *(with_ci(sub.loc[f"loss:{layer}"], pp) for layer in layers)))
+    rule = (f"Key principles: those of each layer whose removal costs more than {100 * KEY_THRESHOLD:g} pp of "
+            "completion with a CI excluding 0 (" + "; ".join(f"{k} {' '.join(v)}" for k, v in LAYER_PRINCIPLES.items())
+            + "), most costly first.")
+    out = [Display("Table 4 — per scenario: best baseline, agent-native, improvement, key principles",
+                   ("scenario", "baseline", "baseline rate", "native", "improvement", "key principles"), main,
+                   SCENARIO_NOTE + " Baseline: the non-native condition with the highest observed completion. " + rule)]
+    if layers:
+        out.append(Display("Leave-one-layer-out: completion lost when one native layer is replaced (pp)",
+                           ("scenario", *layers), losses, rule + " 95% CIs: tasks resampled within scenario, paired across conditions."))
+    return out
+
+
+def scenario_completion(est: pd.DataFrame, order: list[str]) -> Display | None:
+    """Completion per scenario (rows) and condition (columns): the report's Figure 3 as a table."""
+    rows = _get(est, analysis="table1", statistic="completion")
+    if rows.empty:
+        return None
+    conds = [c for c in order if c in set(rows.conditions)] or sorted(set(rows.conditions))
+    by = rows.set_index(["category", "conditions"])
+    out = [(f"{cat} ({int(by.loc[(cat, conds[0])].tasks)})", *(with_ci(by.loc[(cat, c)]) for c in conds))
+           for cat in _cats(rows)]
+    return Display("Completion by scenario (Figure 3)", ("scenario (tasks)", *conds), out, SCENARIO_NOTE)

@@ -53,28 +53,37 @@ def _run_one(overrides: list[str]) -> RunSummary | None:
     live = cfg.progress and console.is_terminal
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]} ep/s"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-        console=console, disable=not live,
+        TextColumn("{task.fields[rate]} ep/s"), TextColumn("{task.fields[usage]}"), TimeElapsedColumn(),
+        TextColumn("eta"), TimeRemainingColumn(), console=console, disable=not live,
     )
     with progress:
-        bar = progress.add_task(cfg.run_id(), total=None, rate="-")
+        bar = progress.add_task(cfg.run_id(), total=None, rate="-", usage="")
         meter = _Meter()
+
+        def on_usage(tokens: int, cost_usd: float) -> None:
+            meter.usage = f"{tokens:,} tokens ${cost_usd:.4f}"  # a model agent's spending so far
+            progress.update(bar, usage=meter.usage)
 
         def on_progress(done: int, total: int, committed: int) -> None:
             rate = meter.rate(done)
             progress.update(bar, completed=done, total=total, rate=rate)
             if cfg.progress and not live and committed != meter.last_committed:
                 # Plain lines where no live bar can be drawn (CI logs, pipes): one per commit.
-                console.print(f"committed {committed}/{total} episodes ({rate} ep/s)", highlight=False)
+                usage = f", {meter.usage}" if meter.usage else ""
+                console.print(f"committed {committed}/{total} episodes ({rate} ep/s{usage})", highlight=False)
             meter.last_committed = committed
 
-        summary = run_experiment(cfg, on_progress=on_progress)
+        summary = run_experiment(cfg, on_progress=on_progress, on_usage=on_usage)
     ok = ", ".join(f"{c}: {n}/{summary.planned // max(1, len(cfg.conditions))}" for c, n in summary.successes.items())
     console.print(
         f"run [bold]{summary.run_id}[/]: {summary.executed} episodes executed, {summary.already_done} already stored, "
         f"{summary.rate:.1f} ep/s -> {summary.store}" + (f"\n  successes this invocation: {ok}" if ok else ""),
         highlight=False,
     )
+    if meter.usage:
+        console.print(f"  model usage (whole run): {meter.usage}", highlight=False)
+    if summary.stopped:
+        console.print(f"  stopped early: {summary.stopped}; no further episodes were scheduled", highlight=False)
     return summary
 
 
@@ -91,6 +100,7 @@ class _Meter:
     def __init__(self) -> None:
         self.start: tuple[float, int] | None = None
         self.last_committed = -1
+        self.usage = ""
 
     def rate(self, done: int) -> str:
         now = time.perf_counter()

@@ -38,6 +38,7 @@ TERMINATIONS = (
     "gave_up",
     "crash_not_recovered",
     "harness_error",
+    "budget_cap",  # a model agent's run-wide token or cost cap ended it
 )
 
 

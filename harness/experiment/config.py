@@ -58,6 +58,12 @@ class RunSection(_Strict):
     id: str | None = None
 
 
+# Agent keys that change how a run is operated, not what an episode is: raising a cost cap
+# or the retry count and resuming continues the same run (like executor and store).
+OPERATIONAL_AGENT_KEYS = frozenset({"max_run_tokens", "max_run_cost_usd", "concurrency", "retries", "backoff_s",
+                                    "max_backoff_s", "request_timeout_s"})
+
+
 class RunConfig(_Strict):
     experiment: str
     run: RunSection = RunSection()
@@ -80,7 +86,7 @@ class RunConfig(_Strict):
             "repeats": self.repeats,
             "conditions": [c.model_dump(mode="json") for c in self.conditions],
             "workload": self.workload.model_dump(mode="json"),
-            "agent": self.agent,
+            "agent": {k: v for k, v in self.agent.items() if k not in OPERATIONAL_AGENT_KEYS},
             "faults": self.faults,
             "factorial": self.factorial.model_dump(mode="json") if self.factorial else None,
         }

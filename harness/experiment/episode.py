@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from harness.agents.llm.scope import episode_usage
 from harness.core.models import ActionRecord, EpisodeRecord
 from harness.core.rng import RngStreams
 from harness.experiment.conditions import Condition
@@ -69,6 +70,7 @@ def run_episode(
     session: Session | None = None
     stats = DriveStats()
     error = None
+    rng: RngStreams | None = None
     try:
         faults = FaultModel.parse(condition.faults)
         runtime = Runtime({k: v.model_dump() for k, v in condition.layers.items()})
@@ -87,6 +89,10 @@ def run_episode(
         finally:
             if session is not None and session.execution is not None:
                 session.execution.close()
+    # what the agent spent on a model, and whether the run's token/cost cap ended it
+    tokens, cost_usd, capped = episode_usage(rng) if rng is not None else (0, 0.0, None)
+    if capped and error is None:
+        termination = "budget_cap"
     checks = run_checkers(world, spec)
     log = session.log if session else []
     ineffective = session.effects.ineffective() if session else set()
@@ -110,6 +116,8 @@ def run_episode(
         **(_safety(session) if session else {}),
         **_drive_stats(stats, session),
         diagnosis_minutes=_diagnosis_minutes(stats, checks),
+        tokens=tokens,
+        cost_usd=cost_usd,
         world_digest=world.digest(),
         error=error,
         wall_seconds=time.perf_counter() - started,

@@ -8,6 +8,8 @@ the last committed batch ended when the same command is run again.
 
 from __future__ import annotations
 
+import json
+import os
 import platform
 import subprocess
 import time
@@ -16,6 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.agents import make_agent
+from harness.agents.llm.preflight import is_model_agent, preflight
+from harness.agents.llm.recording import Recorder
+from harness.agents.llm.scope import EpisodeScope, RunBudget, episode_scope
+from harness.core.errors import ConfigError
 from harness.core.models import ActionRecord, EpisodeRecord
 from harness.experiment.conditions import Condition
 from harness.experiment.config import RunConfig, config_dir
@@ -25,10 +31,13 @@ from harness.experiment.faults import FaultModel
 from harness.experiment.loops import make_loop
 from harness.runtime.runtime import Runtime
 from harness.store import ResultWriter, RunInfo
+from harness.store.reader import exchanges as stored_exchanges
+from harness.store.schema import ExchangeRecord
 from harness.workload.spec import TaskSpec
 from harness.workload.workloads import build_workload, check_families, workload_hash
 
-EpisodeRows = tuple[EpisodeRecord, list[ActionRecord]]
+EpisodeRows = tuple[EpisodeRecord, list[ActionRecord], list[ExchangeRecord]]
+Recordings = dict[tuple[str, int], dict[str, dict]]  # (condition, repeat) -> request hash -> response
 
 
 @dataclass(frozen=True)
@@ -41,11 +50,37 @@ class TaskJob:
     agent: dict
     seed: int
     pending: tuple[tuple[str, int], ...]  # (condition name, repeat)
+    replay: Recordings | None = None  # agent.replay: this task's recorded exchanges; no network
+    budget: RunBudget | None = None  # a model agent's run-wide token/cost cap
 
 
-def run_task_job(job: TaskJob) -> list[EpisodeRows]:
+@dataclass
+class JobResult:
+    rows: list[EpisodeRows]
+    capped: str | None = None  # the run's token/cost cap ended the job
+    fatal: BaseException | None = None  # the endpoint failed or a replay missed: the run stops
+
+
+def run_task_job(job: TaskJob) -> JobResult:
     by_name = {c.name: c for c in job.conditions}
-    return [run_episode(job.run_id, job.spec, by_name[c], job.agent, job.seed, r) for c, r in job.pending]
+    result = JobResult([])
+    for c, r in job.pending:
+        scope = EpisodeScope(Recorder((job.replay or {}).get((c, r), {}), offline=job.replay is not None),
+                             job.budget or RunBudget())
+        if scope.cap_reached():
+            result.capped = scope.capped
+            break
+        with episode_scope(scope):
+            episode, actions = run_episode(job.run_id, job.spec, by_name[c], job.agent, job.seed, r)
+        if scope.fatal is not None:  # the episode did not really run: nothing of it is stored
+            result.fatal = scope.fatal
+            break
+        key = {"run_id": job.run_id, "condition": c, "task_id": job.spec.id, "repeat": r}
+        result.rows.append((episode, actions, [ExchangeRecord(**key, **x.as_row()) for x in scope.exchanges()]))
+        if scope.capped:
+            result.capped = scope.capped
+            break
+    return result
 
 
 @dataclass
@@ -57,6 +92,9 @@ class RunSummary:
     executed: int = 0
     wall_seconds: float = 0.0
     successes: dict[str, int] = field(default_factory=dict)
+    tokens: int = 0  # model tokens and cost of the whole run so far (stored before included)
+    cost_usd: float = 0.0
+    stopped: str | None = None  # why the run stopped scheduling before its plan was done
 
     @property
     def rate(self) -> float:
@@ -90,20 +128,51 @@ def effective_conditions(cfg: RunConfig) -> tuple[Condition, ...]:
     return tuple(c.model_copy(update={"faults": {**cfg.faults, **c.faults}}) for c in cfg.conditions)
 
 
-def plan_jobs(cfg: RunConfig, run_id: str, tasks: list[TaskSpec], done: set[tuple[str, str, int]]) -> list[TaskJob]:
+def plan_jobs(cfg: RunConfig, run_id: str, tasks: list[TaskSpec], done: set[tuple[str, str, int]],
+              replay: dict[str, Recordings] | None = None, budget: RunBudget | None = None) -> list[TaskJob]:
     jobs = []
     for spec in tasks:
         pending = tuple(
             (c.name, r) for c in cfg.conditions for r in range(cfg.repeats) if (c.name, spec.id, r) not in done
         )
         if pending:
-            jobs.append(TaskJob(run_id, spec, effective_conditions(cfg), cfg.agent, cfg.seed, pending))
+            recordings = None if replay is None else replay.get(spec.id, {})
+            jobs.append(TaskJob(run_id, spec, effective_conditions(cfg), cfg.agent, cfg.seed, pending,
+                                recordings, budget))
     return jobs
 
 
-def run_experiment(cfg: RunConfig, on_progress: Callable[[int, int, int], None] | None = None) -> RunSummary:
-    """Run or resume; ``on_progress(done, planned, committed)`` after each task job."""
+def load_recordings(cfg: RunConfig) -> dict[str, Recordings] | None:
+    """``agent.replay=RUN``: RUN's exchanges from the store, by task; None when not replaying."""
+    run = cfg.agent.get("replay") if is_model_agent(cfg.agent) else None
+    if run is None:
+        return None
+    frame = stored_exchanges(cfg.store.path, run)
+    if frame.empty:
+        raise ConfigError(f"run {run!r} has no recorded model exchanges to replay",
+                          hint="agent.replay takes the id of a run made with agent=llm or agent=mock")
+    out: dict[str, Recordings] = {}
+    for row in frame.itertuples(index=False):
+        by_episode = out.setdefault(row.task_id, {}).setdefault((row.condition, int(row.repeat)), {})
+        by_episode[row.request_hash] = json.loads(row.response)
+    return out
+
+
+def run_budget(cfg: RunConfig, spent: tuple[int, float]) -> RunBudget | None:
+    if not is_model_agent(cfg.agent):
+        return None
+    a = cfg.agent
+    return RunBudget(a.get("max_run_tokens"), a.get("max_run_cost_usd"), spent[0], spent[1],
+                     invocation=f"{cfg.run_id()}@{os.getpid()}:{time.time_ns()}")
+
+
+def run_experiment(cfg: RunConfig, on_progress: Callable[[int, int, int], None] | None = None,
+                   on_usage: Callable[[int, float], None] | None = None) -> RunSummary:
+    """Run or resume; ``on_progress(done, planned, committed)`` after each task job, and
+    ``on_usage(tokens, cost_usd)`` of the run so far before it, for a model agent."""
     tasks = validate(cfg)
+    preflight(cfg.agent)  # endpoint, model, key: one line and nothing stored if wrong
+    replay = load_recordings(cfg)
     run_id = cfg.run_id()
     planned = len(tasks) * len(cfg.conditions) * cfg.repeats
     info = RunInfo(
@@ -119,17 +188,30 @@ def run_experiment(cfg: RunConfig, on_progress: Callable[[int, int, int], None] 
              "seed": t.seed, "spec_hash": t.content_hash()} for t in tasks
         ])
         summary = RunSummary(run_id, Path(cfg.store.path), planned, already_done=len(done))
-        jobs = plan_jobs(cfg, run_id, tasks, done)
+        summary.tokens, summary.cost_usd = writer.run_usage(run_id)
+        budget = run_budget(cfg, (summary.tokens, summary.cost_usd))
+        jobs = plan_jobs(cfg, run_id, tasks, done, replay, budget)
         started = time.perf_counter()
+        if on_usage and budget is not None:
+            on_usage(summary.tokens, summary.cost_usd)
         if on_progress:
             on_progress(len(done), planned, len(done))
-        for rows in get_executor(cfg.executor.name)(run_task_job, jobs, cfg.executor):
-            for episode, actions in rows:
-                writer.add(episode, actions)
+        for result in get_executor(cfg.executor.name)(run_task_job, jobs, cfg.executor):
+            for episode, actions, exchanges in result.rows:
+                writer.add(episode, actions, exchanges)
                 summary.successes[episode.condition] = summary.successes.get(episode.condition, 0) + episode.success
-            summary.executed += len(rows)
+                summary.tokens += episode.tokens
+                summary.cost_usd += episode.cost_usd
+            summary.executed += len(result.rows)
+            if on_usage and budget is not None:
+                on_usage(summary.tokens, summary.cost_usd)
             if on_progress:
                 on_progress(len(done) + summary.executed, planned, len(done) + summary.executed - writer.pending)
+            if result.fatal is not None:
+                raise result.fatal  # the writer still commits every finished episode on the way out
+            summary.stopped = result.capped or (budget.reached(summary.tokens, summary.cost_usd) if budget else None)
+            if summary.stopped:
+                break  # schedule nothing more (with a pool, jobs in flight finish unstored)
         writer.finish_run(run_id)
         summary.wall_seconds = time.perf_counter() - started
     return summary

@@ -17,13 +17,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.analysis.suite import Analyses, Settings
+from harness.analysis.suite import Settings
 from harness.cli import report_tables
-from harness.cli.report_cmd import plan_of
+from harness.cli.report_cmd import all_records, plan_of
 from harness.core.errors import UserInputError
 from harness.paper import figures
 from harness.paper.claims import Claims, load_claims
+from harness.paper.cost import build_cost
 from harness.paper.methods import methods_tex
+from harness.paper.scenarios import build_scenarios
 from harness.paper.tables import PaperTable, decomposition, pass_k, table2
 from harness.store import ResultWriter, reader
 
@@ -47,7 +49,8 @@ def estimates_for(db: str, run_id: str, resamples: int = 10_000) -> pd.DataFrame
     info, episodes = reader.run_info(db, run_id), reader.episodes(db, run_id)
     if episodes.empty:
         raise UserInputError(f"run {run_id} has no episodes", hint="run it first with `harness run ...`")
-    records = Analyses(run_id, episodes, plan_of(info, episodes), Settings(resamples, int(info.get("seed") or 0))).all()
+    records = all_records(db, run_id, info, episodes, plan_of(info, episodes),
+                          Settings(resamples, int(info.get("seed") or 0)))
     with ResultWriter(db) as writer:
         writer.replace_estimates(run_id, records)
     return pd.DataFrame([r.model_dump() for r in records])
@@ -84,26 +87,57 @@ def choose_table3_run(db: str, runs: list[str]) -> str | None:
     return reader.latest_run(db, "table3") if (listing.experiment == "table3").any() else None
 
 
+SCENARIO_EXPERIMENTS = ("table4", "table1")  # Table 1 / Table 4 / Figure 3, best first
+ROLLOUT_EXPERIMENTS = ("phases",)  # the ROI part (harness.paper.cost)
+
+
 def build(db: str, runs: list[str], out: Path, *, latex: bool = True) -> Built:
+    """Every part the store's runs can make: Table 2 and its decomposition (a table2-like
+    run), Table 3 (table3), Table 1 / Table 4 / Figure 3 (table1 or table4), TCO and the
+    ROI roll-out (priced by configs/cost/). Given runs are sorted to their parts by their
+    experiment; a given run no part can use is an error that names the runs that can."""
     claims = load_claims()
+    kinds = {r: reader.run_info(db, r).get("experiment") for r in runs}
     table3_run = choose_table3_run(db, runs)
-    runs = [r for r in runs if r != table3_run]
-    if table3_run is not None and not runs and not _has_table2_run(db):
-        built = Built(files=_table3(db, table3_run, claims, out / "tables"))
-        return _finish(built, db, table3_run, out, latex)
-    run_id = choose_table2_run(db, runs)
-    est = estimates_for(db, run_id)
-    episodes = reader.episodes(db, run_id)
-    built = Built()
-    built.files += _tables(est, claims, out / "tables")
-    built.files += _figures(est, episodes, claims, out / "figures")
-    traces, note = _traces(db, run_id, est, episodes, out / "figures")
-    built.files += traces
-    if note:
-        built.notes.append(note)
+    scenario_run = _choose(db, [r for r in runs if kinds[r] in SCENARIO_EXPERIMENTS], SCENARIO_EXPERIMENTS)
+    rest = [r for r in runs if kinds[r] not in (*SCENARIO_EXPERIMENTS, *ROLLOUT_EXPERIMENTS, "table3")]
+    built, main_run = Built(), None
+    if rest or _has_table2_run(db) or (table3_run is None and scenario_run is None and not _has_rollout(db, runs)):
+        main_run = choose_table2_run(db, rest)  # with nothing usable: the error naming what is
+        built.files += _table2_parts(db, main_run, claims, out, built)
     if table3_run is not None:
         built.files += _table3(db, table3_run, claims, out / "tables")
-    return _finish(built, db, run_id, out, latex)
+    if scenario_run is not None:
+        estimates_for(db, scenario_run)  # stored first, so the tables read the report's numbers
+        built.files += build_scenarios(db, scenario_run, out, claims)
+    built.files += build_cost(db, runs, out, claims)
+    return _finish(built, db, main_run or scenario_run or table3_run or runs[0], out, latex)
+
+
+def _table2_parts(db: str, run_id: str, claims: Claims, out: Path, built: Built) -> list[Path]:
+    est = estimates_for(db, run_id)
+    episodes = reader.episodes(db, run_id)
+    files = _tables(est, claims, out / "tables") + _figures(est, episodes, claims, out / "figures")
+    traces, note = _traces(db, run_id, est, episodes, out / "figures")
+    if note:
+        built.notes.append(note)
+    return files + traces
+
+
+def _choose(db: str, given: list[str], experiments: tuple[str, ...]) -> str | None:
+    """A given run, else the latest run of the first of ``experiments`` in the store."""
+    if given:
+        return given[0]
+    listing = reader.list_runs(db)
+    for experiment in experiments:
+        if (listing.experiment == experiment).any():
+            return reader.latest_run(db, experiment)
+    return None
+
+
+def _has_rollout(db: str, runs: list[str]) -> bool:
+    return _choose(db, [r for r in runs if reader.run_info(db, r).get("experiment") in ROLLOUT_EXPERIMENTS],
+                   ROLLOUT_EXPERIMENTS) is not None
 
 
 def _has_table2_run(db: str) -> bool:
@@ -206,8 +240,18 @@ def _main_tex(info: dict, files: list[Path], out: Path) -> str:
     return "\n".join([
         r"\documentclass[10pt]{article}", r"\usepackage{booktabs,graphicx,amsmath}", r"\usepackage[margin=1in]{geometry}",
         r"\title{The Case for Agent-Native Infrastructure: a reproduction}", r"\author{harness}", r"\date{}",
-        r"\begin{document}", r"\maketitle", methods_tex(info, config), r"\section{Results}", *body,
+        r"\begin{document}", r"\maketitle", methods_tex(info, config), *_cost_methods(files),
+        r"\section{Results}", *body,
         r"\end{document}", ""])
+
+
+def _cost_methods(files: list[Path]) -> list[str]:
+    """The cost model's every parameter, when a table or figure was priced with it."""
+    from harness.analysis.cost_model import load_cost_model
+    from harness.paper.cost import methods_tex as cost_methods_tex
+
+    priced = any(p.stem in ("tco", "roi", "table1") or p.stem.startswith(("fig_roi", "fig_tco")) for p in files)
+    return [cost_methods_tex(load_cost_model())] if priced else []
 
 
 def _compile(main: Path) -> tuple[Path | None, str]:

@@ -164,6 +164,18 @@ def tasks(path: str | Path, run_id: str) -> pd.DataFrame:
         return _df(con, f"SELECT {cols} FROM tasks WHERE run_id = ? ORDER BY task_id", [run_id])
 
 
+def exchanges(path: str | Path, run_id: str) -> pd.DataFrame:
+    """The run's recorded model exchanges (agent=llm/mock), sorted by episode key and seq;
+    empty for a run, or a store from before recordings, that has none."""
+    cols = schema.EXCHANGES.names
+    with _open(path) as (con, p):
+        _require_run(con, p, run_id)
+        if "exchanges" not in schema.existing_tables(con):
+            return pd.DataFrame(columns=list(cols))
+        return _df(con, f"SELECT {', '.join(cols)} FROM exchanges WHERE run_id = ? "
+                        "ORDER BY condition, task_id, repeat, seq", [run_id])
+
+
 def deterministic_episode_rows(path: str | Path, run_id: str) -> list[tuple]:
     """Every episode column except ``wall_*`` and ``run_id``, sorted: equal for equal runs."""
     cols = schema.DETERMINISTIC_EPISODE_COLUMNS

@@ -16,7 +16,7 @@ import duckdb
 from pydantic import BaseModel
 
 from harness.core.errors import StoreError
-from harness.core.models import ActionRecord, EpisodeRecord, EstimateRecord
+from harness.core.models import ActionRecord, EpisodeRecord, EstimateRecord, Frozen
 from harness.store.files import fetch
 
 # Bump when a table changes shape; a store with a higher version is refused (an older
@@ -129,8 +129,31 @@ EXEC_PERF = Table(
 ESTIMATES = table_from_model("estimates", EstimateRecord,
                              ("run_id", "analysis", "statistic", "conditions", "category"))
 
+
+class ExchangeRecord(Frozen):
+    """One row of ``exchanges``: a model request and its response, content-addressed per
+    episode (``agent=llm``/``mock``); ``agent.replay=RUN`` serves a run from these. The
+    request is the body as sent: it never holds the API key (that travels in a header)."""
+
+    run_id: str
+    condition: str
+    task_id: str
+    repeat: int
+    seq: int  # order of first use within the episode
+    request_hash: str
+    request: str  # canonical JSON
+    response: str  # canonical JSON
+    prompt_tokens: int
+    completion_tokens: int
+
+
+# Added without a version bump: a store without it gets it at the next write, and readers
+# treat its absence as "no recordings".
+EXCHANGES = table_from_model("exchanges", ExchangeRecord, (*EPISODE_KEY, "request_hash"))
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (META, RUNS, CONDITIONS, TASKS, EPISODES, ACTIONS, CHECKPOINTS, EXEC_PERF, ESTIMATES)
+    t.name: t for t in (META, RUNS, CONDITIONS, TASKS, EPISODES, ACTIONS, CHECKPOINTS, EXEC_PERF, ESTIMATES,
+                         EXCHANGES)
 }
 
 # Columns the determinism comparisons leave out: wall-clock measurements and the run id.

@@ -46,9 +46,10 @@ from harness.store.files import (
 # database instance, which breaks the one-writer rule silently.
 _OPEN_WRITERS: set[Path] = set()
 
-_STAGED = ("conditions", "tasks", "episodes", "actions")
+_STAGED = ("conditions", "tasks", "episodes", "actions", "exchanges")
 _EP_ROW = operator.attrgetter(*schema.EPISODES.names)
 _AC_ROW = operator.attrgetter(*schema.ACTIONS.names)
+_EX_ROW = operator.attrgetter(*schema.EXCHANGES.names)
 
 
 def _positions(table: schema.Table, sql_type: str) -> list[tuple[int, str]]:
@@ -142,6 +143,7 @@ class ResultWriter:
         self.ignored = 0  # episodes in flushed batches that were already stored
         self._episodes: list[tuple] = []
         self._actions: list[tuple] = []
+        self._exchanges: list[tuple] = []
         self._keys: set[tuple] = set()
         self._runs: set[str] = set()
         self._con: duckdb.DuckDBPyConnection | None = None
@@ -254,8 +256,10 @@ class ResultWriter:
 
     # ---- episodes ----------------------------------------------------------------------
 
-    def add(self, episode: EpisodeRecord, actions: Iterable[ActionRecord]) -> None:
-        """Buffer one finished episode with its actions; flush when a batch is full."""
+    def add(self, episode: EpisodeRecord, actions: Iterable[ActionRecord],
+            exchanges: Iterable[schema.ExchangeRecord] = ()) -> None:
+        """Buffer one finished episode with its actions (and its model exchanges, which
+        commit in the same transaction); flush when a batch is full."""
         self._live()
         if not isinstance(episode, EpisodeRecord):
             raise TypeError(f"add() takes an EpisodeRecord, got {type(episode).__name__}")
@@ -277,8 +281,12 @@ class ResultWriter:
             seqs.add(a.seq)
             _check_row(row, _AC_CHECKS, f"action {row[:5]}")
             rows.append(row)
+        recorded = [_EX_ROW(x) for x in exchanges]
+        if any(r[:4] != key for r in recorded):
+            raise ValueError(f"an exchange does not belong to episode {key}")
         self._episodes.append(ep)
         self._actions.extend(rows)
+        self._exchanges.extend(recorded)
         self._keys.add(key)
         if len(self._episodes) >= self.batch_size:
             self.flush()
@@ -301,17 +309,21 @@ class ResultWriter:
         with self._transaction("commit a batch of episodes"):
             self._stage("episodes", self._episodes)
             self._stage("actions", self._actions)
-            fetch(
-                con,
-                "DELETE FROM _stage_actions USING main.episodes e WHERE "
-                + " AND ".join(f"_stage_actions.{k} = e.{k}" for k in schema.EPISODE_KEY),
-            )
+            if self._exchanges:
+                self._stage("exchanges", self._exchanges)
+            for table in ("actions", "exchanges"):
+                fetch(
+                    con,
+                    f"DELETE FROM _stage_{table} USING main.episodes e WHERE "
+                    + " AND ".join(f"_stage_{table}.{k} = e.{k}" for k in schema.EPISODE_KEY),
+                )
             inserted = self._insert("episodes")
             self._insert("actions")
-            fetch(con, "DELETE FROM _stage_episodes")
-            fetch(con, "DELETE FROM _stage_actions")
+            self._insert("exchanges")
+            for table in ("episodes", "actions", "exchanges"):
+                fetch(con, f"DELETE FROM _stage_{table}")
         self.ignored += len(self._episodes) - inserted
-        self._episodes, self._actions, self._keys = [], [], set()
+        self._episodes, self._actions, self._exchanges, self._keys = [], [], [], set()
 
     def _stage(self, table: str, rows: list[tuple]) -> None:
         appender = self._live().appender(f"_stage_{table}")
@@ -321,6 +333,12 @@ class ResultWriter:
     def _insert(self, table: str) -> int:
         """Move staged rows into ``table``; rows whose primary key exists are ignored."""
         return fetch(self._live(), f"INSERT OR IGNORE INTO main.{table} SELECT * FROM _stage_{table}")[0][0]
+
+    def run_usage(self, run_id: str) -> tuple[int, float]:
+        """Tokens and cost of the run's stored episodes (what a resumed run has spent)."""
+        row = fetch(self._live(), "SELECT coalesce(sum(tokens), 0), coalesce(sum(cost_usd), 0.0) "
+                                  "FROM episodes WHERE run_id = ?", [run_id])[0]
+        return int(row[0]), float(row[1])
 
     def finish_run(self, run_id: str) -> None:
         """Flush, then mark the run finished with its wall-clock end time."""
@@ -378,7 +396,8 @@ class ResultWriter:
             raise StoreError("cannot delete a run while episodes are buffered", hint="flush first")
         with self._transaction(f"delete run {run_id}"):
             n = fetch(con, "SELECT count(*) FROM episodes WHERE run_id = ?", [run_id])[0][0]
-            for table in ("actions", "episodes", "tasks", "conditions", "checkpoints", "exec_perf", "estimates"):
+            for table in ("actions", "exchanges", "episodes", "tasks", "conditions", "checkpoints", "exec_perf",
+                          "estimates"):
                 fetch(con, f"DELETE FROM {table} WHERE run_id = ?", [run_id])
             fetch(con, "DELETE FROM runs WHERE id = ?", [run_id])
         self._runs.discard(run_id)
