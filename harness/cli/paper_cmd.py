@@ -13,10 +13,13 @@ def paper(
     db: str = typer.Option("results/harness.duckdb", "--db", help="The DuckDB results file."),
     out: Path = typer.Option(Path("paper"), "--out", help="Where tables/, figures/ and main.tex go."),
     latex: bool = typer.Option(True, "--latex/--no-latex", help="Build main.pdf when a LaTeX toolchain exists."),
+    cost: str = typer.Option(None, "--cost", help="Cost model YAML (default: configs/cost/default.yaml)."),
 ) -> None:
+    from harness.analysis.cost_model import load_cost_model
     from harness.paper.build import build  # matplotlib only when a paper is built
 
-    built = build(db, list(runs or []), out, latex=latex)
+    cost_model = load_cost_model(cost) if cost else None  # a bad price: one line, nothing written
+    built = build(db, list(runs or []), out, latex=latex, cost_model=cost_model)
     console = Console()
     console.print(f"[bold]harness paper[/]: {len(built.files)} files written")
     for path in built.files:

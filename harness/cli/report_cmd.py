@@ -15,6 +15,7 @@ import pandas as pd
 import typer
 from rich.console import Console
 
+from harness.analysis.cost_model import CostModel
 from harness.analysis.suite import Analyses, RunPlan, Settings
 from harness.cli import render, report_tables
 from harness.core.errors import UserInputError
@@ -41,16 +42,22 @@ def report(
     store: bool = typer.Option(True, "--store/--no-store", help="Write the estimates into the store."),
     pair: str = typer.Option(None, "--pair", help="TREATMENT,BASELINE: the gap to report (default: the run's "
                                                    "`compare`, else its first two conditions)."),
+    cost: str = typer.Option(None, "--cost", help="Cost model YAML pricing TCO and ROI (default: "
+                                                  "configs/cost/default.yaml)."),
 ) -> None:
+    from harness.analysis.cost_model import load_cost_model
+
     if resamples < 1:
         raise UserInputError("--resamples must be at least 1")
+    cost_model = load_cost_model(cost) if cost else None  # a bad price: one line, before the store is read
     run_id = run or run_opt or reader.latest_run(db)
     info = reader.run_info(db, run_id)
     episodes = reader.episodes(db, run_id)
     perf = reader.exec_perf(db, run_id)
     if episodes.empty and perf.empty:
         raise UserInputError(f"run {run_id} has no episodes yet", hint="run it with `harness run ...` first")
-    est = _estimates(db, run_id, info, episodes, pair, resamples, store) if not episodes.empty else pd.DataFrame()
+    est = (_estimates(db, run_id, info, episodes, pair, Settings(resamples=resamples, seed=int(info.get("seed") or 0)),
+                      store, cost_model) if not episodes.empty else pd.DataFrame())
     if fmt in (Format.csv, Format.json):  # one machine-readable document, never two
         _machine(fmt, run_id, est, perf)
         return
@@ -70,14 +77,13 @@ def report(
     {Format.table: render.rich, Format.md: render.markdown, Format.tex: render.latex}[fmt](tables)
 
 
-def _estimates(db: str, run_id: str, info: dict, episodes: pd.DataFrame, pair: str | None, resamples: int,
-               store: bool) -> pd.DataFrame:
-    settings = Settings(resamples=resamples, seed=int(info.get("seed") or 0))
+def _estimates(db: str, run_id: str, info: dict, episodes: pd.DataFrame, pair: str | None, settings: Settings,
+               store: bool, cost_model: CostModel | None) -> pd.DataFrame:
     plan = plan_of(info, episodes, _pair(pair, episodes))
     if plan.missing_cells:
         err.print(f"[yellow]note:[/] no decomposition: factorial cells without episodes: "
                   f"{', '.join(plan.missing_cells)} (resume the run to complete it)", highlight=False)
-    records = all_records(db, run_id, info, episodes, plan, settings)
+    records = all_records(db, run_id, info, episodes, plan, settings, cost_model)
     if store:
         with ResultWriter(db) as writer:
             writer.replace_estimates(run_id, records)
@@ -85,13 +91,14 @@ def _estimates(db: str, run_id: str, info: dict, episodes: pd.DataFrame, pair: s
 
 
 def all_records(db: str, run_id: str, info: dict, episodes: pd.DataFrame, plan: RunPlan,
-                settings: Settings) -> list[EstimateRecord]:
+                settings: Settings, cost_model: CostModel | None = None) -> list[EstimateRecord]:
     """Every estimate of a run, the one way numbers are made (report, paper, notebooks):
     the gap analyses, Table 1 / Table 4 for scenario runs, TCO and the roll-out's ROI."""
     try:
         records = Analyses(run_id, episodes, plan, settings).all()
         scenario = scenario_estimates(db, run_id, info, episodes, settings)
-        return records + scenario + cost_estimates(db, run_id, info, episodes, settings, scenario=bool(scenario))
+        return records + scenario + cost_estimates(db, run_id, info, episodes, settings, scenario=bool(scenario),
+                                                   model=cost_model)
     except ValueError as exc:  # an unpaired or incomplete run: say what is missing
         raise UserInputError(f"run {run_id} cannot be analysed: {exc}",
                              hint="finish the run (`harness run` with the same config resumes it)") from None
@@ -191,14 +198,14 @@ def incident_budgets(db: str, run_id: str, config: dict, task_ids: list[str]) ->
 
 
 def cost_estimates(db: str, run_id: str, info: dict, episodes: pd.DataFrame, settings: Settings, *,
-                   scenario: bool) -> list[EstimateRecord]:
+                   scenario: bool, model: CostModel | None = None) -> list[EstimateRecord]:
     """TCO per month (Table 1's cost row) for a scenario run, and the roll-out's ROI for a
     run holding the roll-out's conditions, priced by ``configs/cost/default.yaml``."""
     from harness.analysis.cost import tco_estimates
     from harness.analysis.cost_model import load_cost_model
     from harness.analysis.roi import roi_estimates
 
-    model, specs = load_cost_model(), reader.conditions(db, run_id)
+    model, specs = model or load_cost_model(), reader.conditions(db, run_id)
     records: list[EstimateRecord] = []
     compare = _config(info).get("compare") or []
     if scenario and compare:

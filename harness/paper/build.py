@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness.analysis.cost_model import CostModel, load_cost_model
 from harness.analysis.suite import Settings
 from harness.cli import report_tables
 from harness.cli.report_cmd import all_records, plan_of
@@ -40,7 +41,7 @@ class Built:
     pdf: Path | None = None
 
 
-def estimates_for(db: str, run_id: str, resamples: int = 10_000) -> pd.DataFrame:
+def estimates_for(db: str, run_id: str, resamples: int = 10_000, cost_model: CostModel | None = None) -> pd.DataFrame:
     """The run's stored estimates; computed with ``harness report``'s code and stored first
     when there are none."""
     stored = reader.estimates(db, run_id)
@@ -50,7 +51,7 @@ def estimates_for(db: str, run_id: str, resamples: int = 10_000) -> pd.DataFrame
     if episodes.empty:
         raise UserInputError(f"run {run_id} has no episodes", hint="run it first with `harness run ...`")
     records = all_records(db, run_id, info, episodes, plan_of(info, episodes),
-                          Settings(resamples, int(info.get("seed") or 0)))
+                          Settings(resamples, int(info.get("seed") or 0)), cost_model)
     with ResultWriter(db) as writer:
         writer.replace_estimates(run_id, records)
     return pd.DataFrame([r.model_dump() for r in records])
@@ -91,27 +92,28 @@ SCENARIO_EXPERIMENTS = ("table4", "table1")  # Table 1 / Table 4 / Figure 3, bes
 ROLLOUT_EXPERIMENTS = ("phases",)  # the ROI part (harness.paper.cost)
 
 
-def build(db: str, runs: list[str], out: Path, *, latex: bool = True) -> Built:
+def build(db: str, runs: list[str], out: Path, *, latex: bool = True, cost_model: CostModel | None = None) -> Built:
     """Every part the store's runs can make: Table 2 and its decomposition (a table2-like
     run), Table 3 (table3), Table 1 / Table 4 / Figure 3 (table1 or table4), TCO and the
     ROI roll-out (priced by configs/cost/). Given runs are sorted to their parts by their
     experiment; a given run no part can use is an error that names the runs that can."""
-    claims = load_claims()
+    claims, cost_model = load_claims(), cost_model or load_cost_model()
     kinds = {r: reader.run_info(db, r).get("experiment") for r in runs}
     table3_run = choose_table3_run(db, runs)
     scenario_run = _choose(db, [r for r in runs if kinds[r] in SCENARIO_EXPERIMENTS], SCENARIO_EXPERIMENTS)
     rest = [r for r in runs if kinds[r] not in (*SCENARIO_EXPERIMENTS, *ROLLOUT_EXPERIMENTS, "table3")]
     built, main_run = Built(), None
-    if rest or _has_table2_run(db) or (table3_run is None and scenario_run is None and not _has_rollout(db, runs)):
+    rollout_run = _choose(db, [r for r in runs if kinds[r] in ROLLOUT_EXPERIMENTS], ROLLOUT_EXPERIMENTS)
+    if rest or _has_table2_run(db) or (table3_run is None and scenario_run is None and rollout_run is None):
         main_run = choose_table2_run(db, rest)  # with nothing usable: the error naming what is
         built.files += _table2_parts(db, main_run, claims, out, built)
     if table3_run is not None:
         built.files += _table3(db, table3_run, claims, out / "tables")
     if scenario_run is not None:
-        estimates_for(db, scenario_run)  # stored first, so the tables read the report's numbers
+        estimates_for(db, scenario_run, cost_model=cost_model)  # stored first: the tables read the report's numbers
         built.files += build_scenarios(db, scenario_run, out, claims)
-    built.files += build_cost(db, runs, out, claims)
-    return _finish(built, db, main_run or scenario_run or table3_run or runs[0], out, latex)
+    built.files += build_cost(db, runs, out, claims, model=cost_model)
+    return _finish(built, db, main_run or scenario_run or table3_run or rollout_run, out, latex, cost_model)
 
 
 def _table2_parts(db: str, run_id: str, claims: Claims, out: Path, built: Built) -> list[Path]:
@@ -135,11 +137,6 @@ def _choose(db: str, given: list[str], experiments: tuple[str, ...]) -> str | No
     return None
 
 
-def _has_rollout(db: str, runs: list[str]) -> bool:
-    return _choose(db, [r for r in runs if reader.run_info(db, r).get("experiment") in ROLLOUT_EXPERIMENTS],
-                   ROLLOUT_EXPERIMENTS) is not None
-
-
 def _has_table2_run(db: str) -> bool:
     return bool(reader.list_runs(db).experiment.isin(TABLE2_EXPERIMENTS).any())
 
@@ -151,9 +148,9 @@ def _table3(db: str, run_id: str, claims: Claims, out: Path) -> list[Path]:
     return made.write(out) if made is not None else []
 
 
-def _finish(built: Built, db: str, run_id: str, out: Path, latex: bool) -> Built:
+def _finish(built: Built, db: str, run_id: str, out: Path, latex: bool, cost_model: CostModel) -> Built:
     main = out / "main.tex"
-    main.write_text(_main_tex(reader.run_info(db, run_id), built.files, out))
+    main.write_text(_main_tex(reader.run_info(db, run_id), built.files, out, cost_model))
     built.files.append(main)
     if latex:
         built.pdf, note = _compile(main)
@@ -227,7 +224,7 @@ def _completion_claims(est: pd.DataFrame, claims: Claims) -> dict[str, float]:
     return out
 
 
-def _main_tex(info: dict, files: list[Path], out: Path) -> str:
+def _main_tex(info: dict, files: list[Path], out: Path, cost_model: CostModel) -> str:
     tables = sorted(p for p in files if p.suffix == ".tex" and p.parent.name == "tables")
     figs = sorted(p for p in files if p.suffix == ".pdf" and p.parent.name == "figures")
     body = [r"\input{" + str(p.relative_to(out).with_suffix("")) + "}" for p in tables]
@@ -240,18 +237,17 @@ def _main_tex(info: dict, files: list[Path], out: Path) -> str:
     return "\n".join([
         r"\documentclass[10pt]{article}", r"\usepackage{booktabs,graphicx,amsmath}", r"\usepackage[margin=1in]{geometry}",
         r"\title{The Case for Agent-Native Infrastructure: a reproduction}", r"\author{harness}", r"\date{}",
-        r"\begin{document}", r"\maketitle", methods_tex(info, config), *_cost_methods(files),
+        r"\begin{document}", r"\maketitle", methods_tex(info, config), *_cost_methods(files, cost_model),
         r"\section{Results}", *body,
         r"\end{document}", ""])
 
 
-def _cost_methods(files: list[Path]) -> list[str]:
+def _cost_methods(files: list[Path], cost_model: CostModel) -> list[str]:
     """The cost model's every parameter, when a table or figure was priced with it."""
-    from harness.analysis.cost_model import load_cost_model
     from harness.paper.cost import methods_tex as cost_methods_tex
 
     priced = any(p.stem in ("tco", "roi", "table1") or p.stem.startswith(("fig_roi", "fig_tco")) for p in files)
-    return [cost_methods_tex(load_cost_model())] if priced else []
+    return [cost_methods_tex(cost_model)] if priced else []
 
 
 def _compile(main: Path) -> tuple[Path | None, str]:

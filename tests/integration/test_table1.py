@@ -72,3 +72,23 @@ def test_harness_paper_on_a_store_with_only_a_scenario_run(table1_db, report, tm
     assert "| TCO / month (USD) | agent_native |" in (tmp_path / "tables" / "table1.md").read_text()
     main = (tmp_path / "main.tex").read_text()
     assert r"\paragraph{Cost model}" in main and "hourly" in main.lower()
+
+
+@pytest.mark.parametrize("edit, field", [
+    (("hourly_rate_usd: 83", "hourly_rate_usd: -5"), "human.hourly_rate_usd"),
+    (("  minutes_per_approval: 4\n", ""), "human.minutes_per_approval"),
+    (("      weeks: 12", "      weeks: 60"), "rollout.phases"),
+])
+@pytest.mark.parametrize("command", ["report", "paper"])
+def test_bad_cost_config_is_one_line_naming_the_field(table1_db, tmp_path, edit, field, command):
+    from pathlib import Path
+
+    default = (Path(__file__).resolve().parents[2] / "configs" / "cost" / "default.yaml").read_text()
+    assert edit[0] in default
+    bad = tmp_path / "cost.yaml"
+    bad.write_text(default.replace(edit[0], edit[1]))
+    before = table1_db.read_bytes()
+    extra = ["--out", str(tmp_path / "paper"), "--no-latex"] if command == "paper" else []
+    proc = run_cli(command, "--db", str(table1_db), "--cost", str(bad), *extra)
+    assert proc.returncode == 2 and field in proc.stderr and "Traceback" not in proc.stderr
+    assert table1_db.read_bytes() == before and not (tmp_path / "paper").exists()
