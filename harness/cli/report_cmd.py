@@ -9,6 +9,7 @@ machine-readable document.
 from __future__ import annotations
 
 import json
+import math
 from enum import StrEnum
 
 import pandas as pd
@@ -111,8 +112,19 @@ def _machine(fmt: Format, run_id: str, est: pd.DataFrame, perf: pd.DataFrame) ->
     if fmt is Format.csv:
         print((est if not est.empty else table3).to_csv(index=False), end="")
         return
-    print(json.dumps({"run_id": run_id, "estimates": est.to_dict(orient="records"),
-                      "table3": table3.to_dict(orient="records")}, indent=2, default=float))
+    doc = {"run_id": run_id, "estimates": est.to_dict(orient="records"), "table3": table3.to_dict(orient="records")}
+    print(json.dumps(_strict(doc), indent=2, default=float, allow_nan=False))
+
+
+def _strict(value):
+    """Strict JSON: an unbounded ratio (a zero baseline) is the string "inf", not ``Infinity``."""
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strict(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value
 
 
 def _config(info: dict) -> dict:

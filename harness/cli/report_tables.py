@@ -209,14 +209,25 @@ def roi(est: pd.DataFrame) -> Display | None:
     months = sorted(int(s.split("@")[1]) for s in rows.statistic if s.startswith("roi@"))
     keep = [f"roi@{months[-1]}", f"net_usd@{months[-1]}", "payback_weeks", "steady_multiple"]
     keep += sorted(s for s in rows.statistic if s.startswith("payback_weeks:"))
-    by = rows.set_index("statistic")
+    by, horizon_weeks = rows.set_index("statistic"), months[-1] * 52 / 12
     out = []
     for stat in (k for k in keep if k in by.index):
         r = by.loc[stat]
-        fmt = money if stat.startswith("net_usd") else (lambda x: "never" if x == float("inf") else f"{x:.2f}")
-        out.append((stat, r.conditions, f"{fmt(r.estimate)} [{fmt(r.low)}, {fmt(r.high)}]"))
+        never = stat.startswith("payback") and r.low >= horizon_weeks
+        text = "not within the horizon" if never else (f"{_roi_value(stat, r.estimate, horizon_weeks)} "
+                                                       f"[{_roi_value(stat, r.low, horizon_weeks)}, "
+                                                       f"{_roi_value(stat, r.high, horizon_weeks)}]")
+        out.append((stat, r.conditions, text))
     return Display("Roll-out ROI (configs/cost/default.yaml; report §5)", ("statistic", "phase | before", "estimate [95% CI]"),
                    out, "Cumulative ROI multiple and net at the horizon; payback in weeks from the start of the roll-out.")
+
+
+def _roi_value(stat: str, x: float, horizon_weeks: float) -> str:
+    if stat.startswith("net_usd"):
+        return money(x)
+    if stat.startswith("payback") and x >= horizon_weeks:
+        return "not within the horizon"
+    return f"{x:.2f}"
 
 
 def _ratio_rows(est: pd.DataFrame, native: str, conds: list[str]) -> list[tuple[str, ...]]:

@@ -92,3 +92,15 @@ def test_bad_cost_config_is_one_line_naming_the_field(table1_db, tmp_path, edit,
     proc = run_cli(command, "--db", str(table1_db), "--cost", str(bad), *extra)
     assert proc.returncode == 2 and field in proc.stderr and "Traceback" not in proc.stderr
     assert table1_db.read_bytes() == before and not (tmp_path / "paper").exists()
+
+
+def test_report_json_is_strict_even_with_unbounded_ratios(table1_db, report):
+    import json
+
+    def refuse(constant):
+        raise ValueError(f"non-standard JSON constant {constant}")
+
+    proc = run_cli("report", "--db", str(table1_db), "--format", "json", "--no-store", "--resamples", "200")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout, parse_constant=refuse)
+    assert {e["analysis"] for e in doc["estimates"]} >= {"table1", "table4", "tco"}
