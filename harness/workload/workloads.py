@@ -101,10 +101,12 @@ def _generate(cfg: WorkloadConfig, slot: _Slot) -> TaskSpec:
 def _stratified_subset(
     slots: list[T], limit: int, seed: int, ident: Callable[[T], str] = lambda s: s.task_id
 ) -> list[T]:
-    """Keep the category mix: largest-remainder allocation, then a seeded order within."""
+    """Keep the mix: largest-remainder allocation over strata, then a seeded order within.
+    A stratum is the deployment scenario where the workload has them (S12: a 24-task slice
+    holds two tasks of every scenario), else the category (W500: the 200/100/100/100 mix)."""
     by_cat: dict[str, list[T]] = defaultdict(list)
     for s in slots:
-        by_cat[s.category].append(s)
+        by_cat[s.scenario or s.category].append(s)
     total = len(slots)
     exact = {c: limit * len(ts) / total for c, ts in by_cat.items()}
     alloc = {c: int(v) for c, v in exact.items()}

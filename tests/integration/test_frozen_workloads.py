@@ -73,3 +73,17 @@ def test_every_task_is_a_fair_test(name, limit):
     problems = {t.id: v.problems for t in build_workload(_cfg(name, limit), base_dir=ROOT)
                 if not (v := validate_task(t)).ok}
     assert not problems
+
+
+@pytest.mark.parametrize("limit", [12, 24, 30])
+def test_an_s12_slice_keeps_every_scenario(limit):
+    """A small S12 run must still make a row of Table 4 for every scenario: the slice is
+    stratified by scenario (largest remainder), not by category."""
+    counts = Counter(t.scenario for t in build_workload(_cfg("s12", limit), base_dir=ROOT))
+    assert len(counts) == 12 and sum(counts.values()) == limit
+    assert max(counts.values()) - min(counts.values()) <= 1
+
+
+def test_a_w500_slice_keeps_the_category_mix():
+    counts = Counter(t.category for t in build_workload(_cfg("w500", 100), base_dir=ROOT))
+    assert counts == {"code_modification": 40, "code_review": 20, "system_administration": 20, "data_analysis": 20}
