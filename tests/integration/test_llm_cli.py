@@ -125,3 +125,20 @@ def test_the_api_key_is_stored_nowhere(tmp_path):
     with duckdb.connect(str(db), read_only=True) as con:
         config = con.execute("SELECT config FROM runs").fetchone()[0]
     assert "HARNESS_TEST_KEY" in config and SENTINEL not in config
+
+
+def test_trace_of_an_llm_episode_uses_the_recording_not_the_endpoint(tmp_path):
+    """`harness trace` re-runs an episode; for a model agent it answers from the episode's
+    recorded exchanges, so it works with the endpoint gone and sends it nothing."""
+    db = tmp_path / "r.duckdb"
+    with serve() as stub:
+        result = run_cli("run", "experiment=smoke", "workload.limit=1", "repeats=1", "conditions=[agent_native,human]",
+                         "executor.workers=1", f"store.path={db}", "agent=llm", f"agent.base_url={stub.url}",
+                         "agent.model=stub-model", "run.id=live")
+        sent = len(stub.chats())
+    assert result.returncode == 0, result.stderr
+    assert sent > 0
+    ep = episodes(db, "live").iloc[0]
+    traced = run_cli("trace", f"live:{ep.condition}:{ep.task_id}:{ep['repeat']}", "--db", str(db))
+    assert traced.returncode == 0, traced.stderr
+    assert "Traceback" not in traced.stderr
