@@ -18,21 +18,17 @@ whole writer, add() validation included, stores the 51,000 rows in ~0.8 s.
 from __future__ import annotations
 
 import operator
-import os
-import socket
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
 
 from harness.core.errors import ResumeConflictError, StoreError
 from harness.core.hashing import canonical_json, stable_hash
 from harness.core.models import ActionRecord, EpisodeRecord, EstimateRecord
 from harness.store import schema
+from harness.store.create import create_atomically
 from harness.store.files import (
     Transaction,
     check_store_path,
@@ -41,6 +37,7 @@ from harness.store.files import (
     store_error,
     translated,
 )
+from harness.store.rows import AC_CHECKS, EP_CHECKS, RunInfo, check_row, utcnow
 
 # Paths with an open ResultWriter in this process: DuckDB would let a second one share the
 # database instance, which breaks the one-writer rule silently.
@@ -50,86 +47,6 @@ _STAGED = ("conditions", "tasks", "episodes", "actions", "exchanges")
 _EP_ROW = operator.attrgetter(*schema.EPISODES.names)
 _AC_ROW = operator.attrgetter(*schema.ACTIONS.names)
 _EX_ROW = operator.attrgetter(*schema.EXCHANGES.names)
-
-
-def _positions(table: schema.Table, sql_type: str) -> list[tuple[int, str]]:
-    return [(i, c.name) for i, c in enumerate(table.columns) if c.sql_type == sql_type]
-
-
-_EP_CHECKS = (_positions(schema.EPISODES, "BIGINT"), _positions(schema.EPISODES, "VARCHAR"))
-_AC_CHECKS = (_positions(schema.ACTIONS, "BIGINT"), _positions(schema.ACTIONS, "VARCHAR"))
-
-
-class RunInfo(BaseModel):
-    """One row of ``runs`` as the runner describes it (timestamps and status are the writer's)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    id: str = Field(min_length=1)
-    experiment: str
-    config: dict[str, Any]
-    config_hash: str
-    workload_hash: str
-    code_version: str
-    seed: int
-    repeats: int
-    planned_episodes: int
-    host: str = Field(default_factory=socket.gethostname)
-
-
-def _utcnow() -> datetime:
-    # TIMESTAMP columns hold naive UTC wall-clock time; they live only in `runs`.
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _check_row(row: tuple, checks: tuple[list, list], what: str) -> None:
-    """Refuse at add() what DuckDB would refuse at flush, so one bad record fails alone
-    instead of failing (and blocking) the whole batch it would have joined."""
-    ints, texts = checks
-    for i, name in ints:
-        v = row[i]
-        if v is not None and not schema.INT64_MIN <= v <= schema.INT64_MAX:
-            raise ValueError(f"{what}: {name}={v} does not fit a BIGINT column")
-    for i, name in texts:
-        v = row[i]
-        if v is not None and not v.isascii():
-            try:
-                v.encode("utf-8")
-            except UnicodeEncodeError:
-                raise ValueError(f"{what}: {name} is not valid UTF-8 text (lone surrogate)") from None
-
-
-def _create_atomically(path: Path) -> None:
-    """Create a complete, empty store at ``path`` or nothing at all.
-
-    A run killed while DuckDB is creating a file can leave an empty or half-written file
-    that no later open accepts, and the rerun would refuse it. So the store is built under
-    a temporary name beside the target and hard-linked into place: ``path`` either does not
-    exist or is a whole store. ``os.link`` never replaces a file that appeared meanwhile.
-    A kill during these few milliseconds leaves at most a ``.NAME.PID.creating`` file.
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.creating")
-    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-        leftover.unlink(missing_ok=True)
-    try:
-        con = connect(tmp, read_only=False)
-        try:
-            with translated(path, "create it"):
-                con.begin()
-                schema.create(con)
-                con.commit()
-        finally:
-            con.close()  # checkpoints: everything is in the main file, no .wal remains
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass  # created by someone else meanwhile; the caller validates what is there
-        except OSError:
-            if not path.exists():  # a filesystem without hard links
-                os.rename(tmp, path)
-    finally:
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-            leftover.unlink(missing_ok=True)
 
 
 class ResultWriter:
@@ -159,7 +76,7 @@ class ResultWriter:
         except OSError as exc:
             raise StoreError(f"cannot create {self.path.parent}: {exc.strerror}", hint="choose a writable store.path") from None
         if not self.path.exists():
-            _create_atomically(self.path)
+            create_atomically(self.path)
         # Inspect read-only first: a foreign or newer database is refused before a
         # read-write open could replay, upgrade or checkpoint it.
         probe = connect(self.path, read_only=True, writing=True)
@@ -198,7 +115,7 @@ class ResultWriter:
                     con,
                     "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, 'running')",
                     [run.id, run.experiment, canonical_json(run.config), run.config_hash, run.workload_hash,
-                     run.code_version, run.seed, run.repeats, run.planned_episodes, _utcnow(), run.host],
+                     run.code_version, run.seed, run.repeats, run.planned_episodes, utcnow(), run.host],
                 )
                 done: set[tuple[str, str, int]] = set()
             else:
@@ -268,7 +185,7 @@ class ResultWriter:
         key = ep[:4]
         if key in self._keys:
             raise ValueError(f"episode {key} was added twice to the same batch")
-        _check_row(ep, _EP_CHECKS, f"episode {key}")
+        check_row(ep, EP_CHECKS, f"episode {key}")
         rows, seqs = [], set()
         for a in actions:
             if not isinstance(a, ActionRecord):
@@ -279,7 +196,7 @@ class ResultWriter:
             if a.seq in seqs:
                 raise ValueError(f"episode {key}: action seq {a.seq} appears twice")
             seqs.add(a.seq)
-            _check_row(row, _AC_CHECKS, f"action {row[:5]}")
+            check_row(row, AC_CHECKS, f"action {row[:5]}")
             rows.append(row)
         recorded = [_EX_ROW(x) for x in exchanges]
         if any(r[:4] != key for r in recorded):
@@ -346,7 +263,7 @@ class ResultWriter:
         self.flush()
         con = self._live()
         with self._transaction("finish the run"):
-            fetch(con, "UPDATE runs SET status = 'finished', finished = ? WHERE id = ?", [_utcnow(), run_id])
+            fetch(con, "UPDATE runs SET status = 'finished', finished = ? WHERE id = ?", [utcnow(), run_id])
         # Fold the WAL into the file so a finished store is one self-contained file to copy.
         with translated(self.path, "checkpoint"):
             fetch(con, "CHECKPOINT")
