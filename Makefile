@@ -25,14 +25,19 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check harness tests
 
-# The report's central experiment end to end: validate the workloads, run Table 2 (W500 x 5
-# repeats x the 2^3 factorial, ~7 min on 2 cores), print it, and regenerate the paper's
-# tables and figures beside the published numbers (paper/).
+# Every table and figure of the report from scratch (about 25 min on 2 cores): validate
+# the workloads; Table 2 (W500 x 5 repeats x the 2^3 factorial, ~7 min); Table 1 and
+# Table 4 with the leave-one-layer-out cells (S12, ~5 min); the phased roll-out for the
+# ROI (~3 min); Table 3 from 220 real SIGKILLs (~6 min); then paper/ beside the report.
 reproduce: $(STAMP)
 	$(BIN)/harness tasks validate --workload w500
 	$(BIN)/harness tasks validate --workload s12
-	$(BIN)/harness run experiment=table2
+	$(BIN)/harness run experiment=table2 executor.workers=2
 	$(BIN)/harness report
+	$(BIN)/harness run experiment=table4 executor.workers=2
+	$(BIN)/harness report
+	$(BIN)/harness run experiment=phases executor.workers=2
+	$(BIN)/harness run experiment=table3
 	$(BIN)/harness paper
 
 # JupyterLab on the notebooks, with the project's interpreter as the kernel.
