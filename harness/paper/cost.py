@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from harness.analysis.bootstrap import OVERALL
 from harness.analysis.cost import baselines_of, sensitivity, tco_estimates
 from harness.analysis.cost_model import WEEKS_PER_MONTH, CostModel, load_cost_model
+from harness.analysis.cost_tornado import tornado
 from harness.analysis.roi import roi_band, roi_estimates
 from harness.cli.render import tex_escape
 from harness.paper.claims import Claim, Claims
@@ -107,6 +108,36 @@ def sensitivity_figure(grid: pd.DataFrame, treatment: str, base_rate: float) -> 
     handles, labels = ax.get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), handlelength=1.2, columnspacing=0.8)
     return fig
+
+
+def tornado_figure(frame: pd.DataFrame, treatment: str, top: int = 10) -> Figure | None:
+    """The TCO ratio with one price at a time at ×0.5 and ×2 (the ``top`` largest swings),
+    around the ratio at the configured prices."""
+    rows = frame[frame.swing > 0].head(top).iloc[::-1]
+    if rows.empty:
+        return None
+    fig, ax = new_figure(0.3 * len(rows) + 1.2)
+    base = float(frame.base.iloc[0])
+    for y, r in enumerate(rows.itertuples()):
+        ax.plot([r.ratio_low, r.ratio_high], [y, y], color=NEUTRAL, linewidth=0.8, zorder=1)
+        ax.scatter([r.ratio_low], [y], color=colour(0), s=14, zorder=2, label="price ×0.5" if y == 0 else None)
+        ax.scatter([r.ratio_high], [y], color=colour(1), s=14, zorder=2, label="price ×2" if y == 0 else None)
+    ax.axvline(base, color=NEUTRAL, linewidth=0.6, linestyle=":")
+    ax.axvline(1.0, color=NEUTRAL, linewidth=0.6, linestyle="--")
+    ax.set_yticks(range(len(rows)), [_short(p) for p in rows.parameter])
+    ax.set_xlabel("TCO ratio")
+    ax.set_xlim(left=0)
+    ax.set_title("One price at a time")
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), handlelength=1.2)
+    return fig
+
+
+def _short(path: str) -> str:
+    """``infrastructure.layers.memory.tiered`` -> ``memory.tiered``; ``human.hourly_rate_usd``
+    -> ``hourly_rate_usd``: the name a reader finds in configs/cost/default.yaml."""
+    parts = path.split(".")
+    return ".".join(parts[2:]) if parts[:2] == ["infrastructure", "layers"] else parts[-1]
 
 
 # -- ROI ------------------------------------------------------------------------------------
@@ -264,6 +295,9 @@ def _tco_parts(db: str, run_id: str, out: Path, claims: Claims, model: CostModel
         with style():
             fig = sensitivity_figure(grid, treatment, model.human.hourly_rate_usd)
             files += [] if fig is None else save(fig, out / "figures", "fig_tco_sensitivity")
+            swings = tornado(episodes, specs, model, treatment)
+            fig = tornado_figure(swings, treatment)
+            files += [] if fig is None else save(fig, out / "figures", "fig_tco_tornado")
     return files
 
 
