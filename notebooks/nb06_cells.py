@@ -20,23 +20,13 @@ DB = str(ROOT / db) if not os.path.isabs(db) else db
 COST = str(ROOT / cost_config) if not os.path.isabs(cost_config) else cost_config'''
 
 _PICK = '''from harness.analysis.cost_model import load_cost_model
+from harness.paper.runs import latest_of
 
 model = load_cost_model(COST)
 
-
-def pick(run_id, experiments):
-    """The given run, else the latest of ``experiments`` present, else the latest run."""
-    if run_id:
-        return run_id
-    runs = reader.list_runs(DB)
-    for experiment in experiments:
-        if (runs.experiment == experiment).any():
-            return reader.latest_run(DB, experiment)
-    return reader.latest_run(DB)
-
-
-tco_run = pick(tco_run, ["table4", "table1", "phases"])
-roi_run = pick(roi_run, ["phases"])
+# The given runs, else the latest of the right experiments (the same rule `harness paper` uses).
+tco_run = tco_run or latest_of(DB, ("table4", "table1", "phases")) or reader.latest_run(DB)
+roi_run = roi_run or latest_of(DB, ("phases",)) or reader.latest_run(DB)
 print(f"TCO from {tco_run}, roll-out from {roi_run}")'''
 
 _PARAMS = '''from harness.paper.cost import methods_markdown

@@ -26,6 +26,7 @@ from harness.paper import figures
 from harness.paper.claims import Claims, load_claims
 from harness.paper.cost import build_cost
 from harness.paper.methods import methods_tex
+from harness.paper.runs import latest_of, pick_run
 from harness.paper.scenarios import build_scenarios
 from harness.paper.tables import PaperTable, decomposition, pass_k, table2
 from harness.store import ResultWriter, reader
@@ -71,9 +72,9 @@ def choose_table2_run(db: str, runs: list[str]) -> str:
                                  f"runs in {db} that can: {shown}",
                                  hint=f"Table 2 comes from the experiments {', '.join(TABLE2_EXPERIMENTS)}")
         return run_id
-    for experiment in TABLE2_EXPERIMENTS:
-        if (listing.experiment == experiment).any():
-            return reader.latest_run(db, experiment)
+    latest = latest_of(db, TABLE2_EXPERIMENTS)
+    if latest is not None:
+        return latest
     shown = ", ".join(f"{r.id} ({r.experiment})" for r in listing.itertuples()) or "none"
     raise UserInputError(f"no run in {db} can make Table 2 (runs: {shown})",
                          hint="run `harness run experiment=table2` (or experiment=smoke for a quick one)")
@@ -81,11 +82,7 @@ def choose_table2_run(db: str, runs: list[str]) -> str:
 
 def choose_table3_run(db: str, runs: list[str]) -> str | None:
     """A table3 run given on the command line, else the store's latest, else none."""
-    given = [r for r in runs if reader.run_info(db, r).get("experiment") == "table3"]
-    if given:
-        return given[0]
-    listing = reader.list_runs(db)
-    return reader.latest_run(db, "table3") if (listing.experiment == "table3").any() else None
+    return pick_run(db, runs, ("table3",))
 
 
 SCENARIO_EXPERIMENTS = ("table4", "table1")  # Table 1 / Table 4 / Figure 3, best first
@@ -100,10 +97,10 @@ def build(db: str, runs: list[str], out: Path, *, latex: bool = True, cost_model
     claims, cost_model = load_claims(), cost_model or load_cost_model()
     kinds = {r: reader.run_info(db, r).get("experiment") for r in runs}
     table3_run = choose_table3_run(db, runs)
-    scenario_run = _choose(db, [r for r in runs if kinds[r] in SCENARIO_EXPERIMENTS], SCENARIO_EXPERIMENTS)
+    scenario_run = pick_run(db, runs, SCENARIO_EXPERIMENTS)
+    rollout_run = pick_run(db, runs, ROLLOUT_EXPERIMENTS)
     rest = [r for r in runs if kinds[r] not in (*SCENARIO_EXPERIMENTS, *ROLLOUT_EXPERIMENTS, "table3")]
     built, main_run = Built(), None
-    rollout_run = _choose(db, [r for r in runs if kinds[r] in ROLLOUT_EXPERIMENTS], ROLLOUT_EXPERIMENTS)
     if rest or _has_table2_run(db) or (table3_run is None and scenario_run is None and rollout_run is None):
         main_run = choose_table2_run(db, rest)  # with nothing usable: the error naming what is
         built.files += _table2_parts(db, main_run, claims, out, built)
@@ -124,17 +121,6 @@ def _table2_parts(db: str, run_id: str, claims: Claims, out: Path, built: Built)
     if note:
         built.notes.append(note)
     return files + traces
-
-
-def _choose(db: str, given: list[str], experiments: tuple[str, ...]) -> str | None:
-    """A given run, else the latest run of the first of ``experiments`` in the store."""
-    if given:
-        return given[0]
-    listing = reader.list_runs(db)
-    for experiment in experiments:
-        if (listing.experiment == experiment).any():
-            return reader.latest_run(db, experiment)
-    return None
 
 
 def _has_table2_run(db: str) -> bool:

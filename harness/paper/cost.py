@@ -22,6 +22,7 @@ from harness.analysis.cost_tornado import tornado
 from harness.analysis.roi import roi_band, roi_estimates
 from harness.cli.render import tex_escape
 from harness.paper.claims import Claim, Claims
+from harness.paper.runs import pick_run
 from harness.paper.style import NEGATIVE, NEUTRAL, POSITIVE, colour, new_figure, save, style
 from harness.paper.tables import PaperTable
 from harness.store import reader
@@ -234,20 +235,6 @@ def methods_tex(model: CostModel) -> str:
 
 
 # -- entry point ----------------------------------------------------------------------------
-def _pick(db: str, runs: list[str], experiments: tuple[str, ...], need: set[str] | None = None) -> str | None:
-    """A given run (having the ``need``ed conditions), else the latest of ``experiments``."""
-    for run_id in runs:
-        if reader.run_info(db, run_id).get("experiment") not in experiments:
-            continue
-        if need is None or need <= set(reader.conditions(db, run_id)):
-            return run_id
-    listing = reader.list_runs(db)
-    for experiment in experiments:
-        if (listing.experiment == experiment).any():
-            return reader.latest_run(db, experiment)
-    return None
-
-
 def treatment_of(info: dict) -> str:
     """The run's compared treatment (its ``compare``), else its first condition: config."""
     config = info.get("config") or {}
@@ -266,11 +253,11 @@ def build_cost(db: str, run_ids: list[str], out_dir: Path, claims: Claims, *, mo
     return the paths written. Runs that cannot make a part are skipped, not errors."""
     model = model or load_cost_model()
     out_dir, files = Path(out_dir), []
-    tco_run = _pick(db, list(run_ids), TCO_EXPERIMENTS)
+    tco_run = pick_run(db, list(run_ids), TCO_EXPERIMENTS)
     if tco_run is not None:
         files += _tco_parts(db, tco_run, out_dir, claims, model, resamples)
     need = {model.rollout.baseline, *(p.condition for p in model.rollout.phases)}
-    roi_run = _pick(db, list(run_ids), ROI_EXPERIMENTS, need)
+    roi_run = pick_run(db, list(run_ids), ROI_EXPERIMENTS, need)
     if roi_run is not None and need <= set(reader.conditions(db, roi_run)):
         files += _roi_parts(db, roi_run, out_dir, claims, model, resamples)
     return files
