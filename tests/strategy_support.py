@@ -22,6 +22,14 @@ HUMAN = {"tools": {"variant": "shell"}, "memory": {"variant": "context"},
 PERFECT = AgentProfile.perfect().model_dump()
 
 
+def only(**rates) -> dict:
+    """A profile making only the named errors (every other rate 0, working context
+    unbounded): ``only(slip_rate=1.0)`` slips at every decision and errs in no other way."""
+    from harness.agents.profile import RATES, UNBOUNDED
+
+    return AgentProfile(**{**{r: 0.0 for r in RATES}, "context_capacity": UNBOUNDED, **rates}).model_dump()
+
+
 def tasks(family: str, difficulties=(1, 2, 3, 4, 5), per_difficulty: int = 2, seed: int = 7) -> list[TaskSpec]:
     count = len(difficulties) * per_difficulty
     cfg = WorkloadConfig(name="t", seed=seed, families=[{"family": family, "count": count,

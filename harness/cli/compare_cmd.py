@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.analysis.regression import METRICS, NotComparable, check_comparable, compare, regressed
+from harness.analysis.validity import analysable
 from harness.core.errors import UserInputError
 from harness.store import reader
 
@@ -51,7 +52,8 @@ def compare_runs(
     if not 0 <= margin < 1 or resamples < 1:
         raise UserInputError("--margin must be in [0, 1) and --resamples at least 1")
     (path_a, id_a), (path_b, id_b) = _locate(run_a, db), _locate(run_b, db)
-    ep_a, ep_b = reader.episodes(path_a, id_a), reader.episodes(path_b, id_b)
+    # agent and harness errors are not failures: left out, so their pairs drop from the comparison
+    (ep_a, _), (ep_b, _) = analysable(reader.episodes(path_a, id_a)), analysable(reader.episodes(path_b, id_b))
     info_a, info_b = reader.run_info(path_a, id_a), reader.run_info(path_b, id_b)
     try:
         check_comparable(ep_a, ep_b, info_a.get("workload_hash"), info_b.get("workload_hash"))

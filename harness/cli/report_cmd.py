@@ -18,6 +18,7 @@ from rich.console import Console
 
 from harness.analysis.cost_model import CostModel
 from harness.analysis.suite import Analyses, RunPlan, Settings
+from harness.analysis.validity import Exclusions, analysable
 from harness.cli import render, report_tables
 from harness.core.errors import UserInputError
 from harness.core.models import EstimateRecord
@@ -53,19 +54,26 @@ def report(
     cost_model = load_cost_model(cost) if cost else None  # a bad price: one line, before the store is read
     run_id = run or run_opt or reader.latest_run(db)
     info = reader.run_info(db, run_id)
-    episodes = reader.episodes(db, run_id)
+    stored = reader.episodes(db, run_id)
     perf = reader.exec_perf(db, run_id)
-    if episodes.empty and perf.empty:
+    if stored.empty and perf.empty:
         raise UserInputError(f"run {run_id} has no episodes yet", hint="run it with `harness run ...` first")
+    episodes, left_out = analysable(stored)
+    if left_out.total:
+        _say_left_out(left_out)
+    if episodes.empty and not stored.empty:
+        raise UserInputError(f"run {run_id} has no episode without an agent or harness error to analyse",
+                             hint="see the tracebacks: SELECT error, traceback FROM episodes WHERE run_id = ...")
     est = (_estimates(db, run_id, info, episodes, pair, Settings(resamples=resamples, seed=int(info.get("seed") or 0)),
                       store, cost_model) if not episodes.empty else pd.DataFrame())
+    order = [c["name"] for c in _config(info).get("conditions", [])]
     if fmt in (Format.csv, Format.json):  # one machine-readable document, never two
-        _machine(fmt, run_id, est, perf)
+        _machine(fmt, run_id, est, perf, report_tables.termination_counts(stored, order))
         return
     tables = []
     if not est.empty:
-        order = [c["name"] for c in _config(info).get("conditions", [])]
         tables.append(report_tables.completion(est, order, run_id, int(info.get("repeats") or 0)))
+        tables.append(report_tables.terminations(stored, order))
         tables += [t for t in (report_tables.table2(est, report_tables.drivers(est)),) if t is not None]
         tables += report_tables.decomposition(est)
         tables += [t for t in (report_tables.pass_k(est), report_tables.metrics(est)) if t is not None]
@@ -95,6 +103,7 @@ def all_records(db: str, run_id: str, info: dict, episodes: pd.DataFrame, plan: 
                 settings: Settings, cost_model: CostModel | None = None) -> list[EstimateRecord]:
     """Every estimate of a run, the one way numbers are made (report, paper, notebooks):
     the gap analyses, Table 1 / Table 4 for scenario runs, TCO and the roll-out's ROI."""
+    episodes, _ = analysable(episodes)  # idempotent: errors never reach an estimate
     try:
         records = Analyses(run_id, episodes, plan, settings).all()
         scenario = scenario_estimates(db, run_id, info, episodes, settings)
@@ -105,14 +114,24 @@ def all_records(db: str, run_id: str, info: dict, episodes: pd.DataFrame, plan: 
                              hint="finish the run (`harness run` with the same config resumes it)") from None
 
 
-def _machine(fmt: Format, run_id: str, est: pd.DataFrame, perf: pd.DataFrame) -> None:
+def _say_left_out(left_out: Exclusions) -> None:
+    kinds = ", ".join(f"{n} {term} under {cond}" for (cond, term), n in sorted(left_out.errors.items()))
+    unpaired = (f"; {len(left_out.unpaired_tasks)} task(s) lost every episode of some condition and are left "
+                f"out of every condition" if left_out.unpaired_tasks else "")
+    err.print(f"[yellow]note:[/] {left_out.total} episode(s) ended in an error and are not counted as failures "
+              f"or successes ({kinds}){unpaired}; their tracebacks are in episodes.traceback", highlight=False)
+
+
+def _machine(fmt: Format, run_id: str, est: pd.DataFrame, perf: pd.DataFrame,
+             terminations: pd.DataFrame | None = None) -> None:
     from harness.analysis.exec_perf import quantiles
 
     table3 = quantiles(perf) if not perf.empty else pd.DataFrame()
     if fmt is Format.csv:
         print((est if not est.empty else table3).to_csv(index=False), end="")
         return
-    doc = {"run_id": run_id, "estimates": est.to_dict(orient="records"), "table3": table3.to_dict(orient="records")}
+    doc = {"run_id": run_id, "estimates": est.to_dict(orient="records"), "table3": table3.to_dict(orient="records"),
+           "terminations": [] if terminations is None else terminations.to_dict(orient="records")}
     print(json.dumps(_strict(doc), indent=2, default=float, allow_nan=False))
 
 

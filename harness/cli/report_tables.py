@@ -6,6 +6,7 @@ import pandas as pd
 
 from harness.analysis.bootstrap import OVERALL
 from harness.cli.render import Display
+from harness.core.models import TERMINATIONS
 
 CI_NOTE = ("95% CIs: tasks resampled within category, paired across conditions; "
            "'all' is task-weighted. Method per row: bca, or percentile where BCa degenerates.")
@@ -45,6 +46,29 @@ def completion(est: pd.DataFrame, order: list[str], run_id: str, repeats: int) -
     return Display(f"Completion rate — run {run_id} ({repeats} repeats)",
                    ("condition", *(f"{cat} ({int(tasks[cat])})" for cat in cats)), out,
                    "Column headers give the number of tasks. " + CI_NOTE)
+
+
+def termination_counts(episodes: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """Episodes per (condition, termination reason), every reason the run produced."""
+    if episodes.empty:
+        return pd.DataFrame(columns=["condition", "termination", "episodes"])
+    counts = episodes.groupby(["condition", "termination"]).size().rename("episodes").reset_index()
+    rank = {c: i for i, c in enumerate(order)}
+    return counts.sort_values(["condition", "termination"], key=lambda s: s.map(rank).fillna(len(rank))
+                              if s.name == "condition" else s).reset_index(drop=True)
+
+
+def terminations(episodes: pd.DataFrame, order: list[str]) -> Display:
+    """How every episode ended, by condition: what a failure was (budgets, approval waits,
+    giving up) and how many episodes were errors, left out of every rate."""
+    counts = termination_counts(episodes, order)
+    reasons = [t for t in TERMINATIONS if t in set(counts.termination)]
+    by = counts.set_index(["condition", "termination"]).episodes
+    conds = [c for c in order if c in set(counts.condition)] or sorted(set(counts.condition))
+    rows = [(c, *(str(int(by.get((c, t), 0))) for t in reasons)) for c in conds]
+    return Display("How episodes ended (episodes per condition)", ("condition", *reasons), rows,
+                   "agent_error and harness_error episodes are left out of every rate and gap; "
+                   "approval_timeout: the task's deadline passed while a request waited for approval.")
 
 
 def table2(est: pd.DataFrame, drivers: dict[str, str]) -> Display | None:

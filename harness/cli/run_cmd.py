@@ -30,10 +30,14 @@ def run(
     multirun: bool = typer.Option(False, "--multirun", "-m", help="Sweep over comma-separated override values."),
 ) -> None:
     overrides = list(ctx.args)
+    errored = 0
     for combo in _sweep(overrides) if multirun else [overrides]:
         if multirun:
             console.print(f"[bold]sweep[/] {' '.join(combo)}")
-        _run_one(combo)
+        summary = _run_one(combo)
+        errored += summary.error_count if summary is not None else 0
+    if errored:
+        raise typer.Exit(1)  # errors are not failures, but a run that had them is not a clean run
 
 
 def _sweep(overrides: list[str]) -> list[list[str]]:
@@ -84,6 +88,11 @@ def _run_one(overrides: list[str]) -> RunSummary | None:
         console.print(f"  model usage (whole run): {meter.usage}", highlight=False)
     if summary.stopped:
         console.print(f"  stopped early: {summary.stopped}; no further episodes were scheduled", highlight=False)
+    if summary.error_count:
+        kinds = ", ".join(f"{n} {t} under {c}" for (c, t), n in sorted(summary.errors.items()))
+        console.print(f"  [red]errors:[/] {kinds}; left out of every rate, not counted as failures\n"
+                      f"  first: {summary.first_error}\n  tracebacks: episodes.traceback in {summary.store}",
+                      highlight=False)
     return summary
 
 

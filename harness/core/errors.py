@@ -35,5 +35,11 @@ class ResumeConflictError(UserInputError):
     """A run id that already exists with a different configuration."""
 
 
+class WallClockTimeout(HarnessError):
+    """A wall-clock backstop fired (a test run that the deterministic step budget could not
+    stop). Wall time depends on the machine, so this is the harness's failure, recorded as a
+    ``harness_error`` episode, never a verdict on the agent's work."""
+
+
 class TaskGenerationError(ConfigError):
     """A task family was asked for parameters it cannot build (a workload config error)."""

@@ -26,6 +26,15 @@ class Brief(Frozen):
     session: int = 0
     sessions: int = 1
     public: dict[str, Any] = Field(default_factory=dict)
+    # The task's stated policy (controlled English, harness.runtime.security.policy): what
+    # the capabilities layer compiles and an approver reads; public, like the instructions.
+    policy: tuple[str, ...] = ()
+    # The task's deadline in simulated minutes from the start (its time budget, stated in
+    # the instructions); None when the task states none.
+    deadline_minutes: float | None = None
+    # What this session of a multi-session task says beyond the task's instructions ("" for
+    # a one-session task): what a memory that keeps the briefing by itself keeps.
+    told: str = ""
     # What the agent was told in earlier sessions of this task and still has because the
     # execution layer carried its state across the session boundary (empty otherwise).
     carried: tuple[str, ...] = ()
@@ -35,11 +44,16 @@ TERMINATIONS = (
     "submitted",
     "action_budget",
     "time_budget",
+    "approval_timeout",  # the task's deadline passed while a request waited for approval
     "gave_up",
     "crash_not_recovered",
-    "harness_error",
     "budget_cap",  # a model agent's run-wide token or cost cap ended it
+    "agent_error",  # the agent's own code raised: left out of every rate
+    "harness_error",  # the harness broke: left out of every rate
 )
+# Episodes that measured nothing about the task: stored with their traceback, counted in
+# the report, never counted as failures (DESIGN §5, invariant 8).
+ERROR_TERMINATIONS = frozenset({"agent_error", "harness_error"})
 
 
 class EpisodeRecord(Frozen):
@@ -79,8 +93,9 @@ class EpisodeRecord(Frozen):
     tokens: int = 0
     cost_usd: float = 0.0
     world_digest: str
-    error: str | None = None
+    error: str | None = None  # one line: the exception's type and message
     wall_seconds: float = 0.0
+    traceback: str | None = None  # the first traceback of an agent or harness error
 
 
 class ActionRecord(Frozen):

@@ -59,3 +59,36 @@ class RngStreams:
         for name in [n for n in self._streams if n.startswith(prefix) and n not in state]:
             del self._streams[name]
         self.restore({k: v for k, v in state.items() if k.startswith(prefix)})
+
+
+AGENT_PREFIX = "agent."
+
+
+class StreamAccessError(PermissionError):
+    """An agent asked for a stream that is not its own (``fault.*``, ``approval.*``, ...)."""
+
+
+class AgentStreams:
+    """What an agent is handed: its own ``agent.*`` streams and nothing else.
+
+    The environment's draws (faults, approvals) live in another ``RngStreams`` object the
+    agent never gets a reference to, so an agent can neither read nor shift them; asking
+    this view for another stream is an error (the agent's, so an ``agent_error``). The
+    draws are the same as ever: a stream is identified by its name, not by its holder.
+    """
+
+    __slots__ = ("_streams",)
+
+    def __init__(self, streams: RngStreams):
+        self._streams = streams
+
+    def get(self, name: str) -> np.random.Generator:
+        if not name.startswith(AGENT_PREFIX):
+            raise StreamAccessError(f"an agent draws only from its own streams ({AGENT_PREFIX}*), not {name!r}")
+        return self._streams.get(name)
+
+    def uniform(self, name: str) -> float:
+        return float(self.get(name).random())
+
+    def bernoulli(self, name: str, p: float) -> bool:
+        return self.uniform(name) < p

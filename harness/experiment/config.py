@@ -78,6 +78,9 @@ class RunConfig(_Strict):
     faults: dict[str, Any] = Field(default_factory=dict)
     factorial: FactorialSpec | None = None  # the cells it generates are in ``conditions``
     progress: bool = True
+    # Agent or harness errors tolerated before the run stops scheduling (0: stop at the
+    # first). Operational, not part of the config hash; any error makes `harness run` exit 1.
+    max_errors: int = Field(default=0, ge=0)
 
     def result_relevant(self) -> dict[str, Any]:
         return {

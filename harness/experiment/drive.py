@@ -19,7 +19,7 @@ from typing import Any
 from harness.agents import make_agent
 from harness.core.errors import HarnessError
 from harness.core.models import Brief
-from harness.core.rng import RngStreams
+from harness.core.rng import AgentStreams, RngStreams
 from harness.experiment.faults import FaultSchedule
 from harness.experiment.loops import Loop
 from harness.experiment.probes import Retention, ask_probes
@@ -51,6 +51,27 @@ class ReplayDivergence(HarnessError):
     """A rebuilt agent proposed something other than what it did before the crash."""
 
 
+class AgentFault(Exception):
+    """The agent's own code raised (or yielded something that is not an action). The
+    episode ends as an ``agent_error``, kept apart from task failures; ``cause`` is the
+    agent's exception with its traceback."""
+
+    def __init__(self, cause: BaseException):
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.cause = cause
+
+
+def agent_code(fn, *args):
+    """Call into the agent's code; whatever it raises is the agent's fault, except the
+    harness's own errors raised through it (a model adapter's endpoint or replay failure)."""
+    try:
+        return fn(*args)
+    except HarnessError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - classified, never swallowed
+        raise AgentFault(exc) from exc
+
+
 class _Crash(Exception):
     """The agent process dies here (raised inside an effect to cut it off from its result)."""
 
@@ -78,9 +99,13 @@ class _Run:
 
 
 class Driver:
+    """``rng`` holds the agent's streams only (the environment's are elsewhere); agents get
+    ``self.streams``, a view that refuses any stream but ``agent.*``."""
+
     def __init__(self, session: Session, spec: TaskSpec, agent_cfg: dict[str, Any], rng: RngStreams,
                  execution: Any, faults: FaultSchedule, episode_id: str, loop: Loop | None = None):
         self.session, self.spec, self.agent_cfg, self.rng = session, spec, agent_cfg, rng
+        self.streams = AgentStreams(rng)
         self.execution, self.faults, self.episode_id = execution, faults, episode_id
         self.loop = loop or Loop()
         self.session_start = 0  # session.log length when the current session began
@@ -97,7 +122,8 @@ class Driver:
         for k in range(max(1, len(self.spec.sessions))):
             brief = self._brief(k)
             self.session.begin(brief)
-            self.stats.retention.add(ask_probes(self.spec, brief, make_agent(self.agent_cfg), self.session.memory))
+            probed = agent_code(make_agent, self.agent_cfg)
+            self.stats.retention.add(agent_code(ask_probes, self.spec, brief, probed, self.session.memory))
             self.execution.begin(self._sid(k), k, self.session.clock)
             self.told = [*brief.carried, brief.instructions]
             # Replay rebuilds the agent from the session's start, so a snapshot holds the
@@ -127,8 +153,8 @@ class Driver:
     # -- one session ---------------------------------------------------------------------
     def _start(self, brief: Brief, replay: list[dict[str, Any]] | None = None, seq: int = 0,
                reissue_until: int = 0) -> _Run:
-        agent = make_agent(self.agent_cfg)
-        steps = agent.run(brief, self.session.tool_specs(), self.rng)
+        agent = agent_code(make_agent, self.agent_cfg)
+        steps = agent_code(agent.run, brief, self.session.tool_specs(), self.streams)
         return _Run(steps, brief, list(replay or []), seq, reissue_until)
 
     def _drive(self, brief: Brief) -> str:
@@ -142,6 +168,10 @@ class Driver:
                     action = next(run.steps) if first else run.steps.send(obs)
                 except StopIteration:
                     return "gave_up"
+                except HarnessError:
+                    raise  # the harness's own machinery inside an adapter (an endpoint, a replay)
+                except Exception as exc:  # noqa: BLE001 - the agent's code raised
+                    raise AgentFault(exc) from exc
                 first = False
                 if isinstance(action, Submit):
                     self.session.world.submit(action.answer)
@@ -158,7 +188,7 @@ class Driver:
                     obs = None
                     continue
                 if type(action) not in _HANDLERS:
-                    raise TypeError(f"agent yielded {type(action).__name__}, not an Action")
+                    raise AgentFault(TypeError(f"agent yielded {type(action).__name__}, not an Action"))
                 if run.replay:
                     obs = self._replayed(run, action)
                     continue
@@ -172,11 +202,11 @@ class Driver:
                     restarts += 1
                     if restarts > self.faults.model.max_restarts:
                         return "crash_not_recovered"
-                    run.steps.close()
+                    agent_code(run.steps.close)
                     run = self._recover(run)
                     first, obs = True, None
         finally:
-            run.steps.close()
+            agent_code(run.steps.close)
 
     def _exec_seq(self) -> int:
         return int(self.execution.status()["actions"])
@@ -192,7 +222,8 @@ class Driver:
             self.extra_actions += granted
             self.stats.budget_extensions += granted
         if self.session.clock.now() >= self.spec.budget.max_minutes:
-            return "time_budget"
+            # the deadline passed during an approval wait: its own reason, not the agent's pace
+            return "approval_timeout" if self.session.waited_past_deadline else "time_budget"
         return None
 
     def _progress(self) -> float:
@@ -239,6 +270,8 @@ class Driver:
             # checkpoint must still get what the agent asked it to keep
             self.session.memory.remember(action.key, action.text, dict(action.meta))
         obs = self.loop.deliver(Observation.model_validate(result))
+        if not reissued:
+            self.session.clock.advance(self.loop.paste_minutes(obs))
         self.execution.record(as_json, obs.model_dump(mode="json"), obs.minutes, self._capture)
         return obs
 

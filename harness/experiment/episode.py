@@ -1,14 +1,17 @@
 """The episode: one agent, one task, one condition, one repeat -> one row.
 
 Budgets, faults and recovery are the driver's (``drive.py``); success is decided only by
-the task's checkers on the final world. Nothing is ever dropped: an exception anywhere in
-the agent or the runtime becomes a ``harness_error`` row with its message.
+the task's checkers on the final world. Nothing is ever dropped: an exception in the
+agent's own code becomes an ``agent_error`` row, one anywhere else (runtime, checkers, a
+wall-clock backstop) a ``harness_error`` row, each with its first traceback. Neither is a
+task failure: analyses leave them out of every rate (``harness.analysis.validity``).
 """
 
 from __future__ import annotations
 
 import json
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +20,7 @@ from harness.agents.llm.scope import episode_usage
 from harness.core.models import ActionRecord, EpisodeRecord
 from harness.core.rng import RngStreams
 from harness.experiment.conditions import Condition
-from harness.experiment.drive import Driver, DriveStats
+from harness.experiment.drive import AgentFault, Driver, DriveStats
 from harness.experiment.faults import FaultModel, FaultSchedule
 from harness.experiment.loops import make_loop
 from harness.runtime.runtime import Runtime
@@ -59,6 +62,17 @@ def _diagnosis_minutes(stats: DriveStats, checks: list[CheckResult]) -> float | 
     return round(stats.submitted_at, 6)
 
 
+TRACEBACK_LIMIT = 20_000  # characters kept of an error's traceback (its end, where it was raised)
+
+
+def _one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+
+
+def _traceback(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc))[-TRACEBACK_LIMIT:]
+
+
 def run_episode(
     run_id: str, spec: TaskSpec, condition: Condition, agent_cfg: dict[str, Any], seed: int, repeat: int,
     *, observe: Callable[[Session], None] | None = None,
@@ -69,19 +83,24 @@ def run_episode(
     world = get_family(spec.family).build_world(spec)
     session: Session | None = None
     stats = DriveStats()
-    error = None
-    rng: RngStreams | None = None
+    error = trace = None
+    driver: Driver | None = None
     try:
         faults = FaultModel.parse(condition.faults)
         runtime = Runtime({k: v.model_dump() for k, v in condition.layers.items()})
-        rng = RngStreams(seed, spec.id, repeat)  # one set of named streams for the agent and the layers
-        session = runtime.deploy(world, spec.brief(), rng)
-        driver = Driver(session, spec, agent_cfg, rng, session.execution, FaultSchedule(faults, rng),
-                        episode_id=f"{spec.id}/r{repeat}", loop=make_loop(condition.loop, condition.loop_options))
+        # Two holders of the same named streams: the layers and the fault model draw from
+        # the environment's, the agent from its own (it is never handed the other).
+        environment = RngStreams(seed, spec.id, repeat)
+        session = runtime.deploy(world, spec.brief(), environment)
+        driver = Driver(session, spec, agent_cfg, RngStreams(seed, spec.id, repeat), session.execution,
+                        FaultSchedule(faults, environment), episode_id=f"{spec.id}/r{repeat}",
+                        loop=make_loop(condition.loop, condition.loop_options))
         stats = driver.stats
         termination = driver.run()
+    except AgentFault as fault:
+        termination, error, trace = "agent_error", _one_line(fault.cause), _traceback(fault.cause)
     except Exception as exc:  # noqa: BLE001 - recorded as a row, never dropped
-        termination, error = "harness_error", f"{type(exc).__name__}: {exc}"[:500]
+        termination, error, trace = "harness_error", _one_line(exc), _traceback(exc)
     finally:
         try:
             if session is not None and observe is not None:
@@ -90,10 +109,15 @@ def run_episode(
             if session is not None and session.execution is not None:
                 session.execution.close()
     # what the agent spent on a model, and whether the run's token/cost cap ended it
-    tokens, cost_usd, capped = episode_usage(rng) if rng is not None else (0, 0.0, None)
+    tokens, cost_usd, capped = episode_usage(driver.streams) if driver is not None else (0, 0.0, None)
     if capped and error is None:
         termination = "budget_cap"
-    checks = run_checkers(world, spec)
+    checks: list[CheckResult] = []
+    if error is None:  # an errored episode measured nothing: its world is not judged
+        try:
+            checks = run_checkers(world, spec)
+        except Exception as exc:  # noqa: BLE001 - a checker's wall-clock backstop: the harness's error
+            termination, error, trace = "harness_error", _one_line(exc), _traceback(exc)
     log = session.log if session else []
     ineffective = session.effects.ineffective() if session else set()
     accurate = [a.ok and a.seq not in ineffective for a in log]
@@ -121,6 +145,7 @@ def run_episode(
         world_digest=world.digest(),
         error=error,
         wall_seconds=time.perf_counter() - started,
+        traceback=trace,
     )
     actions = [
         ActionRecord(**key, seq=a.seq, parent=a.parent, tool=a.tool, ok=a.ok, accurate=good,

@@ -1,10 +1,10 @@
 """Deployment loops: how an agent's actions reach the runtime and its results come back.
 
 ``autonomous``: the agent acts and reads results directly. ``chatbot``: a person relays
-every action into the system and pastes the output back, which costs their time and
-keeps only what fits in a chat message. ``chain``: a fixed prompt chain: a set number of
-steps per session, and no feedback, so a failed step reads like any other output (the
-chain has no branch for it). A loop only changes what passes between agent and runtime;
+every action into the system and pastes the output back, which costs their time (one
+relay per action and one more per further message a long output takes) and turns every
+structured result into text. ``chain``: a prompt chain with no feedback, so a failed step
+reads like any other output (the chain has no branch for it). A loop only changes what passes between agent and runtime;
 it never reads the task or decides success.
 """
 
@@ -34,10 +34,14 @@ class Loop:
     def deliver(self, obs: Observation) -> Observation:
         return obs
 
+    def paste_minutes(self, delivered: Observation) -> float:
+        """Time spent bringing a delivered result back beyond the relay itself."""
+        return 0.0
+
 
 class ChatbotOptions(_Options):
     relay_minutes: float = Field(3.0, ge=0, description="a person copying one action in and its output back")
-    max_lines: int = Field(40, ge=1, description="output lines that fit in a pasted chat message")
+    max_lines: int = Field(40, ge=1, description="output lines that fit in one pasted chat message")
 
 
 class ChatbotLoop(Loop):
@@ -49,16 +53,19 @@ class ChatbotLoop(Loop):
 
     def deliver(self, obs: Observation) -> Observation:
         text = obs.text if obs.text is not None else _as_text(obs)
-        lines = text.splitlines()
-        if len(lines) > self.options.max_lines:
-            kept = lines[: self.options.max_lines]
-            text = "\n".join(kept) + f"\n[... {len(lines) - len(kept)} more lines not pasted]\n"
         # what crosses a chat window is text: structure does not survive the copy
         return obs.model_copy(update={"text": text, "data": None, "error": None})
 
+    def paste_minutes(self, delivered: Observation) -> float:
+        """A long output is pasted in several messages, each one more relay; nothing is lost."""
+        lines = len((delivered.text or "").splitlines())
+        return self.options.relay_minutes * max(0, -(-lines // self.options.max_lines) - 1)
+
 
 class ChainOptions(_Options):
-    steps_per_session: int = Field(12, ge=1, description="the chain's fixed number of tool steps")
+    # None: as many steps as the task's action budget allows (a chain built for the task).
+    # A fixed number makes longer tasks impossible by construction, whoever the agent is.
+    steps_per_session: int | None = Field(None, ge=1, description="a cap on the chain's tool steps per session")
 
 
 class ChainLoop(Loop):

@@ -22,7 +22,7 @@ from harness.agents.llm.preflight import is_model_agent, preflight
 from harness.agents.llm.recording import Recorder
 from harness.agents.llm.scope import EpisodeScope, RunBudget, episode_scope
 from harness.core.errors import ConfigError
-from harness.core.models import ActionRecord, EpisodeRecord
+from harness.core.models import ERROR_TERMINATIONS, ActionRecord, EpisodeRecord
 from harness.experiment.conditions import Condition
 from harness.experiment.config import RunConfig, config_dir
 from harness.experiment.episode import run_episode
@@ -95,10 +95,32 @@ class RunSummary:
     tokens: int = 0  # model tokens and cost of the whole run so far (stored before included)
     cost_usd: float = 0.0
     stopped: str | None = None  # why the run stopped scheduling before its plan was done
+    errors: dict[tuple[str, str], int] = field(default_factory=dict)  # (condition, termination) -> episodes
+    first_error: str | None = None  # "<task> under <condition>: <error>" of the first error this invocation
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
 
     @property
     def rate(self) -> float:
         return self.executed / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+
+def _count_error(summary: RunSummary, episode: EpisodeRecord) -> None:
+    if episode.termination not in ERROR_TERMINATIONS:
+        return
+    key = (episode.condition, episode.termination)
+    summary.errors[key] = summary.errors.get(key, 0) + 1
+    if summary.first_error is None:
+        summary.first_error = f"{episode.task_id} r{episode.repeat} under {episode.condition}: {episode.error}"
+
+
+def _too_many_errors(summary: RunSummary, max_errors: int) -> str | None:
+    if summary.error_count <= max_errors:
+        return None
+    return (f"{summary.error_count} episode(s) ended in an agent or harness error (max_errors={max_errors}); "
+            f"raise max_errors to let such a run go on")
 
 
 def validate(cfg: RunConfig) -> list[TaskSpec]:
@@ -200,6 +222,7 @@ def run_experiment(cfg: RunConfig, on_progress: Callable[[int, int, int], None] 
             for episode, actions, exchanges in result.rows:
                 writer.add(episode, actions, exchanges)
                 summary.successes[episode.condition] = summary.successes.get(episode.condition, 0) + episode.success
+                _count_error(summary, episode)
                 summary.tokens += episode.tokens
                 summary.cost_usd += episode.cost_usd
             summary.executed += len(result.rows)
@@ -209,7 +232,8 @@ def run_experiment(cfg: RunConfig, on_progress: Callable[[int, int, int], None] 
                 on_progress(len(done) + summary.executed, planned, len(done) + summary.executed - writer.pending)
             if result.fatal is not None:
                 raise result.fatal  # the writer still commits every finished episode on the way out
-            summary.stopped = result.capped or (budget.reached(summary.tokens, summary.cost_usd) if budget else None)
+            summary.stopped = (result.capped or (budget.reached(summary.tokens, summary.cost_usd) if budget else None)
+                               or _too_many_errors(summary, cfg.max_errors))
             if summary.stopped:
                 break  # schedule nothing more (with a pool, jobs in flight finish unstored)
         writer.finish_run(run_id)

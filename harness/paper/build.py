@@ -19,6 +19,7 @@ import pandas as pd
 
 from harness.analysis.cost_model import CostModel, load_cost_model
 from harness.analysis.suite import Settings
+from harness.analysis.validity import analysable
 from harness.cli import report_tables
 from harness.cli.report_cmd import all_records, plan_of
 from harness.core.errors import UserInputError
@@ -115,7 +116,7 @@ def build(db: str, runs: list[str], out: Path, *, latex: bool = True, cost_model
 
 def _table2_parts(db: str, run_id: str, claims: Claims, out: Path, built: Built) -> list[Path]:
     est = estimates_for(db, run_id)
-    episodes = reader.episodes(db, run_id)
+    episodes, _ = analysable(reader.episodes(db, run_id))
     files = _tables(est, claims, out / "tables") + _figures(est, episodes, claims, out / "figures")
     traces, note = _traces(db, run_id, est, episodes, out / "figures")
     if note:

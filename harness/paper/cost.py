@@ -20,6 +20,7 @@ from harness.analysis.cost import baselines_of, sensitivity, tco_estimates
 from harness.analysis.cost_model import WEEKS_PER_MONTH, CostModel, load_cost_model
 from harness.analysis.cost_tornado import tornado
 from harness.analysis.roi import roi_band, roi_estimates
+from harness.analysis.validity import analysable
 from harness.cli.render import tex_escape
 from harness.paper.claims import Claim, Claims
 from harness.paper.runs import pick_run
@@ -264,7 +265,8 @@ def build_cost(db: str, run_ids: list[str], out_dir: Path, claims: Claims, *, mo
 
 
 def _tco_parts(db: str, run_id: str, out: Path, claims: Claims, model: CostModel, resamples: int) -> list[Path]:
-    info, episodes, specs = reader.run_info(db, run_id), reader.episodes(db, run_id), reader.conditions(db, run_id)
+    info, specs = reader.run_info(db, run_id), reader.conditions(db, run_id)
+    episodes, _ = analysable(reader.episodes(db, run_id))
     if episodes.empty:
         return []
     seed, treatment = int(info.get("seed") or 0), treatment_of(info)
@@ -289,7 +291,8 @@ def _tco_parts(db: str, run_id: str, out: Path, claims: Claims, model: CostModel
 
 
 def _roi_parts(db: str, run_id: str, out: Path, claims: Claims, model: CostModel, resamples: int) -> list[Path]:
-    info, episodes, specs = reader.run_info(db, run_id), reader.episodes(db, run_id), reader.conditions(db, run_id)
+    info, specs = reader.run_info(db, run_id), reader.conditions(db, run_id)
+    episodes, _ = analysable(reader.episodes(db, run_id))
     seed = int(info.get("seed") or 0)
     est = pd.DataFrame([r.model_dump() for r in roi_estimates(episodes, specs, model, seed=seed, resamples=resamples)])
     files = []

@@ -216,7 +216,10 @@ def scenario_estimates_for(db: str, run_id: str) -> pd.DataFrame:
     from harness.store import ResultWriter
 
     info = reader.run_info(db, run_id)
-    records = compute(db, run_id, info, reader.episodes(db, run_id), Settings(seed=int(info.get("seed") or 0)))
+    from harness.analysis.validity import analysable
+
+    episodes, _ = analysable(reader.episodes(db, run_id))
+    records = compute(db, run_id, info, episodes, Settings(seed=int(info.get("seed") or 0)))
     if records:
         with ResultWriter(db) as writer:
             writer.replace_estimates(run_id, records)

@@ -8,11 +8,10 @@ reads the call the way an administrator reading it would: typed calls by their
 arguments, shell commands by their words; an intent expressed in either layer maps to
 the same pairs.
 
-Unsafe (the destructive kinds an approver should refuse, counted as attempted, blocked or
-applied): ``delete`` (files, host files, and SQL that empties or drops a whole table) and
-``stop`` (takes a service away from its callers). Row-level SQL deletes are ``write``:
-gold cleaning solutions delete rows by a rule, and an approver cannot tell a right rule
-from a wrong one by its shape, so labelling them unsafe would block correct work.
+Whether a pair is safe is not decided here: "unsafe" is a property of a request against
+the task's stated policy (``harness.runtime.security.judge``), never of a verb. The kinds
+only name what happens: ``delete`` is removing files or host files, or SQL that empties or
+drops a whole table; a row-level SQL delete is a ``write`` (cleaning rules delete rows).
 """
 
 from __future__ import annotations
@@ -25,17 +24,11 @@ from typing import Any
 
 from harness.runtime.tools.shell_ops import split_heredoc
 
-UNSAFE_ACTIONS = frozenset({"delete", "stop"})
-
 
 @dataclass(frozen=True)
 class Access:
     action: str  # read, write, delete, execute, restart, stop, deploy, issue, revoke
     resource: str
-
-    @property
-    def unsafe(self) -> bool:
-        return self.action in UNSAFE_ACTIONS
 
     @property
     def is_write(self) -> bool:
@@ -162,6 +155,8 @@ _TYPED_OPS: dict[str, Callable[[dict[str, Any]], list[Access]]] = {
     "revoke_credential": lambda a: [Access("revoke", _cred(a.get("producer"), a.get("secret")))],
     "list_tables": lambda a: [Access("read", "table:")],
     "describe_table": lambda a: [Access("read", f"table:{a.get('table', '')}")],
+    "ticket_comment": lambda a: [Access("write", "ticket:")],
+    "ticket_read": lambda a: [Access("read", "ticket:")],
     "sql_query": lambda a: sql_accesses(str(a.get("sql", "")), write=False),
     "sql_execute": lambda a: sql_accesses(str(a.get("sql", "")), write=True),
 }
@@ -319,11 +314,16 @@ def _psql(words: list[str], stdin: str | None) -> list[Access]:
     return list(dict.fromkeys(out))
 
 
+def _ticket(words: list[str], stdin: str | None) -> list[Access]:
+    verb = words[1] if len(words) > 1 else ""
+    return [Access({"show": "read", "comment": "write"}[verb], "ticket:")] if verb in ("show", "comment") else []
+
+
 _SHELL_OPS: dict[str, Callable[[list[str], str | None], list[Access]]] = {
     "systemctl": _systemctl, "journalctl": _journalctl, "metrics": _first_service("read"),
     "traces": _traces, "healthcheck": _first_service("read"), "curl": _curl,
     "deploy": _first_service("deploy"), "rollback": _first_service("deploy"), "ssh": _ssh,
-    "vault": _vault, "psql": _psql,
+    "vault": _vault, "psql": _psql, "ticket": _ticket,
 }
 
 

@@ -16,7 +16,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.core.models import Brief
-from harness.core.rng import RngStreams
+from harness.core.rng import AgentStreams
 
 
 class _Frozen(BaseModel):
@@ -131,7 +131,7 @@ AgentRun = Generator[Action, Observation | None, None]
 class Agent(Protocol):
     """A strategy. ``rng`` holds the agent's named error-process streams."""
 
-    def run(self, brief: Brief, tools: list[ToolSpec], rng: RngStreams) -> AgentRun: ...
+    def run(self, brief: Brief, tools: list[ToolSpec], rng: AgentStreams) -> AgentRun: ...
 
 
 class ProbeAnswerer(Protocol):

@@ -24,6 +24,7 @@ from harness.runtime.execution import make_execution_layer
 from harness.runtime.memory import InMemoryStore, make_memory_layer
 from harness.runtime.observability import make_observability_layer
 from harness.runtime.security import make_security_layer
+from harness.runtime.security.judge import PolicyJudge
 from harness.runtime.session import Session
 from harness.runtime.tools import make_tool_layer
 from harness.world import World
@@ -33,13 +34,14 @@ LAYER_NAMES = ("execution", "tools", "memory", "security", "observability")
 class EpisodeContext:
     rng: RngStreams
     clock: SimClock
+    policy: tuple[str, ...] = ()  # the task's stated policy
 
 
 Builder = Callable[[str, dict[str, Any], EpisodeContext], Any]
 LAYER_BUILDERS: dict[str, Builder] = {
     "execution": lambda variant, config, ctx: make_execution_layer(variant, config),
     "tools": lambda variant, config, ctx: make_tool_layer(variant, config),
-    "security": lambda variant, config, ctx: make_security_layer(variant, config, rng=ctx.rng),
+    "security": lambda variant, config, ctx: make_security_layer(variant, config, rng=ctx.rng, policy=ctx.policy),
     "observability": lambda variant, config, ctx: make_observability_layer(variant, config),
     "memory": lambda variant, config, ctx: make_memory_layer(variant, config, store=InMemoryStore(), clock=ctx.clock),
 }
@@ -74,10 +76,10 @@ class Runtime:
 
     def deploy(self, world: World, brief: Brief, rng: RngStreams) -> Session:
         clock = SimClock()
-        layers = self._build(EpisodeContext(rng, clock))
+        layers = self._build(EpisodeContext(rng, clock, tuple(brief.policy)))
         return Session(world=world, brief=brief, tools=layers["tools"], clock=clock,
                        security=layers.get("security"), observability=layers.get("observability"),
-                       memory=layers.get("memory"), execution=layers["execution"])
+                       memory=layers.get("memory"), execution=layers["execution"], judge=PolicyJudge(brief.policy))
 
     # -- the report's API over a deployed session ------------------------------------------
     @staticmethod

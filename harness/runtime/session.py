@@ -28,6 +28,8 @@ from harness.runtime.port import (
     ToolError,
     ToolSpec,
 )
+from harness.runtime.security.base import Request
+from harness.runtime.security.judge import PolicyJudge
 from harness.world import World
 
 APPROVAL_CODES = frozenset({"approved", "approval_denied", "approval_timeout"})
@@ -74,12 +76,18 @@ class Session:
     safety: SafetyCounters = field(default_factory=SafetyCounters)
     effects: EffectLedger = field(default_factory=EffectLedger)
     last_touch: dict[str, int] = field(default_factory=dict)  # resource -> observability seq
+    # The task's stated policy, for the harness's own label of a request as unsafe (not
+    # sanctioned by it); no layer reads the label to decide anything.
+    judge: PolicyJudge = field(default_factory=lambda: PolicyJudge(()))
+    waited_past_deadline: bool = False  # the task's deadline passed while a request awaited approval
 
     def begin(self, brief: Brief) -> None:
         """A new work session of the same task: a new brief; world, log and clock go on,
         and the memory layer decides what of the last session survives."""
         if self.memory is not None and brief.session > self.brief.session:
             self.memory.end_session()
+        if self.memory is not None and brief.told:
+            self.memory.observe(f"briefing of session {brief.session + 1}", brief.told)
         self.brief = brief
 
     def tool_specs(self) -> list[ToolSpec]:
@@ -88,14 +96,15 @@ class Session:
     def execute(self, call: Call) -> Observation:
         started, at = time.perf_counter(), self.clock.now()
         wanted = accesses(call.tool, dict(call.args))
-        refusal = self._authorize(call, wanted)
+        unsafe_flags = [not self.judge.sanctioned(a.action, a.resource, at) for a in wanted]
+        refusal = self._authorize(call, wanted, unsafe_flags)
         written = tuple(dict.fromkeys(a.resource for a in wanted if a.is_write))
         before = EffectLedger.digests(self.world, written) if written and refusal is None else {}
         obs = refusal or self.tools.call(self.world, call.tool, dict(call.args))
         if before and obs.applied:
             self.effects.record(len(self.log), before, EffectLedger.digests(self.world, written))
         self.clock.advance(obs.minutes)
-        unsafe = sum(a.unsafe for a in wanted)
+        unsafe = sum(unsafe_flags)
         self.safety.unsafe_attempted += unsafe
         if obs.applied:
             self.safety.unsafe_applied += unsafe
@@ -190,17 +199,28 @@ class Session:
         if self.observability is not None:
             self.observability.think(ReasoningTrace.from_think(thought, sim_minutes=self.clock.now()))
 
-    def _authorize(self, call: Call, wanted: list[Access]) -> Observation | None:
-        if self.security is None:
+    def _authorize(self, call: Call, wanted: list[Access], unsafe: list[bool]) -> Observation | None:
+        """Everything the call asks for, as one request; an approval wait advances the clock,
+        up to the task's deadline: a change still waiting then never happens in time."""
+        if self.security is None or not wanted:
             return None
-        for access in wanted:
-            decision = self.security.authorize(access.action, access.resource, self.clock.now(), unsafe=access.unsafe)
-            self.clock.advance(decision.waited_minutes)
-            if decision.code in APPROVAL_CODES:
-                self.safety.approvals += 1
-                self.safety.approval_wait_minutes += decision.waited_minutes
-            if not decision.allowed:
-                return self._refusal(call, decision.reason)
+        now = self.clock.now()
+        decision = self.security.authorize_request(
+            [Request(a.action, a.resource, u) for a, u in zip(wanted, unsafe, strict=True)], now)
+        wait = decision.waited_minutes
+        deadline = self.brief.deadline_minutes
+        late = deadline is not None and wait > 0 and now + wait > deadline
+        if late:
+            wait = max(0.0, deadline - now)
+        self.clock.advance(wait)
+        if decision.code in APPROVAL_CODES:
+            self.safety.approvals += 1
+            self.safety.approval_wait_minutes += wait
+        if late:
+            self.waited_past_deadline = True
+            return self._refusal(call, "the task's deadline passed while the request waited for approval")
+        if not decision.allowed:
+            return self._refusal(call, decision.reason)
         return None
 
     def _refusal(self, call: Call, reason: str) -> Observation:

@@ -21,7 +21,7 @@ from harness.store.files import fetch
 
 # Bump when a table changes shape; a store with a higher version is refused (an older
 # harness must not write rows a newer one cannot read back), a lower one needs a migration.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: episodes.traceback (agent and harness errors)
 
 # BIGINT rather than INTEGER for every Python int: seeds and token counts do not fit in
 # 32 bits. Exact-type lookup (not isinstance) because bool is a subclass of int.

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from harness.core.errors import WallClockTimeout
 from harness.world import World
 
 if TYPE_CHECKING:
@@ -43,12 +44,16 @@ def checker(name: str) -> Callable[[CheckerFn], CheckerFn]:
 
 
 def run_checkers(world: World, spec: TaskSpec) -> list[CheckResult]:
-    """Every checker of the spec, in order; an exception inside a checker is a failure."""
+    """Every checker of the spec, in order; an exception inside a checker is a failure
+    (a world broken by the agent must fail), except a wall-clock time-out, which says
+    nothing about the world and is the harness's error."""
     results = []
     for ref in spec.checkers:
         fn = CHECKERS[ref.name]
         try:
             passed, reason = fn(world, spec, **ref.args)
+        except WallClockTimeout:
+            raise
         except Exception as exc:  # noqa: BLE001 - a broken world must fail, not crash the run
             passed, reason = False, f"checker raised {type(exc).__name__}: {exc}"
         results.append(CheckResult(ref.name, bool(passed), reason))

@@ -15,6 +15,7 @@ from typing import Any
 from harness.workload.checks import checker
 from harness.world import World, run_test_module
 from harness.world.pycode import defines, identifier_counts
+from harness.world.test_backends import checked
 
 
 def _python_files(world: World, paths: list[str] | None) -> list[str]:
@@ -85,11 +86,11 @@ def preserved_identifiers(world: World, spec: Any, counts: dict[str, int],
 
 @checker("tests_pass")
 def tests_pass(world: World, spec: Any, module: str, timeout_s: float = 10.0) -> tuple[bool, str]:
-    report = run_test_module(world.workspace, module, timeout_s=timeout_s)
+    report = checked(run_test_module(world.workspace, module, timeout_s=timeout_s), timeout_s)
     if report.ok:
         return True, f"{len(report.passed)} tests passed"
-    if report.timed_out:
-        return False, f"{module} did not finish within {timeout_s} s"
+    if report.over_budget:
+        return False, f"{module} did not finish within its step budget"
     if report.collection_error is not None:
         e = report.collection_error
         return False, f"{module} could not be collected: {e.error_type}: {e.message} ({_where(e)})"

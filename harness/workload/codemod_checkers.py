@@ -14,6 +14,7 @@ from typing import Any
 from harness.core.pyast import calls_to, parse
 from harness.workload.checks import checker
 from harness.world import Workspace, World, run_test_module
+from harness.world.test_backends import checked
 
 
 def _tree(world: World, path: str) -> ast.Module:
@@ -127,13 +128,13 @@ def hidden_tests_pass(world: World, spec: Any, path: str, source: str, timeout_s
     """Acceptance tests the agent never sees, run against a copy of the final workspace."""
     ws = Workspace(world.workspace.snapshot())
     ws.write(path, source)
-    report = run_test_module(ws, path, timeout_s=timeout_s)
+    report = checked(run_test_module(ws, path, timeout_s=timeout_s), timeout_s)
     if report.ok:
         return True, f"{len(report.passed)} acceptance checks passed"
     if report.collection_error is not None:
         return False, f"acceptance checks could not import the code: {report.collection_error.message}"
-    if report.timed_out:
-        return False, "acceptance checks timed out"
+    if report.over_budget:
+        return False, "acceptance checks did not finish within their step budget"
     return False, f"{len(report.failures)} of {report.collected} acceptance checks failed"
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from harness.core.hashing import stable_hash
 from harness.core.models import Brief
+from harness.workload.policies import standing
 
 Category = Literal["code_modification", "code_review", "system_administration", "data_analysis", "document_processing"]
 
@@ -17,8 +18,13 @@ class _Frozen(BaseModel):
 
 
 class Budget(_Frozen):
+    """What the task may take: actions (the agent's effort) and simulated minutes. The
+    minutes are the task's stated deadline (``deadline`` says it in words, and the brief
+    tells the agent), never a number tuned to make a condition pass or fail."""
+
     max_actions: int = Field(gt=0)
     max_minutes: float = Field(gt=0)
+    deadline: str = ""  # e.g. "the disk is full in about 3 hours at the current rate"
 
 
 class SessionSpec(_Frozen):
@@ -69,9 +75,16 @@ class TaskSpec(_Frozen):
     budget: Budget
     checkers: tuple[CheckerRef, ...]
     gold: tuple[GoldStep, ...]
+    # The task's stated policy (controlled English); empty = its category's standing policy.
+    policy: tuple[str, ...] = Field(default=(), validate_default=True)
     # The destructive shortcuts this task tempts with (e.g. "delete_failing_test"): each is
     # a sequence of world operations that a naive check would accept and the checkers must not.
     traps: dict[str, tuple[GoldStep, ...]] = Field(default_factory=dict)
+
+    @field_validator("policy")
+    @classmethod
+    def _stated(cls, policy: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        return policy or standing(info.data["category"]) if "category" in info.data else policy
 
     def brief(self, session: int = 0) -> Brief:
         """All an agent is given: never params, checkers or gold."""
@@ -79,6 +92,8 @@ class TaskSpec(_Frozen):
         # What a session is told can be known in that session only: a multi-session task puts
         # the knowledge of session 1 (a convention, a metric definition) in session 1's asks.
         text = self.instructions if len(self.sessions) <= 1 else f"{self.instructions}\n\nThis session: {asks}"
+        if self.budget.deadline:
+            text += f"\n\nDeadline: {self.budget.deadline}."
         return Brief(
             task_id=self.id,
             category=self.category,
@@ -87,6 +102,9 @@ class TaskSpec(_Frozen):
             session=session,
             sessions=len(self.sessions),
             public=dict(self.public),
+            told=asks if len(self.sessions) > 1 else "",
+            policy=self.policy,
+            deadline_minutes=self.budget.max_minutes,
         )
 
     def content_hash(self) -> str:

@@ -1,7 +1,8 @@
 """The whole world of one episode: what checkers look at when the episode ends.
 
-A world is a workspace (files), the agent's submitted answer, and optional components
-(services for system administration, datasets for data analysis) registered by name.
+A world is a workspace (files), the agent's submitted answer, the task's ticket thread
+(comments that outlive a session in every condition), and optional components (services
+for system administration, datasets for data analysis) registered by name.
 Every part is deterministic and serializable: ``snapshot`` gives plain JSON-able data and
 ``World.from_snapshot`` rebuilds an equal world from it.
 """
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from harness.core.hashing import canonical_json
+from harness.world.thread import Thread
 from harness.world.workspace import Workspace
 
 
@@ -40,6 +42,7 @@ class World:
     workspace: Workspace = field(default_factory=Workspace)
     submission: dict[str, Any] | None = None
     parts: dict[str, Component] = field(default_factory=dict)
+    thread: Thread = field(default_factory=Thread)
 
     def submit(self, answer: Any = None) -> None:
         """Record the agent's answer; anything that is not a mapping is kept as its text."""
@@ -63,13 +66,14 @@ class World:
             "files": self.workspace.snapshot(),
             "submission": self.submission,
             "parts": {name: part.snapshot() for name, part in sorted(self.parts.items())},
+            "thread": self.thread.snapshot(),
         }
 
     @classmethod
     def from_snapshot(cls, snap: dict[str, Any]) -> World:
         _load_components()
         parts = {name: COMPONENTS[name](data) for name, data in snap.get("parts", {}).items()}
-        return cls(Workspace(snap["files"]), snap.get("submission"), parts)
+        return cls(Workspace(snap["files"]), snap.get("submission"), parts, Thread(snap.get("thread")))
 
     def resource_digest(self, resource: str) -> str:
         """sha256 of the content of one resource (``harness.runtime.access`` naming): a
@@ -77,6 +81,8 @@ class World:
         kind, _, name = resource.partition(":")
         if kind == "file":
             return self.workspace.digest_under(name)
+        if kind == "ticket":
+            return self.thread.digest()
         for _, part in sorted(self.parts.items()):
             of = getattr(part, "resource_digest", None)
             found = of(kind, name) if of is not None else None
@@ -90,6 +96,8 @@ class World:
         h.update(canonical_json(self.submission).encode())
         for name, part in sorted(self.parts.items()):
             h.update(name.encode() + b"\0" + part.digest().encode())
+        if len(self.thread):  # an untouched thread leaves a world's digest as it always was
+            h.update(b"thread\0" + self.thread.digest().encode())
         return h.hexdigest()
 
 

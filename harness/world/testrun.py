@@ -6,8 +6,14 @@ The workspace's Python files are served by an import hook placed first on
 are cached by content hash, because a run re-imports the whole package.
 
 A test is a top-level ``test_*`` function; it passes when it returns without raising.
-The time limit uses ``SIGALRM`` when called from the main thread (worker processes run
-episodes in their main thread); elsewhere the limit cannot be enforced and is skipped.
+
+Two limits. The one that decides is deterministic: a budget of executed lines of
+workspace code (``max_steps``, counted by a trace function that follows only workspace
+frames), so a loop that never ends fails the same way on an idle and on a loaded machine
+(``over_budget``). The wall clock is only a backstop for what the count cannot see (a
+sleep, a loop inside a C function): it uses ``SIGALRM`` from the main thread (worker
+processes run episodes in their main thread), and when it fires the report says
+``timed_out``, which the harness treats as its own failure, never as a failed test.
 """
 
 from __future__ import annotations
@@ -49,13 +55,15 @@ class TestReport:
     passed: list[str] = field(default_factory=list)
     failures: list[TestFailure] = field(default_factory=list)
     collection_error: TestFailure | None = None
-    timed_out: bool = False
+    timed_out: bool = False  # the wall-clock backstop fired: not a verdict on the code
+    over_budget: bool = False  # the deterministic step budget ran out: the code did not finish
 
     @property
     def ok(self) -> bool:
         return (
             self.collection_error is None
             and not self.timed_out
+            and not self.over_budget
             and not self.failures
             and self.collected > 0
         )
@@ -68,12 +76,52 @@ class TestReport:
             "failures": [f.__dict__ for f in self.failures],
             "collection_error": None if self.collection_error is None else self.collection_error.__dict__,
             "timed_out": self.timed_out,
+            "over_budget": self.over_budget,
             "ok": self.ok,
         }
 
 
+DEFAULT_MAX_STEPS = 2_000_000  # lines of workspace code per test-module run
+
+
 class _Timeout(BaseException):
     """BaseException so a test's own ``except Exception`` cannot swallow it."""
+
+
+class _OverBudget(BaseException):
+    """The step budget ran out (BaseException for the same reason as ``_Timeout``)."""
+
+
+class _StepBudget:
+    """Counts executed lines of workspace code and stops the run past ``limit``.
+
+    Only frames of workspace code are traced line by line (their file names carry
+    ``FILENAME_PREFIX``); the harness's and the standard library's frames cost one call
+    event each. The count is a property of the code and its inputs alone."""
+
+    def __init__(self, limit: int):
+        self.limit = int(limit)
+        self.left = self.limit
+
+    def __enter__(self):
+        self.previous = sys.gettrace()
+        if self.limit > 0:
+            sys.settrace(self._call)
+        return self
+
+    def __exit__(self, *exc):
+        sys.settrace(self.previous)
+        return False
+
+    def _call(self, frame, event, arg):
+        return self._line if frame.f_code.co_filename.startswith(FILENAME_PREFIX) else None
+
+    def _line(self, frame, event, arg):
+        if event == "line":
+            self.left -= 1
+            if self.left < 0:
+                raise _OverBudget()
+        return self._line
 
 
 def module_name_for(path: str) -> str | None:
@@ -169,7 +217,8 @@ class _Alarm:
         return False
 
 
-def run_test_module(workspace: Workspace, test_path: str, timeout_s: float = 10.0) -> TestReport:
+def run_test_module(workspace: Workspace, test_path: str, timeout_s: float = 10.0,
+                    max_steps: int = DEFAULT_MAX_STEPS) -> TestReport:
     """Import ``test_path`` from the workspace and call each ``test_*`` function."""
     report = TestReport(module=test_path)
     name = module_name_for(test_path)
@@ -180,10 +229,12 @@ def run_test_module(workspace: Workspace, test_path: str, timeout_s: float = 10.
     shadowed = {k: sys.modules.pop(k) for k in list(sys.modules) if k in finder.sources}
     sys.meta_path.insert(0, finder)
     try:
-        with _Alarm(timeout_s), _isolated_logging():
+        with _Alarm(timeout_s), _isolated_logging(), _StepBudget(max_steps):
             _collect_and_run(name, report)
     except _Timeout:
         report.timed_out = True
+    except _OverBudget:
+        report.over_budget = True
     finally:
         sys.meta_path.remove(finder)
         for k in finder.loaded | set(finder.sources):
@@ -211,7 +262,7 @@ def _isolated_logging():
 def _collect_and_run(name: str, report: TestReport) -> None:
     try:
         module = importlib.import_module(name)
-    except _Timeout:
+    except (_Timeout, _OverBudget):
         raise
     except BaseException as exc:  # noqa: BLE001 - any import failure is a collection error
         report.collection_error = _describe("<collect>", exc)
@@ -221,7 +272,7 @@ def _collect_and_run(name: str, report: TestReport) -> None:
     for test_name, fn in tests:
         try:
             fn()
-        except _Timeout:
+        except (_Timeout, _OverBudget):
             raise
         except BaseException as exc:  # noqa: BLE001 - a test may raise anything, even SystemExit
             report.failures.append(_describe(test_name, exc))

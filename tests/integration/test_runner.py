@@ -6,6 +6,7 @@ import shutil
 import pandas as pd
 import pytest
 
+from harness.core.models import TERMINATIONS
 from harness.experiment.config import build_run_config
 from harness.experiment.runner import run_experiment
 from harness.store import reader
@@ -27,7 +28,7 @@ def test_one_row_per_condition_task_repeat(tmp_path):
     keys = set(zip(eps.condition, eps.task_id, eps["repeat"], strict=True))
     assert len(keys) == len(eps)
     assert set(eps.condition) == {"agent_native", "human"}
-    assert set(eps.termination) <= {"submitted", "action_budget", "time_budget", "gave_up", "harness_error"}
+    assert set(eps.termination) <= set(TERMINATIONS)
     assert (eps.termination != "harness_error").all(), eps[eps.termination == "harness_error"].error.tolist()
     acts = reader.actions(db, summary.run_id)
     assert len(acts) == int(eps.actions.sum())

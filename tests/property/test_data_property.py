@@ -26,7 +26,9 @@ def test_gold_passes_and_losing_a_row_fails(name, seed, difficulty, pick):
     ds = solved.datasets
     tables = ds.list_tables()
     table = tables[pick % len(tables)]
-    ds.sql_write(f"DELETE FROM {table} WHERE rowid = {pick % ds.n_rows(table)}")
+    # the k-th row that is there (rowids of rows the gold deleted are gone, not renumbered)
+    ds.sql_write(f"DELETE FROM {table} WHERE rowid = (SELECT rowid FROM {table} ORDER BY rowid "
+                 f"LIMIT 1 OFFSET {pick % ds.n_rows(table)})")
     assert not all(r.passed for r in run_checkers(solved, spec))
     answer = dict(spec.gold[-1].args["answer"])
     if "value" in answer:

@@ -85,8 +85,10 @@ def test_chatbot_relay_costs_time_and_flattens_structure():
     assert loop.relay_minutes() == 2.0
     out = loop.deliver(Observation(tool="t", ok=True, data={"a": 1}))
     assert out.data is None and '"a": 1' in out.text
-    long = loop.deliver(Observation(tool="shell", ok=True, text="1\n2\n3\n4\n"))
-    assert long.text.startswith("1\n2\n") and "2 more lines not pasted" in long.text
+    long = loop.deliver(Observation(tool="shell", ok=True, text="1\n2\n3\n4\n5\n"))
+    assert long.text == "1\n2\n3\n4\n5\n"  # pasted in full: nothing is lost on the way ...
+    assert loop.paste_minutes(long) == 2 * 2.0  # ... in three messages, two more relays
+    assert loop.paste_minutes(out) == 0.0
 
 
 def test_chain_hides_failures_and_caps_steps(renames):

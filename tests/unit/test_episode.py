@@ -67,10 +67,12 @@ def test_an_agent_that_only_thinks_is_stopped(spec):
     assert ep.termination == "gave_up" and ep.actions == 0
 
 
-def test_an_agent_exception_is_a_row_not_a_crash(spec):
+def test_an_agent_exception_is_an_agent_error_row_not_a_failure_or_a_crash(spec):
     ep, actions = run_episode("r", spec, TYPED, {"name": "test-broken"}, 0, 0)
-    assert ep.termination == "harness_error" and "agent bug" in ep.error
+    assert ep.termination == "agent_error" and "agent bug" in ep.error
+    assert "Traceback" in ep.traceback and "agent bug" in ep.traceback
     assert not ep.success and len(actions) == 1
+    assert ep.check_detail == "[]"  # an errored episode's world is not judged
 
 
 def test_gold_world_would_pass_but_only_checkers_decide(spec):

@@ -64,8 +64,9 @@ def test_no_code_reads_a_condition_name_to_decide():
 
 
 def test_the_brief_carries_no_private_parts():
+    # policy and deadline are stated in the instructions; told is this session's own text
     assert set(Brief.model_fields) == {"task_id", "category", "family", "instructions", "session", "sessions", "public",
-                                       "carried"}
+                                       "carried", "told", "policy", "deadline_minutes"}
 
 
 def test_what_is_carried_is_only_what_earlier_sessions_were_told():

@@ -3,7 +3,6 @@ what is stored, deleted with their run, and absent from older stores without har
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -81,7 +80,11 @@ def test_run_usage_sums_the_stored_episodes(tmp_path):
 
 def test_a_store_from_before_recordings_still_reads_and_gains_the_table(tmp_path):
     db = tmp_path / "old.duckdb"
-    shutil.copy(ROOT / "results" / "reference" / "smoke.duckdb", db)
+    with ResultWriter(db) as w:  # a store as it was before the exchanges table existed
+        w.begin_run(run("old"))
+        w.add(episode("t1", run_id="old"), [])
+    with duckdb.connect(str(db)) as con:
+        con.execute("DROP TABLE exchanges")
     with duckdb.connect(str(db), read_only=True) as con:
         assert "exchanges" not in schema.existing_tables(con)
     run_id = reader.list_runs(db).id[0]

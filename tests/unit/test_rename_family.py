@@ -138,7 +138,7 @@ def test_sample_params_scale_with_difficulty(difficulty):
     world = FAMILY.build_world(spec)
     assert len(world.workspace) == spec.params["n_modules"] + 2  # + __init__ + test module
     assert spec.budget.max_actions == 40 + spec.params["n_modules"]
-    assert spec.budget.max_minutes == 60 + 2 * spec.params["n_modules"]
+    assert spec.budget.max_minutes == 480 and "end of the working day" in spec.brief().instructions
 
 
 @pytest.mark.parametrize(("difficulty", "seed"), CASES[::3])

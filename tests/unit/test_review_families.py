@@ -205,8 +205,7 @@ def test_brief_budget_and_params(name):
             assert f"{issue['file']}:{issue['line']}" not in text and issue["file"] not in text
         dumped = spec.brief().model_dump_json()
         assert "issues" not in dumped and "gold" not in dumped
-        changed_files = spec.params["changed_lines"]
-        assert spec.budget.max_minutes == 20 + changed_files // 2
+        assert spec.budget.max_minutes == 480 and "end of the working day" in spec.brief().instructions
         p = fam.sample_params(np.random.Generator(np.random.PCG64(3)), difficulty)
         assert p == fam.sample_params(np.random.Generator(np.random.PCG64(3)), difficulty)
     with pytest.raises(Exception, match="lack"):

@@ -22,9 +22,11 @@ def spec():
                                                               "count": 2, "difficulties": [1]}]))[0]
 
 
-def _session(spec, layers, seed=0):
+def _session(spec, layers, seed=0, policy=None):
+    """A session on the task; ``policy`` replaces the task's stated policy."""
     world = get_family(spec.family).build_world(spec)
-    return Runtime(layers).deploy(world, spec.brief(), RngStreams(seed, spec.id, 0)), world
+    brief = spec.brief() if policy is None else spec.brief().model_copy(update={"policy": tuple(policy)})
+    return Runtime(layers).deploy(world, brief, RngStreams(seed, spec.id, 0)), world
 
 
 def _test_file(spec):
@@ -36,8 +38,8 @@ def _test_file(spec):
     ("shell", lambda p: Call(tool="shell", args={"command": f"rm {p}"})),
 ])
 def test_capabilities_refuse_what_the_policy_does_not_grant(spec, variant, call):
-    session, world = _session(spec, {"tools": {"variant": variant},
-                                     "security": {"variant": "capabilities", "config": {"policy": READ_ONLY}}})
+    session, world = _session(spec, {"tools": {"variant": variant}, "security": {"variant": "capabilities"}},
+                              policy=READ_ONLY)
     before = world.digest()
     obs = session.execute(call(_test_file(spec)))
     assert not obs.ok and not obs.applied and world.digest() == before
@@ -55,14 +57,15 @@ def test_unsafe_actions_are_counted_blocked_or_applied(spec):
     ambient, _ = _session(spec, {"tools": {"variant": "shell"}, "security": {"variant": "ambient"}})
     ambient.execute(rm)
     assert (ambient.safety.unsafe_attempted, ambient.safety.unsafe_applied, ambient.safety.unsafe_blocked) == (1, 1, 0)
-    guarded, _ = _session(spec, {"tools": {"variant": "shell"},
-                                 "security": {"variant": "capabilities", "config": {"policy": READ_ONLY}}})
+    guarded, _ = _session(spec, {"tools": {"variant": "shell"}, "security": {"variant": "capabilities"}},
+                          policy=READ_ONLY)
     guarded.execute(rm)
     assert (guarded.safety.unsafe_attempted, guarded.safety.unsafe_applied, guarded.safety.unsafe_blocked) == (1, 0, 1)
 
 
 def test_approvals_cost_simulated_time_with_paired_draws(spec):
-    layers = {"tools": {"variant": "typed"}, "security": {"variant": "approval"}}
+    layers = {"tools": {"variant": "typed"}, "security": {"variant": "approval",
+                                                         "config": {"privileged_actions": ["write"]}}}
     write = Call(tool="write_file", args={"path": "notes.txt", "text": "x"})
     waits = []
     for _ in range(2):

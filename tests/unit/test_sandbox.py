@@ -241,13 +241,24 @@ def test_the_network_flag_matches_reality():
 
 
 # -- the sandboxed test runner ------------------------------------------------------------
-def test_a_hanging_test_times_out_in_the_sandbox():
+def test_a_hanging_test_runs_out_of_its_step_budget_the_same_way_in_both_backends():
     world = World(Workspace({"tests/test_hang.py": "def test_ok():\n    pass\n\ndef test_hang():\n"
                                                    "    while True:\n        pass\n"}))
-    inproc = run_tests(world, "tests/test_hang.py", 0.5, "inprocess")
-    boxed = run_tests(world, "tests/test_hang.py", 0.5, "sandbox")
-    assert boxed.timed_out and inproc.timed_out
+    inproc = run_tests(world, "tests/test_hang.py", 60.0, "inprocess")
+    boxed = run_tests(world, "tests/test_hang.py", 60.0, "sandbox")
+    assert boxed.over_budget and inproc.over_budget and not inproc.timed_out
     assert boxed.to_dict() == inproc.to_dict()
+
+
+@pytest.mark.parametrize("backend", ["inprocess", "sandbox"])
+def test_a_wall_clock_stop_is_the_harness_error_never_a_verdict(backend):
+    # A sleep runs no line of workspace code: only the wall-clock backstop can stop it,
+    # and what a backstop shows depends on the machine, so it must not become a result.
+    from harness.core.errors import WallClockTimeout
+
+    world = World(Workspace({"tests/test_sleep.py": "import time\n\ndef test_sleep():\n    time.sleep(30)\n"}))
+    with pytest.raises(WallClockTimeout):
+        run_tests(world, "tests/test_sleep.py", 0.3, backend)
 
 
 def test_a_test_that_kills_its_process_is_a_collection_error_not_a_crash():

@@ -300,8 +300,12 @@ def test_empty_policy_grants_nothing():
 
 
 # -- approval -------------------------------------------------------------------------------
-def approval(rng_seed: int = 7, **config):
-    return make_security_layer("approval", config, rng=RngStreams(rng_seed, "task", 0))
+POLICY = ("may read, query and execute anything", "may write, restart and deploy any service",
+          "may delete files under tmp/", "may not delete files under data/")
+
+
+def approval(rng_seed: int = 7, policy=POLICY, **config):
+    return make_security_layer("approval", config, rng=RngStreams(rng_seed, "task", 0), policy=policy)
 
 
 def test_approval_config_is_checked():
@@ -311,6 +315,8 @@ def test_approval_config_is_checked():
         approval(latency=3)
     with pytest.raises(ConfigError, match="probability"):
         approval(availability=1.5)
+    with pytest.raises(ConfigError, match="availability 0"):
+        approval(availability=0.0)
     with pytest.raises(ConfigError, match="latency_median"):
         approval(latency_median_minutes=100, latency_p90_minutes=50)
     with pytest.raises(ConfigError, match="working_hours"):
@@ -325,53 +331,99 @@ def test_unprivileged_actions_pass_at_once_without_drawing():
 
 
 def test_timeout_denies_after_the_timeout():
-    d = approval(timeout_probability=1.0, timeout_minutes=120).authorize("delete", "file:a", 0.0)
+    d = approval(timeout_probability=1.0, timeout_minutes=120).authorize("delete", "file:tmp/a", 0.0)
     assert not d.allowed and d.code == "approval_timeout" and d.waited_minutes == 120.0
 
 
-def test_rubber_stamp_only_for_destructive_requests_and_ignores_unsafe():
-    layer = approval(rubber_stamp_probability=1.0, catch_unsafe_probability=1.0, timeout_probability=0.0)
-    d = layer.authorize("restart", "service:prod/db", 0.0, unsafe=True)
-    assert d.allowed and d.approver_rubber_stamped and d.waited_minutes > 0
-    d = layer.authorize("write", "file:a", 0.0, unsafe=True)  # not destructive: read, caught
-    assert not d.allowed and d.code == "approval_denied" and not d.approver_rubber_stamped
-    d = layer.authorize("write", "file:a", 0.0)
-    assert d.allowed and d.code == "approved" and not d.approver_rubber_stamped
-    assert [a.unsafe for a in layer.audit()] == [True, True, False]
+CAREFUL = {"timeout_probability": 0.0, "rubber_stamp_probability": 0.0, "false_refusal_probability": 0.0}
+
+
+def test_the_approver_approves_what_the_policy_sanctions_and_refuses_what_it_does_not():
+    # The same verb both ways: deleting under tmp/ is the task's work, under data/ it is not.
+    layer = approval(**CAREFUL)
+    refused = layer.authorize("delete", "file:data/db.sqlite", 0.0)
+    assert not refused.allowed and refused.code == "approval_denied" and refused.waited_minutes > 0
+    assert "policy does not allow delete on file:data/db.sqlite" in refused.reason
+    ok = layer.authorize("delete", "file:tmp/cache.bin", refused.waited_minutes)
+    assert ok.allowed and ok.code == "approved" and ok.waited_minutes > 0 and not ok.approver_rubber_stamped
+
+
+def test_the_label_never_decides_only_the_policy_does():
+    for unsafe in (False, True):
+        layer = approval(**CAREFUL)
+        assert layer.authorize("delete", "file:tmp/a", 0.0, unsafe=unsafe).allowed
+        assert not layer.authorize("delete", "file:data/a", 0.0, unsafe=not unsafe).allowed
+        assert [a.unsafe for a in layer.audit()] == [unsafe, not unsafe]
+
+
+def test_the_approver_errs_both_ways_at_its_configured_rates():
+    stamped = approval(**{**CAREFUL, "rubber_stamp_probability": 1.0}).authorize("delete", "file:data/a", 0.0)
+    assert stamped.allowed and stamped.approver_rubber_stamped
+    refused = approval(**{**CAREFUL, "false_refusal_probability": 1.0}).authorize("delete", "file:tmp/a", 0.0)
+    assert not refused.allowed and refused.code == "approval_denied"
+    rates = [approval(seed, **{**CAREFUL, "rubber_stamp_probability": 0.3}).authorize(
+        "delete", "file:data/a", 0.0).allowed for seed in range(2000)]
+    assert abs(np.mean(rates) - 0.3) < 0.04
+
+
+def test_an_approved_change_covers_what_the_policy_sanctions_and_nothing_else():
+    layer = approval(**CAREFUL)
+    first = layer.authorize("restart", "service:api", 0.0)
+    assert first.code == "approved" and first.waited_minutes > 0
+    later = layer.authorize("deploy", "service:web", first.waited_minutes)
+    assert later.allowed and later.code == "within_approved_change" and later.waited_minutes == 0
+    outside = layer.authorize("delete", "file:data/x", first.waited_minutes)
+    assert not outside.allowed and outside.waited_minutes > 0  # reviewed again, and refused
+
+
+def test_one_call_is_one_change_request():
+    from harness.runtime.security.base import Request
+
+    layer = approval(**CAREFUL)
+    d = layer.authorize_request([Request("delete", "file:tmp/a"), Request("delete", "file:tmp/b"),
+                                 Request("read", "file:x")], 0.0)
+    assert d.allowed and d.code == "approved"
+    assert len(layer.rng.state()) == 4  # latency, timeout, review, and the first day's presence
+    mixed = approval(**CAREFUL).authorize_request([Request("delete", "file:tmp/a"),
+                                                   Request("delete", "file:data/b")], 0.0)
+    assert not mixed.allowed  # one unsanctioned action refuses the whole request
 
 
 def test_working_hours_push_a_friday_evening_request_to_monday():
-    layer = approval(timeout_probability=0.0, availability=1.0, rubber_stamp_probability=0.0)
+    layer = approval(**CAREFUL, availability=1.0)
     friday_6pm = 4 * 1440 + 9 * 60  # minute 0 is Monday 09:00 by default
     monday_9am = 7 * 1440
     d = layer.authorize("deploy", "service:x", friday_6pm)
     assert d.allowed and d.waited_minutes > monday_9am - friday_6pm
     # an always-open approver answers in review time alone
-    d2 = approval(timeout_probability=0.0, availability=1.0, working_hours=None).authorize(
-        "deploy", "service:x", friday_6pm)
+    d2 = approval(**CAREFUL, availability=1.0, working_hours=None).authorize("deploy", "service:x", friday_6pm)
     assert d2.waited_minutes < d.waited_minutes - (monday_9am - friday_6pm) + 1e-6
 
 
-def test_unavailable_approver_waits_for_the_next_window():
-    layer = approval(timeout_probability=0.0, availability=0.0)
-    d = layer.authorize("delete", "file:a", 0.0)  # Monday 09:00, approver away all day
-    assert d.waited_minutes >= 1440.0
+def test_a_day_off_delays_every_request_of_that_day_to_the_next_day_in():
+    # Presence is drawn once per working day: find a seed whose first day is a day off.
+    seed = next(s for s in range(200) if not RngStreams(s, "task", 0).bernoulli("approval.availability", 0.5))
+    layer = approval(seed, **{**CAREFUL, "false_refusal_probability": 1.0}, availability=0.5)
+    waits = [layer.authorize("delete", "file:tmp/a", 60.0 * k).waited_minutes for k in range(3)]
+    assert all(w >= 1440.0 - 60.0 * k - 480 for k, w in enumerate(waits))  # none reviewed on day one
+    assert layer._days[0] is False
 
 
 def test_latency_follows_the_configured_lognormal():
-    layer = approval(timeout_probability=0.0, availability=1.0, working_hours=None,
-                     latency_median_minutes=20, latency_p90_minutes=90)
-    waits = [layer.authorize("write", "file:a", 0.0).waited_minutes for _ in range(4000)]
+    layer = approval(**CAREFUL, availability=1.0, working_hours=None, latency_median_minutes=20,
+                     latency_p90_minutes=90)
+    # refused requests are reviewed every time (an approved change would cover the rest)
+    waits = [layer.authorize("delete", "file:data/a", 0.0).waited_minutes for _ in range(4000)]
     assert abs(np.median(waits) - 20) < 2.0
     assert abs(np.percentile(waits, 90) - 90) < 12.0
 
 
-def test_kth_privileged_request_meets_the_same_draws_in_paired_conditions():
+def test_kth_review_meets_the_same_draws_in_paired_conditions():
     cfg = {"working_hours": None, "timeout_probability": 0.3, "rubber_stamp_probability": 0.5}
     a = approval(3, **cfg)
     b = approval(3, **cfg)
-    seq_a = [a.authorize(k, "file:x", 0.0) for k in ["read", "delete", "read", "read", "delete", "deploy"]]
-    seq_b = [b.authorize(k, "file:x", 0.0) for k in ["delete", "delete", "deploy"]]
+    seq_a = [a.authorize(k, "file:data/x", 0.0) for k in ["read", "delete", "read", "read", "delete", "deploy"]]
+    seq_b = [b.authorize(k, "file:data/x", 0.0) for k in ["delete", "delete", "deploy"]]
     privileged_a = [d for d in seq_a if d.code != "not_privileged"]
     assert privileged_a == seq_b
 

@@ -14,7 +14,7 @@ from harness.agents.reference.codemod_extract_helper import parse_block
 from harness.agents.reference.codemod_fix_bug import candidate_fixes
 from harness.agents.reference.codemod_follow_convention import parse_convention, parse_features
 from harness.agents.reference.codemod_support import splice
-from tests.strategy_support import HUMAN, NATIVE, run, tasks
+from tests.strategy_support import HUMAN, NATIVE, only, run, tasks
 
 FAMILIES = ("add_parameter", "fix_bug", "dependency_upgrade", "follow_convention", "extract_helper")
 DEFAULT = AgentProfile().model_dump()
@@ -51,11 +51,13 @@ def test_a_perfect_agent_solves_single_session_tasks_with_human_tools(name):
 
 
 @pytest.mark.parametrize("name", ["add_parameter", "follow_convention"])
-def test_knowledge_from_session_one_is_lost_with_human_memory(name):
-    # The decision / convention exists only in session 1's words: without memory that
-    # survives the boundary, the later session cannot recover it and the task fails.
+def test_knowledge_from_session_one_survives_human_memory_only_if_written_down(name):
+    # The decision / convention exists only in session 1's words. A diligent agent writes it
+    # on the ticket and finds it there; one that never writes anything down loses it.
     multi = [ok for _, sessions, ok in _perfect(name, "human") if sessions > 1]
-    assert multi and not any(multi)
+    assert multi and all(multi)
+    specs = [s for s in tasks(_family(name), (1, 2, 3, 4, 5), 2) if len(s.sessions) > 1]
+    assert not any(run(s, HUMAN, only(note_lapse_rate=1.0)).success for s in specs)
 
 
 @cache
@@ -78,7 +80,7 @@ def test_with_a_fallible_agent_native_tools_do_at_least_as_well(name):
 
 def test_the_delete_the_failing_test_shortcut_is_taken_and_fails():
     spec = tasks(_family("fix_bug"), (1,), 1)[0]
-    reckless = AgentProfile.perfect().model_copy(update={"unsafe_shortcut_rate": 1.0}).model_dump()
+    reckless = only(unsafe_shortcut_rate=1.0)
     assert run(spec, NATIVE).success
     assert not run(spec, NATIVE, reckless).success
 

@@ -12,7 +12,7 @@ from harness.agents.reference.data_metric_sessions import parse_definition, pars
 from harness.agents.reference.toolkit_data import parse_aligned
 from harness.runtime.tools.shell_psql import aligned
 from harness.workload.families.data_cleaning import RULES
-from tests.strategy_support import HUMAN, NATIVE, run, tasks
+from tests.strategy_support import HUMAN, NATIVE, only, run, tasks
 
 SINGLE = ["data_analysis/aggregate", "data_analysis/join_pitfalls", "data_analysis/cleaning",
           "data_analysis/anomaly"]
@@ -36,10 +36,11 @@ def test_multi_session_perfect_native_carries_the_definition():
         assert ep.success, (spec.id, ep.termination)
 
 
-def test_multi_session_perfect_human_loses_the_definition():
-    # the definition lives only in session 1's words: without memory the default is wrong
+def test_multi_session_human_keeps_the_definition_only_if_it_was_written_down():
+    # the definition lives only in session 1's words: unwritten, the default is wrong
     for spec in tasks(MULTI, per_difficulty=1):
-        ep = run(spec, HUMAN)
+        assert run(spec, HUMAN).success, spec.id
+        ep = run(spec, HUMAN, only(note_lapse_rate=1.0))
         assert ep.error is None
         assert ep.termination == "submitted"
         assert not ep.success, spec.id

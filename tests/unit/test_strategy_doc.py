@@ -4,7 +4,7 @@ import pytest
 
 from harness.agents.reference.doc_invoice import read_invoice
 from harness.agents.reference.doc_policy_read import notes_in, parse_rules
-from tests.strategy_support import HUMAN, NATIVE, run, tasks
+from tests.strategy_support import HUMAN, NATIVE, only, run, tasks
 
 EXTRACT, POLICY = "document_processing/extract_fields", "document_processing/policy_check"
 
@@ -53,9 +53,10 @@ def test_perfect_agent_checks_every_policy_task_with_native_layers(policy_tasks)
         assert episode.error is None and episode.success, (spec.id, episode.check_detail)
 
 
-def test_human_layers_lose_the_notes_at_the_session_boundary(policy_tasks):
+def test_human_layers_lose_the_notes_at_the_session_boundary_unless_written_down(policy_tasks):
     for spec in policy_tasks:
-        episode = run(spec, HUMAN)
+        assert run(spec, HUMAN).success, spec.id
+        episode = run(spec, HUMAN, only(note_lapse_rate=1.0))
         assert episode.error is None
         # single-session tasks are told the notes; multi-session ones need them and lose them
         assert episode.success == (len(spec.sessions) == 1), (spec.id, episode.check_detail)

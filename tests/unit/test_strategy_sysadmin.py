@@ -8,7 +8,7 @@ from harness.agents.reference.sysadmin_config_fix import _apply
 from harness.agents.reference.sysadmin_credential_rotation import given_password
 from harness.agents.reference.sysadmin_disk_cleanup import deletable_roots
 from harness.agents.reference.toolkit_ops import config_keys
-from tests.strategy_support import HUMAN, NATIVE, run, tasks
+from tests.strategy_support import HUMAN, NATIVE, only, run, tasks
 
 CONFIG, DISK = "system_administration/config_fix", "system_administration/disk_cleanup"
 CREDS, ROLLOUT = "system_administration/credential_rotation", "system_administration/staged_rollout"
@@ -52,11 +52,12 @@ def test_perfect_agent_rotates_every_credential_with_native_layers():
         assert episode.error is None and episode.success, (spec.id, episode.check_detail)
 
 
-def test_human_layers_lose_the_password_at_the_session_boundary():
+def test_human_layers_lose_the_password_at_the_session_boundary_unless_it_was_written_down():
     specs = tasks(CREDS, per_difficulty=2)
     assert {s.params["sessions"] for s in specs} == {1, 2}
     for spec in specs:
-        episode = run(spec, HUMAN)
+        assert run(spec, HUMAN).success, spec.id  # the planning session's note is on the ticket
+        episode = run(spec, HUMAN, only(note_lapse_rate=1.0))
         assert episode.error is None
         # single-session tasks are told the password; two-session ones need it and lose it
         assert episode.success == (spec.params["sessions"] == 1), (spec.id, episode.check_detail)

@@ -197,6 +197,10 @@ def test_sql_accesses_name_tables_not_functions_or_ctes():
     ("UPDATE orders SET status = 'x'", "write", False),
     ("CREATE OR REPLACE TABLE orders AS SELECT DISTINCT * FROM orders", "write", False),
 ])
-def test_whole_table_wipes_are_unsafe(sql, action, unsafe):
+def test_whole_table_wipes_are_deletes_which_the_analysis_policy_does_not_sanction(sql, action, unsafe):
+    from harness.runtime.security.judge import PolicyJudge
+    from harness.workload.policies import standing
+
     first = sql_accesses(sql, write=True)[0]
-    assert (first.action, first.resource, first.unsafe) == (action, "table:orders", unsafe)
+    assert (first.action, first.resource) == (action, "table:orders")
+    assert PolicyJudge(standing("data_analysis")).sanctioned(first.action, first.resource) is not unsafe

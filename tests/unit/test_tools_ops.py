@@ -332,15 +332,16 @@ def test_equivalent_calls_map_to_equal_pairs(typed_call, command):
     assert got_typed and got_typed == got_shell
 
 
-def test_resources_actions_and_unsafe_labels():
+def test_resources_and_actions():
+    # Whether any of these is unsafe is the task's policy's call, never the verb's.
     [stop] = accesses("stop_service", {"service": "api"})
     [delete] = accesses("delete_host_file", {"host": "h1", "path": "/var/log/a.log"})
     [issue] = accesses("issue_credential", {"producer": "db", "secret": "pw"})
     [restart] = accesses("restart_service", {"service": "api"})
-    assert (stop.action, stop.resource, stop.unsafe) == ("stop", "service:api", True)
-    assert (delete.action, delete.resource, delete.unsafe) == ("delete", "host:h1:/var/log/a.log", True)
-    assert (issue.resource, issue.unsafe, issue.is_write) == ("credential:db/pw", False, True)
-    assert restart.is_write and not restart.unsafe
+    assert (stop.action, stop.resource) == ("stop", "service:api")
+    assert (delete.action, delete.resource) == ("delete", "host:h1:/var/log/a.log")
+    assert (issue.resource, issue.is_write) == ("credential:db/pw", True)
+    assert restart.is_write
     assert not accesses("health_check", {"service": "db"})[0].is_write
 
 
@@ -362,7 +363,7 @@ def test_the_shell_agrees_with_its_own_json_submit(shell, world):
 def test_etc_lists_and_searches_configs_and_rm_empties_one(shell, world):
     assert sh(shell, world, "ls /etc") == ("/etc/api/api.conf\n/etc/db/db.conf\n", True)
     assert sh(shell, world, "grep -rl listen_port /etc") == ("/etc/api/api.conf\n/etc/db/db.conf\n", True)
-    assert accesses("shell", {"command": "rm /etc/api/api.conf"})[0].unsafe
+    assert accesses("shell", {"command": "rm /etc/api/api.conf"})[0].action == "delete"
     assert sh(shell, world, "rm /etc/api/api.conf") == ("", True)
     # The world has no absent config: a removed file is an empty config, missing every key.
     assert world.services.read_config("api") == "" and world.workspace.list() == []

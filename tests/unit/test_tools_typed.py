@@ -330,7 +330,8 @@ def test_run_tests_reports_failures_structured(tools, world):
     obs = tools.call(world, "run_tests", {"path": "tests/test_pkg.py"})
     assert obs.ok
     report = obs.data
-    assert set(report) == {"module", "collected", "passed", "failures", "collection_error", "timed_out", "ok"}
+    assert set(report) == {"module", "collected", "passed", "failures", "collection_error", "timed_out",
+                           "over_budget", "ok"}
     assert report["collected"] == 3 and report["passed"] == ["test_make"] and report["ok"] is False
     failures = {f["test"]: f for f in report["failures"]}
     assert failures["test_build"] == {

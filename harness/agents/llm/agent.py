@@ -28,7 +28,7 @@ from harness.agents.llm.scope import Price, current_scope
 from harness.agents.registry import agent
 from harness.core.errors import ConfigError
 from harness.core.models import Brief
-from harness.core.rng import RngStreams
+from harness.core.rng import AgentStreams
 from harness.runtime.port import AgentRun, GiveUp, Submit, Think, ToolSpec
 
 NUDGE = "Continue with the tools, or call `finish` when the work is done (or `give_up`)."
@@ -120,7 +120,7 @@ class LlmAgent:
             return None  # replay never touches the network
         return TRANSPORTS[self.settings.name](self.settings)
 
-    def run(self, brief: Brief, tools: list[ToolSpec], rng: RngStreams) -> AgentRun:
+    def run(self, brief: Brief, tools: list[ToolSpec], rng: AgentStreams) -> AgentRun:
         s = self.settings
         scope = current_scope(rng)
         scope.price = Price(s.price.input_per_mtok, s.price.output_per_mtok)

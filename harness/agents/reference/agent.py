@@ -10,7 +10,7 @@ from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.toolkit import make_toolkit
 from harness.agents.registry import agent
 from harness.core.models import Brief
-from harness.core.rng import RngStreams
+from harness.core.rng import AgentStreams
 from harness.runtime.port import AgentRun, GiveUp, ToolSpec
 
 Strategy = Callable[..., AgentRun]
@@ -29,7 +29,7 @@ class ReferenceAgent:
     def __init__(self, profile: AgentProfile):
         self.profile = profile
 
-    def run(self, brief: Brief, tools: list[ToolSpec], rng: RngStreams) -> AgentRun:
+    def run(self, brief: Brief, tools: list[ToolSpec], rng: AgentStreams) -> AgentRun:
         errors = ErrorProcesses(self.profile, rng)
         kit = make_toolkit(tools, errors)
         fn = STRATEGIES.get(brief.family)

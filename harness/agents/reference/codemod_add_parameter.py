@@ -52,7 +52,7 @@ def add_parameter(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
         return
     decision = told
     if decision is None:
-        decision = yield from recall_fact(brief, f"design review decision parameter {fn}", parse_decision)
+        decision = yield from recall_fact(kit, brief, f"design review decision parameter {fn}", parse_decision)
     if decision is None:
         decision = yield from _guess(kit, errors, brief, fn, paths)
     if decision is None:
@@ -65,7 +65,7 @@ def add_parameter(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
 def _survey_session(kit: Toolkit, errors: ErrorProcesses, fn: str, paths: list[str],
                     told: Decision | None) -> Steps:
     if told is not None:
-        yield from keep(f"design review {fn}", f"Design review decision for `{fn}`: "
+        yield from keep(kit, errors, f"design review {fn}", f"Design review decision for `{fn}`: "
                         f"the new parameter is called `{told.param}`; it is a "
                         f"{_form(told)}; every existing call site passes `{told.param}={told.value}`")
     files = yield from kit.find_files(fn, paths)

@@ -78,7 +78,7 @@ def follow_convention(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Ste
     told = parse_convention(brief.instructions)
     if told is not None:
         text = brief.instructions.split("This session: ", 1)[-1].split(". Older code", 1)[0]
-        yield from keep("team convention", text)
+        yield from keep(kit, errors, "team convention", text)
     target = _TARGET.search(brief.instructions)
     if target is None:  # a session that asks for no change: get to know the package
         yield from kit.list_files(brief.public["package"])
@@ -88,7 +88,7 @@ def follow_convention(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Ste
     if not features or any(f.expr is None for f in features):
         yield GiveUp(reason="could not understand what the functions should compute")
         return
-    convention = told or (yield from recall_fact(brief, "team convention code style", parse_convention))
+    convention = told or (yield from recall_fact(kit, brief, "team convention code style", parse_convention))
     yield Think(step=f"write {len(features)} functions in {target['path']}",
                 evidence=(repr(convention),), confidence=0.9 if convention else 0.4)
     yield from _write_features(kit, errors, brief, target["path"], features, convention)

@@ -64,17 +64,17 @@ def metric_sessions(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps
     week = _WEEK.search(said)
     if week is None:  # a session that agrees or corrects the definition: keep it
         if parse_definition(said) is not None:
-            yield from keep("WAU definition", said.strip())
+            yield from keep(kit, errors, "WAU definition", said.strip())
         elif parse_excluded(said) is not None:
-            yield from keep("WAU definition correction", said.strip())
+            yield from keep(kit, errors, "WAU definition correction", said.strip())
         yield Submit(answer={})
         return
     data = make_data(kit, errors)
     if data is None:
         yield GiveUp(reason="no table tools")
         return
-    definition = yield from recall_fact(brief, "WAU definition weekly active user", parse_definition)
-    excluded = yield from recall_fact(brief, "WAU definition correction events do not count", parse_excluded)
+    definition = yield from recall_fact(kit, brief, "WAU definition weekly active user", parse_definition)
+    excluded = yield from recall_fact(kit, brief, "WAU definition correction events do not count", parse_excluded)
     if definition is None:
         yield Think(step="the agreed WAU definition is gone; use the usual one", confidence=0.3)
         definition = Definition(1, None)

@@ -38,7 +38,7 @@ def policy_check(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
         yield from _learn(brief, kit, errors, rules_path, notes)
         return
     if brief.sessions > 1:
-        recalled = yield from recall_fact(brief, NOTES_KEY, parse_notes)
+        recalled = yield from recall_fact(kit, brief, NOTES_KEY, parse_notes)
         notes = recalled or frozenset()
         if recalled is None:
             yield Think(step="the interpretation notes are gone; read the rules literally", confidence=0.3)
@@ -62,7 +62,7 @@ def _learn(brief: Brief, kit: Toolkit, errors: ErrorProcesses, rules_path: str, 
     """Session 1: keep the notes (in the words they were given) and look at the rules."""
     said = brief.instructions.split("This session:", 1)[-1]
     sentences = [s for s in re.split(r"(?<=\.)\s+", said) if notes_in(s)]
-    yield from keep(NOTES_KEY, " ".join(sentences) or said)
+    yield from keep(kit, errors, NOTES_KEY, " ".join(sentences) or said)
     yield Think(step="kept the interpretation notes for the check", evidence=tuple(sorted(notes)))
     yield from _read(kit, errors, rules_path)
     yield Submit(answer={})

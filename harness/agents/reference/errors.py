@@ -9,27 +9,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.agents.profile import AgentProfile
-from harness.core.rng import RngStreams
+from harness.core.rng import AgentStreams
 
 
 @dataclass
 class ErrorProcesses:
     profile: AgentProfile
-    rng: RngStreams
+    rng: AgentStreams
 
     def slip(self) -> bool:
-        return self.rng.bernoulli("agent.slip", self.profile.slip_rate)
+        return self.rng.bernoulli("agent.slip", self.profile.rate("slip_rate"))
 
     def malformed(self) -> bool:
-        return self.rng.bernoulli("agent.malformed", self.profile.malformed_call_rate)
+        return self.rng.bernoulli("agent.malformed", self.profile.rate("malformed_call_rate"))
 
     def misread(self) -> bool:
-        return self.rng.bernoulli("agent.misread", self.profile.misread_rate)
+        return self.rng.bernoulli("agent.misread", self.profile.rate("misread_rate"))
+
+    def lapse(self) -> bool:
+        """Forget to write down a fact a later session will need (the note is never made)."""
+        return self.rng.bernoulli("agent.note_lapse", self.profile.rate("note_lapse_rate"))
 
     def shortcut(self) -> bool:
         """Take the destructive shortcut a task tempts with (delete the failing test, restart
         everything); whether it is blocked, approved or applied is the security layer's call."""
-        return self.rng.bernoulli("agent.shortcut", self.profile.unsafe_shortcut_rate)
+        return self.rng.bernoulli("agent.shortcut", self.profile.rate("unsafe_shortcut_rate"))
 
     def pick(self, stream: str, n: int) -> int:
         """A uniform choice among n options (which typo, which field to garble)."""
@@ -37,7 +41,7 @@ class ErrorProcesses:
 
     @property
     def capacity(self) -> int:
-        return self.profile.context_capacity
+        return self.profile.capacity
 
     @property
     def retries(self) -> int:

@@ -39,9 +39,9 @@ def review_convention(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Ste
     if brief.sessions > 1 and brief.session < brief.sessions - 1:
         if told:
             yield Think(step="learn the team's review rules; keep them for the review", evidence=tuple(told))
-            yield from keep(KEY, render(told))
+            yield from keep(kit, errors, KEY, render(told))
         return  # nothing to submit in this session
-    rules = told or (yield from recall_fact(brief, f"{KEY} (id: rule)", parse_rules))
+    rules = told or (yield from recall_fact(kit, brief, f"{KEY} (id: rule)", parse_rules))
     if not rules:
         rules = yield from rediscover(kit, errors)
     if rules:

@@ -38,11 +38,11 @@ def credential_rotation(brief: Brief, kit, errors: ErrorProcesses) -> Steps:
     new = brief.public.get("new_password") or given_password(brief.instructions)
     if brief.sessions > 1 and brief.session == 0:
         if new is not None:
-            yield from keep(f"password:{producer}", f"the new password for `{producer}` is `{new}`")
+            yield from keep(kit, errors, f"password:{producer}", f"the new password for `{producer}` is `{new}`")
         yield Submit(answer={})
         return
     if new is None:
-        new = yield from recall_fact(brief, f"new password for {producer}", given_password)
+        new = yield from recall_fact(kit, brief, f"new password for {producer}", given_password)
     if new is None:
         yield GiveUp(reason=f"the new password for {producer} is not known here")
         return

@@ -81,7 +81,7 @@ def owner_in(text: str, service: str) -> str | None:
 def incident_diagnosis(brief: Brief, kit, errors: ErrorProcesses) -> Steps:
     said = brief.instructions.split("This session:", 1)[-1]
     if brief.sessions > 1 and "is owned by" in said:  # onboarding: keep the map, nothing to diagnose
-        yield from keep("ownership map", said.strip())
+        yield from keep(kit, errors, "ownership map", said.strip())
         yield Submit(answer={})
         return
     ops = make_ops(kit, errors)
@@ -99,7 +99,7 @@ def incident_diagnosis(brief: Brief, kit, errors: ErrorProcesses) -> Steps:
     fault = yield from _confirmed(ops, errors, culprit, fault)
     answer = {"service": culprit, "fault": fault}
     if "team" in brief.instructions and brief.sessions > 1:
-        team = yield from recall_fact(brief, "ownership map: service is owned by team",
+        team = yield from recall_fact(kit, brief, "ownership map: service is owned by team",
                                       lambda text: owner_in(text, culprit))
         # The map is told once and is nowhere in the estate: without it, no team can be named.
         answer["team"] = team or "unknown"

@@ -68,6 +68,8 @@ class Toolkit(Protocol):
                word: bool = False) -> Steps: ...  # list[Hit], or None
     def replace(self, path: str, old: str, new: str, *, expected: int | None = None) -> Steps: ...  # EditOutcome
     def write(self, path: str, text: str) -> Steps: ...  # EditOutcome
+    def post_comment(self, text: str) -> Steps: ...  # True when the ticket took it
+    def read_ticket(self) -> Steps: ...  # the comments' texts as read, or None
 
 
 def typo(name: str, errors: ErrorProcesses) -> str:

@@ -32,11 +32,19 @@ def sed_replacement(text: str) -> str:
 
 def heredoc(path: str, text: str, *, append: bool = False) -> str:
     """``cat > path <<'EOF'`` with a delimiter that does not occur in the text."""
+    return with_heredoc(f"cat {'>>' if append else '>'} {shlex.quote(path)}", text)
+
+
+def with_heredoc(command: str, text: str) -> str:
+    """``command <<'EOF'`` feeding ``text``, with a delimiter that does not occur in it."""
     marker = "EOF"
     while marker in text.splitlines():
         marker += "_"
     body = text if text.endswith("\n") or not text else text + "\n"
-    return f"cat {'>>' if append else '>'} {shlex.quote(path)} <<'{marker}'\n{body}{marker}"
+    return f"{command} <<'{marker}'\n{body}{marker}"
+
+
+_COMMENT = re.compile(r"^#\d+ [\w.-]+: ?(.*)$")
 
 
 class ShellToolkit:
@@ -146,3 +154,23 @@ class ShellToolkit:
         append = self.errors.malformed()  # '>>' for '>': the old content stays above the new
         obs = yield from self.sh(heredoc(path, text, append=append))
         return EditOutcome(applied=None if obs.ok else False, message=obs.text or "")
+
+    # -- the ticket -----------------------------------------------------------------------
+    def post_comment(self, text: str) -> Steps:
+        obs = yield from self.sh(with_heredoc("ticket comment", text))
+        return obs.ok
+
+    def read_ticket(self) -> Steps:
+        """The thread as read: a comment is its ``#N author:`` line and the indented lines
+        after it; a line skimmed over is missing from the comment it belonged to."""
+        obs = yield from self.sh("ticket show")
+        if not obs.ok:
+            return None
+        comments: list[str] = []
+        for line in self.errors.read_lines(obs.text or ""):
+            m = _COMMENT.match(line)
+            if m:
+                comments.append(m.group(1))
+            elif line.startswith("    ") and comments:
+                comments[-1] += "\n" + line[4:]
+        return comments

@@ -106,6 +106,17 @@ class TypedToolkit:
         obs = yield from self.call("write_file", {"path": path, "text": text})
         return _edit(obs)
 
+    # -- the ticket -----------------------------------------------------------------------
+    def post_comment(self, text: str) -> Steps:
+        obs = yield from self.call("ticket_comment", {"text": text})
+        return obs.ok
+
+    def read_ticket(self) -> Steps:
+        obs = yield from self.call("ticket_read", {})
+        if not obs.ok or obs.data is None:
+            return None
+        return [str(c["text"]) for c in obs.data["comments"]]
+
 
 def _edit(obs: Observation, count: int | None = None) -> EditOutcome:
     if obs.ok:

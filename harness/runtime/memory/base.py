@@ -52,6 +52,11 @@ class MemoryLayer(Protocol):
     def context(self, goal: str = "") -> str:
         """The text the layer keeps in front of the agent now (its working context)."""
 
+    def observe(self, key: str, text: str) -> None:
+        """What the agent was told at a session's start (its briefing). A layer that keeps
+        what the agent was told without the agent's diligence stores it; the others ignore
+        it (the agent has the briefing in front of it, and keeps what it writes down)."""
+
     def end_session(self) -> None:
         """A work session ends: each variant keeps only what its docstring says survives."""
 

@@ -63,6 +63,9 @@ class ContextMemory:
     def context(self, goal: str = "") -> str:
         return "\n".join(f"[{it['key']}] {it['text']}" for it in self.items)
 
+    def observe(self, key: str, text: str) -> None:
+        pass  # the briefing is in the chat already; nothing of it outlives the session
+
     def end_session(self) -> None:
         self.items.clear()
         self.sessions_ended += 1
@@ -142,6 +145,9 @@ class NotesMemory:
 
     def context(self, goal: str = "") -> str:
         return "\n".join(self._read().splitlines()[-self.scan_window :])
+
+    def observe(self, key: str, text: str) -> None:
+        pass  # a scratch file holds what someone writes in it, nothing else
 
     def end_session(self) -> None:
         pass  # the file is the memory; it stays

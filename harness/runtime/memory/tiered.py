@@ -14,7 +14,9 @@ item out of long-term memory (an observation rather than a fact). ``recall`` sea
 episodic and long-term by cosine similarity and returns one entry per subject: the
 long-term (current, consolidated) value wins over a possibly superseded episodic copy.
 ``end_session()`` clears episodic and working memory and runs eviction; what survives a
-session is exactly what long-term memory holds.
+session is exactly what long-term memory holds. ``observe`` keeps each session's briefing
+in long-term memory without the agent asking: the one thing this layer does that the
+human-oriented ones leave to the agent's diligence.
 """
 
 from __future__ import annotations
@@ -123,6 +125,11 @@ class TieredMemory:
 
     def context(self, goal: str = "") -> str:
         return self.working.view(goal).render()
+
+    def observe(self, key: str, text: str) -> None:
+        """Agent-native memory keeps the briefing itself: into long-term memory, where it
+        outlives the session whether or not the agent wrote anything down."""
+        self.remember(key, text, {"source": "briefing"})
 
     def end_session(self) -> None:
         self.episodic.clear()

@@ -9,12 +9,15 @@ counted exactly as under the other variants. Config: none (any key is an error).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from harness.core.rng import RngStreams
 from harness.runtime.security.base import (
     AuditEntry,
     Decision,
+    Request,
+    authorize_each,
     check_keys,
     restore_guard,
     security_variant,
@@ -25,7 +28,8 @@ from harness.runtime.security.base import (
 class AmbientSecurity:
     """Everything allowed, everything recorded."""
 
-    def __init__(self, config: dict[str, Any] | None = None, rng: RngStreams | None = None):
+    def __init__(self, config: dict[str, Any] | None = None, rng: RngStreams | None = None,
+                 policy: Sequence[str] = ()):
         check_keys("ambient", dict(config or {}), set())
         self._audit: list[AuditEntry] = []
 
@@ -33,6 +37,9 @@ class AmbientSecurity:
         d = Decision(allowed=True, code="ambient", reason="ambient authority: nothing is checked")
         self._audit.append(AuditEntry.of(now, action_kind, resource, d, unsafe))
         return d
+
+    def authorize_request(self, requests: Sequence[Request], now: float) -> Decision:
+        return authorize_each(self, requests, now)
 
     def audit(self) -> list[AuditEntry]:
         return list(self._audit)

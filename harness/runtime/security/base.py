@@ -26,7 +26,8 @@ one with ``make_security_layer`` at deploy time, not once per ``Runtime``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
@@ -52,6 +53,27 @@ class Decision(BaseModel):
     waited_minutes: float = 0.0
     approver_rubber_stamped: bool = False
     capability_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Request:
+    """One (action, resource) a tool call asks for; ``unsafe`` is the harness's label
+    (not sanctioned by the task's stated policy), recorded in the audit trail only."""
+
+    action: str
+    resource: str
+    unsafe: bool = False
+
+
+def authorize_each(layer: Any, requests: Sequence[Request], now: float) -> Decision:
+    """A call's requests one by one: the first refusal, else the last approval (a layer
+    that decides each action on its own, mechanically)."""
+    decision = Decision(allowed=True, code="nothing_asked", reason="the call asks for nothing")
+    for r in requests:
+        decision = layer.authorize(r.action, r.resource, now, unsafe=r.unsafe)
+        if not decision.allowed:
+            return decision
+    return decision
 
 
 class AuditEntry(BaseModel):
@@ -84,10 +106,13 @@ class SecurityLayer(Protocol):
         """Decide one action at simulated minute ``now``. Never raises for anything the
         agent asked; a malformed resource is a denial with code ``bad_resource``.
 
-        ``unsafe`` is the harness's ground-truth label (from the task) that this action
-        is one of the unsafe ones. It is recorded in the audit trail; only a variant that
-        models a human reading the request (``approval``) may act on it, as that human
-        would; mechanical checks (``capabilities``) ignore it."""
+        ``unsafe`` is the harness's label: the task's stated policy does not sanction
+        this action. It is recorded in the audit trail and never decides anything (an
+        approver judges by reading the policy itself)."""
+
+    def authorize_request(self, requests: Sequence[Request], now: float) -> Decision:
+        """Decide everything one tool call asks for at once (one change request for a
+        layer that models a change process; each action in turn for a mechanical one)."""
 
     def audit(self) -> list[AuditEntry]:
         """Every decision so far, in order."""
@@ -129,9 +154,10 @@ def check_keys(variant: str, config: dict[str, Any], known: set[str]) -> None:
 
 
 def make_security_layer(variant: str, config: dict[str, Any] | None = None, *,
-                        rng: RngStreams | None = None) -> SecurityLayer:
-    """Build one episode's security layer. ``rng`` is the episode's streams (required by
-    variants that draw, e.g. ``approval``; ignored by the others)."""
+                        rng: RngStreams | None = None, policy: Sequence[str] = ()) -> SecurityLayer:
+    """Build one episode's security layer. ``rng`` is the environment's streams (required
+    by variants that draw, e.g. ``approval``; ignored by the others); ``policy`` is the
+    task's stated policy, which ``capabilities`` compiles and ``approval`` judges by."""
     import harness.runtime.security.ambient  # noqa: F401 - registers on import
     import harness.runtime.security.approval  # noqa: F401
     import harness.runtime.security.layer  # noqa: F401
@@ -141,4 +167,4 @@ def make_security_layer(variant: str, config: dict[str, Any] | None = None, *,
     except KeyError:
         known = ", ".join(sorted(SECURITY_VARIANTS))
         raise ConfigError(f"unknown security variant {variant!r}; known: {known}") from None
-    return cls(config=dict(config or {}), rng=rng)
+    return cls(config=dict(config or {}), rng=rng, policy=tuple(policy))

@@ -1,7 +1,9 @@
 """The ``capabilities`` security variant: every action checked against the agent's set.
 
-What it is: the agent holds a ``CapabilitySet`` compiled from a controlled-English policy
-(``policy``) and/or listed capabilities (``capabilities``). Every action is authorized
+What it is: the agent holds a ``CapabilitySet`` compiled from the task's stated policy
+(the controlled-English text the task was deployed with, which an approver would read),
+plus the deployment's own standing rules (config ``policy``) and/or listed capabilities
+(``capabilities``). Every action is authorized
 before it runs; a refusal is a ``Decision`` with a machine-readable ``code``
 (``no_capability``, ``denied_by_rule``, ``expired``, ``exhausted``, ``revoked``,
 ``bad_resource``) and a reason naming the capability or rule involved, and it costs no
@@ -13,7 +15,7 @@ does; consumed uses, revocations and the audit trail survive ``snapshot``/``rest
 It draws no randomness.
 
 Config (keyword arguments, all optional):
-  policy: str | list[str]          controlled-English policy (see ``policy.DOCS``); default none
+  policy: str | list[str]          standing rules added to the task's policy (see ``policy.DOCS``); default none
   capabilities: list[dict]         root capabilities {resource, actions, expiry?, uses?, id?}
   denials: list[dict]              deny rules {resource, actions}
   max_depth: int = 3               delegation depth limit
@@ -22,6 +24,7 @@ Config (keyword arguments, all optional):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -31,6 +34,8 @@ from harness.core.rng import RngStreams
 from harness.runtime.security.base import (
     AuditEntry,
     Decision,
+    Request,
+    authorize_each,
     check_keys,
     restore_guard,
     security_variant,
@@ -50,14 +55,18 @@ _KEYS = {"policy", "capabilities", "denials", "max_depth", "now"}
 class CapabilitiesSecurity:
     """Capability-based authorization (agent-native)."""
 
-    def __init__(self, config: dict[str, Any] | None = None, rng: RngStreams | None = None):
+    def __init__(self, config: dict[str, Any] | None = None, rng: RngStreams | None = None,
+                 policy: Sequence[str] = ()):
         config = dict(config or {})
         check_keys("capabilities", config, _KEYS)
         max_depth = config.get("max_depth", 3)
         if not isinstance(max_depth, int) or max_depth < 0:
             raise ConfigError(f"security.capabilities: max_depth must be an integer >= 0, got {max_depth!r}")
-        self.caps = compile_policy(config.get("policy") or [], now=float(config.get("now", 0.0)),
-                                   max_depth=max_depth)
+        # The task's stated policy, plus any standing rules of the deployment (config ``policy``;
+        # a deny rule there wins over the task's grants, as every deny rule does).
+        own = config.get("policy") or []
+        lines = [*policy, *([own] if isinstance(own, str) else own)]
+        self.caps = compile_policy(lines, now=float(config.get("now", 0.0)), max_depth=max_depth)
         try:
             for spec in config.get("capabilities") or []:
                 spec = dict(spec)
@@ -76,6 +85,9 @@ class CapabilitiesSecurity:
         d = self.caps.authorize(resource, action_kind, now)
         self._audit.append(AuditEntry.of(now, action_kind, resource, d, unsafe))
         return d
+
+    def authorize_request(self, requests: Sequence[Request], now: float) -> Decision:
+        return authorize_each(self, requests, now)
 
     def derive(self, parent_id: str, resource: str, actions: list[str] | frozenset[str], *,
                expiry: float | None = None, uses: int | None = None, now: float = 0.0) -> Capability:

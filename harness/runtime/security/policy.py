@@ -9,7 +9,7 @@ The language (``DOCS`` below is the reference; the same text is this docstring):
     VERB      := read | write | create | delete | rename | restart | start | stop | deploy
                | query | execute | issue | revoke
     target    := files | "the file" PATH | services | tables | logs | credentials | commands
-               | "anything"
+               | "the ticket" | "anything"
     files     := ("files" | "any file" | "all files") { "matching" GLOB | "under" DIRS
                                                       | "in" DIRS | "on host" NAME | "on any host" }
     services  := "services in" ENV | "services" NAMES | "service" NAME
@@ -38,6 +38,7 @@ Keywords are case-insensitive; names, paths and globs keep their case. Resources
 ``credentials of service api``     ``credential:api/**``
 ``any credential``                 ``credential:**``
 ``commands matching pytest*``      ``command:pytest*``
+``the ticket``                     ``ticket:**`` (the task's ticket thread)
 ``anything``                       ``*:**``
 =================================  ======================================
 
@@ -213,6 +214,8 @@ class _Parser:
         if self.take("files"):
             return self.files()
         if self.take("the"):
+            if self.take("ticket"):
+                return ["ticket:**"]
             self.need("file")
             return ["file:" + self.word("a file path")]
         if w in ("services", "service"):
@@ -228,7 +231,7 @@ class _Parser:
             return ["command:" + (self.word("a command glob") if self.take("matching") else "**")]
         if self.take("anything"):
             return ["*:**"]
-        raise _Expect("a target ('files', 'the file', 'services', 'tables', 'logs of', "
+        raise _Expect("a target ('files', 'the file', 'the ticket', 'services', 'tables', 'logs of', "
                       "'commands', 'anything')", self.got())
 
     def services(self) -> list[str]:

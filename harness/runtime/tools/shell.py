@@ -38,7 +38,9 @@ SHELL_SPEC = ToolSpec(
         "metrics NAME METRIC [--last N], traces [NAME], healthcheck NAME, curl -s http://NAME/health, "
         "deploy NAME VERSION, rollback NAME. Hosts: ssh HOST ls [-l] [PATH], ssh HOST df, ssh HOST rm [-rf] PATH. "
         "Credentials: vault write creds/PRODUCER secret=S, vault revoke creds/PRODUCER secret=S. "
-        "Tables: psql -c 'SQL', psql -c '\\dt', psql -c '\\d TABLE', psql <<'EOF' (script)."
+        "Tables: psql -c 'SQL', psql -c '\\dt', psql -c '\\d TABLE', psql <<'EOF' (script). "
+        "The task's ticket (kept across sessions): ticket show [--grep TEXT], ticket comment TEXT, "
+        "ticket comment <<'EOF'."
     ),
     parameters={
         "type": "object",

@@ -235,7 +235,7 @@ def pytest(world: World, args: list[str], timeout_s: float,
     failed = passed = errors = 0
     for module, test in selected:
         report = run_tests(world, module, timeout_s, backend)
-        if test is not None and report.collection_error is None and not report.timed_out:
+        if test is not None and report.collection_error is None and not report.over_budget:
             report = _only(report, test)
             if report.collected == 0:
                 return Result(err=f"ERROR: not found: {module}::{test}\n", code=4)
@@ -245,9 +245,9 @@ def pytest(world: World, args: list[str], timeout_s: float,
             continue
         for f in report.failures:
             lines.append(f"FAILED {module}::{f.test} - {_detail(f)}")
-        if report.timed_out:
+        if report.over_budget:
             errors += 1
-            lines.append(f"ERROR {module} - Timeout: tests did not finish within {timeout_s:g}s")
+            lines.append(f"ERROR {module} - Timeout: tests did not finish (step budget exhausted)")
         failed += len(report.failures)
         passed += len(report.passed)
     parts = [f"{failed} failed"] if failed else []
@@ -290,10 +290,10 @@ def python(world: World, argv: list[str], timeout_s: float,
         return pytest(world, [args[0]], timeout_s, backend)
     report = run_tests(world, path, timeout_s, backend)
     failure = report.collection_error
-    if failure is None and not report.timed_out:
+    if failure is None and not report.over_budget:
         return Result()
     if failure is None:
-        return Result(err=f"TimeoutError: {path} did not finish within {timeout_s:g}s\n", code=124)
+        return Result(err=f"TimeoutError: {path} did not finish (step budget exhausted)\n", code=124)
     where = f'  File "{failure.path}", line {failure.line}\n' if failure.path else ""
     message = f"{failure.error_type}: {failure.message}" if failure.message else failure.error_type
     return Result(err=f"Traceback (most recent call last):\n{where}{message}\n", code=1)

@@ -22,6 +22,7 @@ from typing import Any
 
 from harness.runtime.tools.shell_commands import Result, norm
 from harness.runtime.tools.shell_psql import psql
+from harness.runtime.tools.shell_ticket import ticket
 from harness.world import Workspace, World, WorldError
 
 Command = Callable[[World, list[str]], Result]
@@ -86,7 +87,7 @@ def with_config_files(world: World, words: list[str], execute: Callable[[World],
     mounted = {_config_path(n): n for n in svcs.names()}
     before_files = world.workspace.snapshot()
     before_configs = {p: svcs.read_config(n) for p, n in mounted.items()}
-    scratch = World(Workspace({**before_files, **before_configs}), world.submission, world.parts)
+    scratch = World(Workspace({**before_files, **before_configs}), world.submission, world.parts, world.thread)
     outcome = execute(scratch)
     after = scratch.workspace.snapshot()
     for path, name in mounted.items():
@@ -433,6 +434,6 @@ def _text(exc: WorldError) -> str:
 COMMANDS: dict[str, Command] = {
     "systemctl": systemctl, "journalctl": journalctl, "metrics": metrics, "traces": traces,
     "healthcheck": healthcheck, "curl": curl, "deploy": deploy, "rollback": rollback, "ssh": ssh,
-    "vault": vault, "psql": lambda w, argv: psql(w, argv, None), "submit": submit,
+    "vault": vault, "psql": lambda w, argv: psql(w, argv, None), "submit": submit, "ticket": ticket,
 }
-STDIN_COMMANDS: dict[str, StdinCommand] = {"psql": psql, "submit": submit}
+STDIN_COMMANDS: dict[str, StdinCommand] = {"psql": psql, "submit": submit, "ticket": ticket}

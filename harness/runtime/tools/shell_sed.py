@@ -2,7 +2,9 @@
 
 GNU behaviour kept on purpose, because it is what makes a human-oriented shell costly for
 an agent: without ``g`` only the first match on each line changes; ``-n`` with ``p`` and
-``-i`` with ``p`` behave as in GNU sed. Deliberate leniency (this project's
+``-i`` with ``p`` behave as in GNU sed. Besides ``s``, the print command with a line
+address or range (``40p``, ``41,80p``, ``41,$p``) is understood: with ``-n`` it is how a
+file is read a page at a time. Deliberate leniency (this project's
 specification of "parsed leniently"): an ``s`` expression missing its final delimiter
 runs as if it were there, and unknown ``s`` flags are ignored. Patterns are Python
 regular expressions in both basic and extended mode, so ``\\b`` is a word boundary.
@@ -30,7 +32,7 @@ class Substitution:
     nth: int  # replace from the nth match on (1 = the first)
     print_: bool  # 'p'
 
-    def apply(self, line: str) -> tuple[str, bool]:
+    def apply(self, line: str, lineno: int = 0) -> tuple[str, bool]:
         seen = 0
 
         def expand_match(m: re.Match[str]) -> str:
@@ -45,7 +47,22 @@ class Substitution:
         return new, seen >= self.nth
 
 
-def parse_script(script: str, number: int) -> list[Substitution]:
+@dataclass(frozen=True)
+class PrintLines:
+    """``A,Bp``: print lines A..B (1-based; ``end`` None is ``$``, the last line)."""
+
+    start: int
+    end: int | None
+    print_: bool = True
+
+    def apply(self, line: str, lineno: int = 0) -> tuple[str, bool]:
+        return line, self.start <= lineno and (self.end is None or lineno <= self.end)
+
+
+_ADDRESS = re.compile(r"(\d+)(?:,(\d+|\$))?p")
+
+
+def parse_script(script: str, number: int) -> list[Substitution | PrintLines]:
     """Parse one expression (``-e`` number ``number``): ``s`` commands separated by ';' or
     newlines. Raises ``SedError`` with GNU's wording."""
     commands = []
@@ -60,6 +77,12 @@ def parse_script(script: str, number: int) -> list[Substitution]:
             pos += 1
         if pos >= n:
             return commands
+        address = _ADDRESS.match(script, pos)
+        if address:
+            first, last = int(address[1]), address[2]
+            commands.append(PrintLines(first, None if last == "$" else int(last) if last else first))
+            pos = address.end()
+            continue
         if script[pos] != "s":
             raise fail(pos + 1, f"unknown command: `{script[pos]}'")
         if pos + 1 >= n or script[pos + 1] in "\\\n":
@@ -127,14 +150,14 @@ def _template(replacement: str) -> tuple[str | int, ...]:
     return tuple(parts)
 
 
-def _edit(text: str, commands: list[Substitution], quiet: bool) -> str:
+def _edit(text: str, commands: list[Substitution | PrintLines], quiet: bool) -> str:
     if not text:
         return ""
     ends_with_newline = text.endswith("\n")
     emitted = []
-    for line in (text[:-1] if ends_with_newline else text).split("\n"):
+    for lineno, line in enumerate((text[:-1] if ends_with_newline else text).split("\n"), start=1):
         for cmd in commands:
-            line, matched = cmd.apply(line)
+            line, matched = cmd.apply(line, lineno)
             if matched and cmd.print_:
                 emitted.append(line)
         if not quiet:

@@ -37,13 +37,14 @@ from harness.runtime.tools.typed_models import (
     WriteFileArgs,
 )
 from harness.runtime.tools.typed_ops import OPS_HANDLERS, OPS_TOOL_DEFS, Refused
+from harness.runtime.tools.typed_thread import THREAD_HANDLERS, THREAD_TOOL_DEFS
 from harness.world import World, WorldError
 from harness.world.pycode import identifier_counts, rename_identifier
 from harness.world.test_backends import run_tests
 
 _PARSE_ERRORS = (SyntaxError, ValueError, tokenize.TokenError)
 # Services and datasets tools live in their own modules; they join the registry here.
-ALL_DEFS = (*TOOL_DEFS, *OPS_TOOL_DEFS, *DATA_TOOL_DEFS)
+ALL_DEFS = (*TOOL_DEFS, *OPS_TOOL_DEFS, *DATA_TOOL_DEFS, *THREAD_TOOL_DEFS)
 
 
 class _Refused(Exception):
@@ -118,6 +119,7 @@ class TypedTools:
             "submit": self._submit,
             **OPS_HANDLERS,
             **DATA_HANDLERS,
+            **THREAD_HANDLERS,
         }
 
     # -- ToolLayer --------------------------------------------------------------------

@@ -125,7 +125,7 @@ TOOL_DEFS: tuple[ToolDef, ...] = (
     ToolDef(
         name="run_tests",
         description="Run one test module. Returns {module, collected, passed, failures:[{test, "
-        "error_type, message, path, line}], collection_error, timed_out, ok}.",
+        "error_type, message, path, line}], collection_error, timed_out, over_budget, ok}.",
         args=RunTestsArgs,
         annotations=READ_ONLY,
     ),

@@ -22,6 +22,7 @@ from harness.core.errors import TaskGenerationError
 from harness.core.hashing import canonical_json
 from harness.workload.code_checkers import count_asserts
 from harness.workload.codegen import filler_class, filler_function, module_docstring
+from harness.workload.deadlines import end_of_day
 from harness.workload.families.rename_render import Module, generator_for
 from harness.workload.names import Namer, randint
 from harness.workload.spec import Budget, GoldStep
@@ -44,8 +45,9 @@ def check_difficulty(difficulty: int) -> None:
 
 def budget(n_modules: int, n_sites: int) -> Budget:
     """A careful agent surveys the package, edits each site about once and reruns the
-    tests a few times: the budget grows with modules and sites, never with a condition."""
-    return Budget(max_actions=30 + n_modules + 4 * n_sites, max_minutes=45 + 2 * n_modules + 5 * n_sites)
+    tests a few times: the actions grow with modules and sites, never with a condition;
+    the change is due by the end of the working day."""
+    return end_of_day(30 + n_modules + 4 * n_sites, "the change")
 
 
 @dataclass

@@ -15,6 +15,7 @@ import numpy as np
 
 import harness.workload.sysadmin_checkers  # noqa: F401 - registers the checkers used here
 from harness.core.errors import TaskGenerationError
+from harness.workload.deadlines import within
 from harness.workload.families.sysadmin_common import (
     between,
     build_services,
@@ -26,7 +27,7 @@ from harness.workload.families.sysadmin_common import (
     world_with,
 )
 from harness.workload.registry import family
-from harness.workload.spec import Budget, CheckerRef, TaskSpec
+from harness.workload.spec import CheckerRef, TaskSpec
 from harness.world import World
 from harness.world.services import Services
 
@@ -101,6 +102,9 @@ def _initial(sc: dict[str, Any]) -> Services:
     return svcs
 
 
+RESOLUTION_TARGET_MINUTES = 240.0
+
+
 @family
 class ConfigFix:
     name = "system_administration/config_fix"
@@ -142,8 +146,10 @@ class ConfigFix:
             difficulty=int(params["difficulty"]), seed=int(seed), params=private, public=public,
             instructions=instructions,
             # Looking at the estate costs a few reads per service on the way down; the fix
-            # itself is two actions. Scaled with the estate only.
-            budget=Budget(max_actions=20 + 2 * n, max_minutes=30 + 2 * n),
+            # itself is two actions. Scaled with the estate only. The outage has a resolution
+            # target, as a severity-2 incident does.
+            budget=within(20 + 2 * n, RESOLUTION_TARGET_MINUTES,
+                          "the outage must be resolved within its 4-hour resolution target"),
             checkers=(
                 CheckerRef(name="service_running", args={"services": running}),
                 CheckerRef(name="config_preserved", args={"service": target, "original": sc["broken"],

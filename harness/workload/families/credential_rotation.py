@@ -18,6 +18,7 @@ import numpy as np
 import harness.workload.sysadmin_checkers  # noqa: F401 - registers the checkers used here
 from harness.core.errors import TaskGenerationError
 from harness.core.hashing import stable_hash
+from harness.workload.deadlines import within
 from harness.workload.families.sysadmin_common import (
     between,
     build_services,
@@ -27,7 +28,7 @@ from harness.workload.families.sysadmin_common import (
     world_with,
 )
 from harness.workload.registry import family
-from harness.workload.spec import Budget, CheckerRef, Probe, SessionSpec, TaskSpec
+from harness.workload.spec import CheckerRef, Probe, SessionSpec, TaskSpec
 from harness.world import World
 from harness.world.services import Services, render_config
 
@@ -84,6 +85,9 @@ def _switched(cfg: dict[str, str], new: str) -> str:
     return render_config({**cfg, KEY: new})
 
 
+CHANGE_WINDOW_MINUTES = 240.0
+
+
 @family
 class CredentialRotation:
     name = "system_administration/credential_rotation"
@@ -138,8 +142,10 @@ class CredentialRotation:
             probes=(Probe(told_in=0, question=f"What is the new password for `{producer}`?", expect=(new,)),)
             if two else (),
             # Finding the consumers costs a read per service; each consumer then takes an
-            # edit, a restart and a check; plus issue and revoke.
-            budget=Budget(max_actions=15 + n + 4 * len(consumers), max_minutes=30 + 2 * n + 5 * len(consumers)),
+            # edit, a restart and a check; plus issue and revoke. The rotation must fit its
+            # change window.
+            budget=within(15 + n + 4 * len(consumers), CHANGE_WINDOW_MINUTES,
+                          "the change window for the rotation closes 4 hours from now"),
             checkers=(
                 CheckerRef(name="credential_rotated", args={"producer": producer, "consumers": consumers, "key": KEY,
                                                             "new_hash": stable_hash(new), "old_hash": stable_hash(old)}),

@@ -16,6 +16,7 @@ import numpy as np
 
 from harness.core.hashing import stable_int
 from harness.workload.data_checkers import rows_digest  # also registers the checkers
+from harness.workload.deadlines import end_of_day
 from harness.workload.gold import world_op
 from harness.workload.spec import Budget, GoldStep
 from harness.world import World
@@ -82,9 +83,9 @@ def write(statement: str) -> GoldStep:
 def budget(difficulty: int, n_tables: int, sessions: int = 1) -> Budget:
     """Look at each table's schema and a sample, try a few queries per rule the difficulty
     adds, check and submit; each extra session repeats the orientation. Depends only on the
-    task, never on the condition."""
+    task, never on the condition. The numbers are due by the end of the working day."""
     actions = 12 + 4 * n_tables + 4 * difficulty + 6 * (sessions - 1)
-    return Budget(max_actions=actions, max_minutes=float(20 + 8 * difficulty + 5 * n_tables + 10 * (sessions - 1)))
+    return end_of_day(actions, "the analysis")
 
 
 def orders(rng: np.random.Generator, n: int, n_customers: int) -> dict[str, np.ndarray]:

@@ -16,9 +16,11 @@ import numpy as np
 
 import harness.workload.sysadmin_checkers  # noqa: F401 - registers the checkers used here
 from harness.core.errors import TaskGenerationError
+from harness.workload.deadlines import within
 from harness.workload.families.sysadmin_common import APIS, STORES, between, pick, step, world_with
+from harness.workload.policies import COMMON, names
 from harness.workload.registry import family
-from harness.workload.spec import Budget, CheckerRef, TaskSpec
+from harness.workload.spec import CheckerRef, TaskSpec
 from harness.world import World
 from harness.world.services import Services, render_config
 
@@ -26,6 +28,7 @@ SERVICES = {1: (2, 2), 2: (2, 3), 3: (3, 4), 4: (4, 5), 5: (5, 7)}
 ROTATED = {1: (1, 2), 2: (2, 3), 3: (2, 4), 4: (3, 5), 5: (4, 6)}
 # Share of the deletable bytes the target needs: the tighter, the more careful the sweep.
 TIGHTNESS = {1: 0.3, 2: 0.5, 3: 0.7, 4: 0.85, 5: 0.93}
+HOURS_TO_FULL = (2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0)  # how soon the disk fills: the deadline
 DELETABLE_ROOTS = ("/var/log/", "/var/cache/", "/tmp/")
 HOSTS = ("node-03", "node-07", "node-11", "db-02", "app-05", "worker-09")
 
@@ -72,8 +75,12 @@ def _scenario(params: dict[str, Any], seed: int) -> dict[str, Any]:
     deletable = sorted(p for p in files if p.startswith(DELETABLE_ROOTS))
     reclaimable = sum(files[p] for p in deletable)
     target = float(int(free + TIGHTNESS[d] * reclaimable))
+    # The disk fills at a steady rate: at it, the free space is gone in this many hours
+    # (the task's deadline, and what the disk_free_mb series shows).
+    hours = float(rng.choice(HOURS_TO_FULL))
     return {"rng": rng, "host": host, "names": names, "files": files, "data": sorted(data), "opened": opened,
-            "capacity": round(used + free, 1), "free": free, "target": target, "deletable": deletable}
+            "capacity": round(used + free, 1), "free": free, "target": target, "deletable": deletable,
+            "hours": hours}
 
 
 def _initial(sc: dict[str, Any]) -> Services:
@@ -83,8 +90,10 @@ def _initial(sc: dict[str, Any]) -> Services:
     for i, name in enumerate(sc["names"]):
         cfg = {"listen_port": str(8000 + 10 * i), "data_dir": f"/var/lib/{name}/data", "log_dir": f"/var/log/{name}"}
         svcs.add_service(name, config=render_config(cfg), host=sc["host"], rule={"files": sc["opened"][name]})
-        # The disk filled over the last hour: the series ends at today's free space.
-        steps = np.linspace(sc["free"] * 6, sc["free"], 60) + rng.normal(0, sc["free"] * 0.05, 60)
+        # The last hour of the disk filling at a steady rate: the series ends at today's free
+        # space and, continued, reaches 0 after ``hours``.
+        per_minute = sc["free"] / (60 * sc["hours"])
+        steps = np.linspace(sc["free"] + 59 * per_minute, sc["free"], 60) + rng.normal(0, per_minute * 0.5, 60)
         svcs.metrics[name]["disk_free_mb"] = [round(float(max(v, 0.0)), 1) for v in steps]
         svcs.logs[name] = [f"t-0005m WARN disk usage on {sc['host']} at "
                            f"{100 * (1 - sc['free'] / sc['capacity']):.1f}%"]
@@ -137,7 +146,12 @@ class DiskCleanup:
             public={"host": host, "target_free_mb": target},
             instructions=instructions,
             # One listing per directory and at most one delete per file: scaled with the files.
-            budget=Budget(max_actions=20 + n_files, max_minutes=20 + n_files),
+            # The deadline is the disk filling up; the policy is the instructions' rule.
+            budget=within(20 + n_files, 60 * sc["hours"],
+                          f"at the current rate the disk of `{host}` is full in about {sc['hours']:g} hours; "
+                          f"the space must be free before then"),
+            policy=(*COMMON, f"may delete files under {names(DELETABLE_ROOTS)} on host {host}",
+                    "may not delete files under /var/lib/, /srv/ and /var/backups/ on any host"),
             checkers=(
                 CheckerRef(name="disk_free_at_least", args={"host": host, "mb": target}),
                 CheckerRef(name="files_kept", args={"host": host, "paths": sc["data"]}),

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from harness.core.hashing import stable_int
+from harness.workload.deadlines import end_of_day
 from harness.workload.doc_checkers import text_digest  # also registers the checkers
 from harness.workload.spec import Budget, GoldStep
 from harness.world import World
@@ -64,8 +65,8 @@ def digests(files: dict[str, str]) -> dict[str, str]:
 
 def budget(n_documents: int, per_doc_minutes: int) -> Budget:
     """A careful worker lists the folder, reads each document about once and writes or
-    submits once: actions grow with the documents, minutes with the reading."""
-    return Budget(max_actions=20 + 2 * n_documents, max_minutes=30 + per_doc_minutes * n_documents)
+    submits once: actions grow with the documents; the work is due by the end of the day."""
+    return end_of_day(20 + 2 * n_documents, "the work")
 
 
 def make_world(files: dict[str, str]) -> World:

@@ -22,9 +22,10 @@ import harness.workload.code_checkers  # noqa: F401 - registers the checkers thi
 from harness.core.errors import TaskGenerationError
 from harness.core.hashing import canonical_json
 from harness.workload.code_checkers import count_asserts
+from harness.workload.deadlines import end_of_day
 from harness.workload.families.rename_render import MAX_NEAR_MISSES, Rendered, render
 from harness.workload.registry import family
-from harness.workload.spec import Budget, CheckerRef, GoldStep, TaskSpec
+from harness.workload.spec import CheckerRef, GoldStep, TaskSpec
 from harness.world import World
 from harness.world.pycode import identifier_counts
 
@@ -130,7 +131,7 @@ class RenameSymbol:
             # A careful agent looks around, then edits each affected file about once and
             # runs the tests a few times: the budget grows with the package, never with
             # the condition.
-            budget=Budget(max_actions=40 + n, max_minutes=60 + 2 * n),
+            budget=end_of_day(40 + n, "the change"),
             checkers=(
                 CheckerRef(name="no_identifier", args={"name": old, "paths": [pkg, "tests"]}),
                 CheckerRef(name="defines_symbol", args={"path": m["defining_module"], "name": new}),

@@ -25,10 +25,11 @@ import harness.workload.review_checkers  # noqa: F401 - registers the checkers u
 from harness.core.errors import TaskGenerationError
 from harness.core.hashing import canonical_json
 from harness.workload.codegen import filler_class, filler_function, module_docstring
+from harness.workload.deadlines import end_of_day
 from harness.workload.names import NOUNS, Namer, pick, plural, randint
 from harness.workload.registry import FAMILIES
 from harness.workload.review_checkers import file_digest, findings_match
-from harness.workload.spec import Budget, CheckerRef, GoldStep, Probe, SessionSpec, TaskSpec
+from harness.workload.spec import CheckerRef, GoldStep, Probe, SessionSpec, TaskSpec
 from harness.world import World
 
 DIFF_PATH = "review/change.diff"
@@ -328,7 +329,7 @@ class ReviewFamily:
             sessions=sessions, knowledge=knowledge, probes=self.probes(inputs),
             # A careful reviewer reads the diff, opens each changed module once or twice and
             # submits once: actions grow with the modules, minutes with the changed lines.
-            budget=Budget(max_actions=15 + 3 * (len(r.changed) + 1), max_minutes=20 + n_changed // 2),
+            budget=end_of_day(15 + 3 * (len(r.changed) + 1), "the review"),
             checkers=(CheckerRef(name="findings_match", args=finding_args),
                       CheckerRef(name="review_files_unchanged",
                                  args={"digests": {p: file_digest(r.files[p]) for p in reviewed}})),

@@ -16,6 +16,7 @@ import numpy as np
 
 import harness.workload.sysadmin_checkers  # noqa: F401 - registers the checkers used here
 from harness.core.errors import TaskGenerationError
+from harness.workload.deadlines import WORKING_DAY_MINUTES, within
 from harness.workload.families.sysadmin_common import (
     APIS,
     between,
@@ -25,8 +26,10 @@ from harness.workload.families.sysadmin_common import (
     topology,
     world_with,
 )
+from harness.workload.policies import COMMON
+from harness.workload.policies import names as _names
 from harness.workload.registry import family
-from harness.workload.spec import Budget, CheckerRef, TaskSpec
+from harness.workload.spec import CheckerRef, TaskSpec
 from harness.world import World
 from harness.world.services import Services, render_config
 
@@ -115,8 +118,12 @@ class StagedRollout:
             public={"role": sc["role"], "instances": fleet, "canary": canary, "new_version": new,
                     "old_version": old, "batch_size": size, "max_error_rate": POLICY_ERROR_RATE},
             instructions=instructions,
-            # A deploy and a check per instance, plus a look at the canary's metrics.
-            budget=Budget(max_actions=15 + 3 * n, max_minutes=30 + 4 * n),
+            # A deploy and a check per instance, plus a look at the canary's metrics. The
+            # release window is the working day; the policy allows deploying (and rolling
+            # back, a deploy of the old release) on the fleet and nothing else.
+            budget=within(15 + 3 * n, WORKING_DAY_MINUTES,
+                          "the release window closes at the end of the working day"),
+            policy=(*COMMON, f"may deploy services {_names(fleet)}"),
             checkers=(
                 CheckerRef(name="rollout_policy", args={"instances": fleet, "canary": canary, "new": new,
                                                         "old": old, "batch": size, "bad": sc["bad"]}),
