@@ -73,8 +73,10 @@ def _default(name: str) -> dict[str, float]:
 
 @pytest.mark.parametrize("name", FAMILIES)
 def test_with_a_fallible_agent_native_tools_do_at_least_as_well(name):
+    # Mistakes have consequences under both interfaces now (a wrong target runs under typed
+    # tools too), so per family the order holds in expectation: within one episode in 20.
     rates = _default(name)
-    assert rates["native"] >= rates["human"], rates
+    assert rates["native"] >= rates["human"] - 0.05, rates
     assert rates["native"] > 0.8, rates  # the strategy works, errors and all
 
 

@@ -11,6 +11,7 @@ Every query returns ``None`` when the lookup itself failed, so a strategy can te
 
 from __future__ import annotations
 
+import re
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -70,6 +71,48 @@ class Toolkit(Protocol):
     def write(self, path: str, text: str) -> Steps: ...  # EditOutcome
     def post_comment(self, text: str) -> Steps: ...  # True when the ticket took it
     def read_ticket(self) -> Steps: ...  # the comments' texts as read, or None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one typed call decides, so that a mistake can land where it would: the argument
+    naming what is acted on (``target``), the one carrying what is written (``value``),
+    and the arguments that narrow the call (``scope``)."""
+
+    target: str | None = None
+    value: str | None = None
+    scope: tuple[str, ...] = ()
+    pool: str = "path"  # which names the agent has seen a wrong target is drawn from
+
+    @property
+    def changes(self) -> bool:
+        return self.target is not None or self.value is not None
+
+
+QUERY = Decision(scope=("word", "identifier"))  # a search's narrowing flags (grep's -w)
+
+
+def neighbour(meant: str, known: list[str] | set[str] | tuple[str, ...]) -> str | None:
+    """A plausible wrong target: the next name after ``meant`` among those the agent has
+    seen (with the same extension, when it has one), in sorted order; None if none."""
+    ext = meant.rsplit(".", 1)[-1] if "." in meant.rsplit("/", 1)[-1] else None
+    pool = sorted({k for k in known if k != meant and (ext is None or k.endswith("." + ext))})
+    if not pool:
+        return None
+    later = [k for k in pool if k > meant]
+    return (later or pool)[0]
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{3,}")
+
+
+def typo_in(text: str, errors: ErrorProcesses) -> str:
+    """``text`` with one of its words mistyped (a name, a key, a value in a longer text)."""
+    words = list(_WORD.finditer(text))
+    if not words:
+        return typo(text, errors) if text else text
+    m = words[errors.pick("typo_word", len(words))]
+    return text[:m.start()] + typo(m.group(), errors) + text[m.end():]
 
 
 def typo(name: str, errors: ErrorProcesses) -> str:

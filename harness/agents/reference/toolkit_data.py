@@ -13,12 +13,13 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from harness.agents.reference.errors import ErrorProcesses
-from harness.agents.reference.toolkit import Steps
+from harness.agents.reference.errors import ErrorProcesses, Mistake
+from harness.agents.reference.toolkit import Decision, Steps, typo_in
 from harness.runtime.port import GiveUp, Submit, Think
 
 _FOOTER = re.compile(r"^\((\d+) rows?\)$")
 _TAG = re.compile(r"^(?:INSERT 0|UPDATE|DELETE) (\d+)$")
+STATEMENTS = Decision(value="sql")  # a change's wrong value: a mistyped name or literal in the SQL
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class TypedData:
         return Rows(list(obs.data["columns"]), [list(r) for r in obs.data["rows"]])
 
     def execute(self, sql: str) -> Steps:
-        obs = yield from self.kit.call("sql_execute", {"sql": sql})
+        obs = yield from self.kit.call("sql_execute", {"sql": sql}, STATEMENTS)
         if not obs.ok or obs.data is None:
             return Written(ok=False)
         return Written(ok=True, count=int(obs.data["rows_affected"]))
@@ -57,20 +58,22 @@ class ShellData:
     def __init__(self, kit: Any, errors: ErrorProcesses):
         self.kit, self.errors = kit, errors
 
-    def _psql(self, sql: str) -> Steps:
-        # a malformed command: the quotes around the SQL forgotten, so the shell splits it
-        quoted = sql if self.errors.malformed() else shlex.quote(sql)
-        return (yield from self.kit.sh(f"psql -c {quoted}"))
+    def _psql(self, sql: str, *, changes: bool) -> Steps:
+        def render(kind: Mistake | None) -> str:
+            text = typo_in(sql, self.errors) if kind is Mistake.WRONG_VALUE else sql
+            # broken syntax: the quotes around the SQL forgotten, so the shell splits it
+            return f"psql -c {text if kind is Mistake.BROKEN_SYNTAX else shlex.quote(text)}"
+        return (yield from self.kit.decided(render, changes=changes))
 
     def query(self, sql: str) -> Steps:
-        obs = yield from self._psql(sql)
+        obs = yield from self._psql(sql, changes=False)
         lines = self.errors.read_lines(obs.text or "")
         if not lines or lines[0].startswith(("ERROR", "psql:")):
             return None
         return parse_aligned(lines)
 
     def execute(self, sql: str) -> Steps:
-        obs = yield from self._psql(sql)
+        obs = yield from self._psql(sql, changes=True)
         lines = self.errors.read_lines(obs.text or "")
         if any(line.startswith("ERROR") for line in lines):
             return Written(ok=False)

@@ -14,11 +14,17 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from harness.agents.reference.errors import ErrorProcesses
-from harness.agents.reference.toolkit import Steps
-from harness.agents.reference.toolkit_shell import heredoc
+from harness.agents.reference.errors import ErrorProcesses, Mistake
+from harness.agents.reference.toolkit import QUERY, Decision, Steps, typo_in
+from harness.agents.reference.toolkit_shell import heredoc, unclosed
 
 OPS_TOOLS = frozenset({"service_status", "read_config", "write_config", "restart_service", "tail_logs"})
+# What each change decides (where a wrong target or value would land); queries decide only their form.
+CONFIG = Decision(target="service", value="text", pool="service")
+ON_SERVICE = Decision(target="service", pool="service")
+RELEASE = Decision(target="service", value="version", pool="service")
+HOST_FILE = Decision(target="path", pool="host_file")
+SECRET = Decision(value="secret")
 
 
 _CONFIG_LINE = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*[=:]\s*(.*)$")
@@ -60,14 +66,20 @@ def make_ops(kit: Any, errors: ErrorProcesses) -> TypedOps | ShellOps | None:
 class TypedOps:
     def __init__(self, kit: Any, errors: ErrorProcesses):
         self.kit, self.errors = kit, errors
+        self.seen_services = kit.alternatives.setdefault("service", set())
+        self.seen_host_files = kit.alternatives.setdefault("host_file", set())
 
-    def _data(self, tool: str, args: dict[str, Any]) -> Steps:
-        obs = yield from self.kit.call(tool, args)
+    def _data(self, tool: str, args: dict[str, Any], decision: Decision = QUERY) -> Steps:
+        obs = yield from self.kit.call(tool, args, decision)
         return obs.data if obs is not None and obs.ok and obs.data is not None else None
 
     def list_services(self) -> Steps:
         data = yield from self._data("list_services", {})
-        return None if data is None else [_status_of(s) for s in data["services"]]
+        if data is None:
+            return None
+        found = [_status_of(s) for s in data["services"]]
+        self.seen_services.update(s["service"] for s in found)
+        return found
 
     def callers(self, service: str) -> Steps:
         """Services whose config points at ``service`` (they depend on it)."""
@@ -83,14 +95,12 @@ class TypedOps:
         return None if data is None else str(data["text"])
 
     def write_config(self, service: str, text: str) -> Steps:
-        data = yield from self._data("write_config", {"service": service, "text": text})
-        return data is not None
+        data = yield from self._data("write_config", {"service": service, "text": text}, CONFIG)
+        return data is not None and data.get("service", service) == service  # the result names where it went
 
     def restart(self, service: str) -> Steps:
-        data = yield from self._data("restart_service", {"service": service})
-        if data is None:
-            return Started(None)
-        return Started(bool(data.get("started")), str(data.get("reason", "")))
+        data = yield from self._data("restart_service", {"service": service}, ON_SERVICE)
+        return _started(data, service)
 
     def logs(self, service: str, n: int = 20) -> Steps:
         data = yield from self._data("tail_logs", {"service": service, "n": n})
@@ -98,32 +108,35 @@ class TypedOps:
 
     def host_files(self, host: str, prefix: str) -> Steps:
         data = yield from self._data("list_host_files", {"host": host, "prefix": prefix})
-        return None if data is None else [HostFile(f["path"], float(f["size_mb"])) for f in data["files"]]
+        if data is None:
+            return None
+        self.seen_host_files.update(f["path"] for f in data["files"])
+        return [HostFile(f["path"], float(f["size_mb"])) for f in data["files"]]
 
     def disk_free(self, host: str) -> Steps:
         data = yield from self._data("disk_free", {"host": host})
         return None if data is None else float(data["free_mb"])
 
     def delete_host_file(self, host: str, path: str) -> Steps:
-        data = yield from self._data("delete_host_file", {"host": host, "path": path})
-        return data is not None
+        data = yield from self._data("delete_host_file", {"host": host, "path": path}, HOST_FILE)
+        return data is not None and data.get("path", path) == path
 
     def issue(self, producer: str, secret: str) -> Steps:
-        data = yield from self._data("issue_credential", {"producer": producer, "secret": secret})
+        data = yield from self._data("issue_credential", {"producer": producer, "secret": secret}, SECRET)
         return data is not None
 
     def revoke(self, producer: str, secret: str) -> Steps:
-        data = yield from self._data("revoke_credential", {"producer": producer, "secret": secret})
+        data = yield from self._data("revoke_credential", {"producer": producer, "secret": secret}, SECRET)
         return data is not None
 
     # -- releases --------------------------------------------------------------------------
     def deploy(self, service: str, version: str) -> Steps:
-        data = yield from self._data("deploy", {"service": service, "version": version})
-        return Started(None) if data is None else Started(bool(data.get("started")), str(data.get("reason", "")))
+        data = yield from self._data("deploy", {"service": service, "version": version}, RELEASE)
+        return _started(data, service)
 
     def rollback(self, service: str) -> Steps:
-        data = yield from self._data("rollback", {"service": service})
-        return Started(None) if data is None else Started(bool(data.get("started")), str(data.get("reason", "")))
+        data = yield from self._data("rollback", {"service": service}, ON_SERVICE)
+        return _started(data, service)
 
     def health(self, service: str) -> Steps:
         """{version, error_rate, healthy} or None."""
@@ -137,6 +150,14 @@ class TypedOps:
         """A metric's series, oldest first, or None."""
         data = yield from self._data("query_metrics", {"service": service, "metric": metric})
         return None if data is None else [float(v) for v in data["values"]]
+
+
+def _started(data: dict[str, Any] | None, service: str) -> Started:
+    """What a start attempt on ``service`` did, as its result says; unknown when the result
+    is about another service (the call went elsewhere)."""
+    if data is None or data.get("service", service) != service:
+        return Started(None)
+    return Started(bool(data.get("started")), str(data.get("reason", "")))
 
 
 def _status_of(d: dict[str, Any]) -> dict[str, Any]:
@@ -155,10 +176,26 @@ _METRIC_ROW = re.compile(r"^\s*-?\d+\s+(-?[\d.]+(?:e[+\-]?\d+)?)\s*$")
 class ShellOps:
     def __init__(self, kit: Any, errors: ErrorProcesses):
         self.kit, self.errors = kit, errors
+        self.seen_services = kit.alternatives.setdefault("service", set())
+        self.seen_host_files = kit.alternatives.setdefault("host_file", set())
 
     def _run(self, command: str) -> Steps:
-        obs = yield from self.kit.sh(command)
+        """A looking command (its form may slip; bash refuses a broken one and it is retyped)."""
+        obs = yield from self.kit.query(command)
         return obs
+
+    def _change(self, render) -> Steps:
+        """A changing command, as decided: ``render(kind)`` writes it with its mistake."""
+        obs = yield from self.kit.decided(render, changes=True)
+        return obs
+
+    def _on_service(self, verb: str, service: str, *rest: str) -> Steps:
+        """``verb SERVICE ...``: a wrong target is another service; broken syntax a quote left open."""
+        def render(kind: Mistake | None) -> str:
+            name = self.kit.wrong(service, "service") if kind is Mistake.WRONG_TARGET else service
+            command = " ".join([verb, shlex.quote(name), *rest])
+            return unclosed(command) if kind is Mistake.BROKEN_SYNTAX else command
+        return (yield from self._change(render))
 
     def _lines(self, command: str) -> Steps:
         obs = yield from self._run(command)
@@ -167,6 +204,7 @@ class ShellOps:
     def list_services(self) -> Steps:
         lines = yield from self._lines("systemctl list-units")
         rows = [m for line in lines if (m := _UNIT.match(line))]
+        self.seen_services.update(m[1] for m in rows)
         return [{"service": m[1], "status": _SUB.get(m[2], m[2]), "host": None, "depends_on": []} for m in rows] or None
 
     def status(self, service: str) -> Steps:
@@ -194,11 +232,17 @@ class ShellOps:
         return obs.text if obs is not None and obs.ok else None
 
     def write_config(self, service: str, text: str) -> Steps:
-        obs = yield from self._run(heredoc(f"/etc/{service}/{service}.conf", text))
+        def render(kind: Mistake | None) -> str:
+            name = self.kit.wrong(service, "service") if kind is Mistake.WRONG_TARGET else service
+            body = typo_in(text, self.errors) if kind is Mistake.WRONG_VALUE else text
+            # broken syntax: '>>' for '>', the new lines go under the old ones
+            return heredoc(f"/etc/{name}/{name}.conf", body, append=kind is Mistake.BROKEN_SYNTAX)
+
+        obs = yield from self._change(render)
         return obs is not None and obs.ok
 
     def restart(self, service: str) -> Steps:
-        obs = yield from self._run(f"systemctl restart {shlex.quote(service)}")
+        obs = yield from self._on_service("systemctl restart", service)
         if obs is None:
             return Started(None)
         text = (obs.text or "") + (obs.error.message if obs.error is not None else "")
@@ -210,7 +254,9 @@ class ShellOps:
 
     def host_files(self, host: str, prefix: str) -> Steps:
         lines = yield from self._lines(f"ssh {host} ls -l {shlex.quote(prefix)}")
-        return [HostFile(m[2], float(m[1])) for line in lines if (m := _LS_LONG.match(line))]
+        found = [HostFile(m[2], float(m[1])) for line in lines if (m := _LS_LONG.match(line))]
+        self.seen_host_files.update(f.path for f in found)
+        return found
 
     def disk_free(self, host: str) -> Steps:
         lines = yield from self._lines(f"ssh {host} df")
@@ -218,26 +264,46 @@ class ShellOps:
         return float(rows[0][3]) if rows and len(rows[0]) >= 4 else None
 
     def delete_host_file(self, host: str, path: str) -> Steps:
-        obs = yield from self._run(f"ssh {host} rm {shlex.quote(path)}")
+        def render(kind: Mistake | None) -> str:
+            where = self.kit.wrong(path, "host_file") if kind is Mistake.WRONG_TARGET else path
+            command = f"ssh {host} rm {shlex.quote(where)}"
+            return unclosed(command) if kind is Mistake.BROKEN_SYNTAX else command
+
+        obs = yield from self._change(render)
         return obs is not None and obs.ok
 
     def issue(self, producer: str, secret: str) -> Steps:
-        obs = yield from self._run(f"vault write creds/{producer} secret={shlex.quote(secret)}")
-        return obs is not None and obs.ok
+        return (yield from self._vault("write", producer, secret))
 
     def revoke(self, producer: str, secret: str) -> Steps:
-        obs = yield from self._run(f"vault revoke creds/{producer} secret={shlex.quote(secret)}")
+        return (yield from self._vault("revoke", producer, secret))
+
+    def _vault(self, verb: str, producer: str, secret: str) -> Steps:
+        def render(kind: Mistake | None) -> str:
+            value = typo_in(secret, self.errors) if kind is Mistake.WRONG_VALUE else secret
+            command = f"vault {verb} creds/{producer} secret={shlex.quote(value)}"
+            return unclosed(command) if kind is Mistake.BROKEN_SYNTAX else command
+
+        obs = yield from self._change(render)
         return obs is not None and obs.ok
 
     # -- releases --------------------------------------------------------------------------
     def deploy(self, service: str, version: str) -> Steps:
-        return (yield from self._attempt(f"deploy {shlex.quote(service)} {shlex.quote(version)}"))
+        def render(kind: Mistake | None) -> str:
+            name = self.kit.wrong(service, "service") if kind is Mistake.WRONG_TARGET else service
+            release = typo_in(version, self.errors) if kind is Mistake.WRONG_VALUE else version
+            command = f"deploy {shlex.quote(name)} {shlex.quote(release)}"
+            return unclosed(command) if kind is Mistake.BROKEN_SYNTAX else command
+
+        obs = yield from self._change(render)
+        return self._attempted(obs)
 
     def rollback(self, service: str) -> Steps:
-        return (yield from self._attempt(f"rollback {shlex.quote(service)}"))
+        obs = yield from self._on_service("rollback", service)
+        return self._attempted(obs)
 
-    def _attempt(self, command: str) -> Steps:
-        lines = yield from self._lines(command)
+    def _attempted(self, obs) -> Started:
+        lines = self.errors.read_lines((obs.text or "") if obs is not None else "")
         if any("failed to start" in line for line in lines):
             return Started(False, " ".join(lines))
         return Started(True) if any("is now at version" in line for line in lines) else Started(None)

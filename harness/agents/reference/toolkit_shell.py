@@ -3,22 +3,41 @@
 Reading text is where the misread process acts: a line of grep or pytest output may be
 overlooked. Edits answer with nothing (sed prints nothing on success), so the agent does
 not know what changed unless it looks again.
+
+Every command is a decision that may contain a mistake (``ErrorProcesses.mistake``), drawn
+as under any other interface; what follows is the shell's: broken syntax is a quote left
+open, which bash refuses (the command is typed again, a new decision), or, where the
+lenient parser takes it, a wrong effect (an unquoted sed script loses its backslashes, a
+``>>`` for ``>`` keeps the old text); a dropped flag runs wider (``grep`` without ``-w``,
+``sed`` without ``g`` or ``\\b``); a wrong target or value runs, silently.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 
-from harness.agents.reference.errors import ErrorProcesses
-from harness.agents.reference.toolkit import EditOutcome, Hit, RenameOutcome, Steps, TestOutcome
-from harness.runtime.port import Call
+from harness.agents.reference.errors import ErrorProcesses, Mistake
+from harness.agents.reference.toolkit import (
+    EditOutcome,
+    Hit,
+    RenameOutcome,
+    Steps,
+    TestOutcome,
+    neighbour,
+    typo_in,
+)
+from harness.runtime.port import Call, Observation
 
 _QUOTED = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)'")
 _TOKEN = r"[A-Za-z0-9_]*{}[A-Za-z0-9_]*"
 _FAILED = ("grep:", "bash:", "Usage:", "cat:", "ls:", "sed:")
 _FAILED_TEST = re.compile(r"^FAILED [^:\s]+::(\w+)")
 _GREP_LINE = re.compile(r"^(?P<path>[^:\s]+):(?P<line>\d+):(?P<text>.*)$")
+_COMMENT = re.compile(r"^#\d+ [\w.-]+: ?(.*)$")
+_UNCLOSED = "bash: unexpected EOF"
+Render = Callable[[Mistake | None], str]
 
 
 def sed_literal(text: str) -> str:
@@ -44,7 +63,10 @@ def with_heredoc(command: str, text: str) -> str:
     return f"{command} <<'{marker}'\n{body}{marker}"
 
 
-_COMMENT = re.compile(r"^#\d+ [\w.-]+: ?(.*)$")
+def unclosed(command: str) -> str:
+    """The command with a quote left open: bash refuses it before anything runs."""
+    head, _, rest = command.partition(" ")
+    return f"{head} '{rest}" if rest else f"'{head}"
 
 
 class ShellToolkit:
@@ -54,10 +76,37 @@ class ShellToolkit:
     def __init__(self, errors: ErrorProcesses):
         self.errors = errors
         self.tool_names = frozenset({"shell"})
+        self.known: set[str] = set()  # workspace paths seen in output
+        self.alternatives: dict[str, set[str]] = {"path": self.known}
 
     def sh(self, command: str) -> Steps:
         obs = yield Call(tool="shell", args={"command": command})
         return obs
+
+    def decided(self, render: Render, *, changes: bool = False) -> Steps:
+        """One command as decided (``render`` writes it with the mistake it contains); one
+        bash refuses outright is typed again, a new decision, up to the retries."""
+        obs: Observation | None = None
+        for _ in range(1 + self.errors.retries):
+            obs = yield from self.sh(render(self.errors.mistake(changes=changes)))
+            if obs.applied or not (obs.text or "").startswith(_UNCLOSED):
+                return obs
+        return obs
+
+    def wrong(self, meant: str, pool: str = "path") -> str:
+        """Where a wrong target lands: another name seen, else the meant one mistyped."""
+        return neighbour(meant, self.alternatives.get(pool, ())) or typo_in(meant, self.errors)
+
+    def query(self, command: str, drop: tuple[str, str] | None = None) -> Steps:
+        """A looking command: a broken one is refused and retyped; ``drop`` is (with, without)
+        the narrowing flag a dropped scope leaves out."""
+        def render(kind: Mistake | None) -> str:
+            if kind is Mistake.BROKEN_SYNTAX:
+                return unclosed(command)
+            if kind is Mistake.DROPPED_SCOPE and drop is not None:
+                return command.replace(drop[0], drop[1], 1)
+            return command
+        return (yield from self.decided(render))
 
     def _lines(self, text: str | None) -> list[str] | None:
         """Output lines as the agent takes them in; None when the command plainly failed."""
@@ -66,15 +115,20 @@ class ShellToolkit:
             return None
         return lines
 
+    def _saw(self, paths) -> None:
+        self.known.update(p for p in paths if p)
+
     # -- queries --------------------------------------------------------------------------
     def find_files(self, name: str, paths: list[str]) -> Steps:
-        flags = "-rl" if self.errors.malformed() else "-rlw"  # a dropped -w widens the match
-        obs = yield from self.sh(f"grep {flags} {shlex.quote(name)} {' '.join(paths)}")
+        obs = yield from self.query(f"grep -rlw {shlex.quote(name)} {' '.join(paths)}", ("-rlw", "-rl"))
         lines = self._lines(obs.text)
-        return None if lines is None else [line.strip() for line in lines]
+        if lines is None:
+            return None
+        self._saw(line.strip() for line in lines)
+        return [line.strip() for line in lines]
 
     def find_tokens(self, fragment: str, paths: list[str]) -> Steps:
-        obs = yield from self.sh(f"grep -rn {shlex.quote(fragment)} {' '.join(paths)}")
+        obs = yield from self.query(f"grep -rn {shlex.quote(fragment)} {' '.join(paths)}")
         lines = self._lines(obs.text)
         if lines is None:
             return None
@@ -83,19 +137,23 @@ class ShellToolkit:
 
     def read(self, path: str) -> Steps:
         # A file is read whole and slowly; misreading acts on skimmed output, not here.
-        obs = yield from self.sh(f"cat {shlex.quote(path)}")
+        obs = yield from self.query(f"cat {shlex.quote(path)}")
         return obs.text if obs.ok else None
 
     def list_files(self, prefix: str = "") -> Steps:
-        obs = yield from self.sh(f"ls {shlex.quote(prefix)}" if prefix else "ls")
+        obs = yield from self.query(f"ls {shlex.quote(prefix)}" if prefix else "ls")
         lines = self._lines(obs.text) if obs.ok else None
-        return None if lines is None else [line.strip() for line in lines]
+        if lines is None:
+            return None
+        self._saw(line.strip() for line in lines)
+        return [line.strip() for line in lines]
 
     def search(self, pattern: str, paths: list[str] | None = None, *, regex: bool = False,
                word: bool = False) -> Steps:
         flags = "-rn" + ("w" if word else "") + ("E" if regex else "F")
         where = " ".join(shlex.quote(p) for p in paths) if paths else "."
-        obs = yield from self.sh(f"grep {flags} {shlex.quote(pattern)} {where}")
+        drop = (flags, flags.replace("w", "")) if word else None
+        obs = yield from self.query(f"grep {flags} {shlex.quote(pattern)} {where}", drop)
         lines = self._lines(obs.text)
         if lines is None:
             return None
@@ -105,11 +163,15 @@ class ShellToolkit:
             if m:
                 path = m["path"][2:] if m["path"].startswith("./") else m["path"]
                 hits.append(Hit(path, int(m["line"]), m["text"]))
+        self._saw(h.path for h in hits)
         return hits
 
     def run_tests(self, module: str) -> Steps:
-        path = module[:-1] if self.errors.malformed() else module  # a typo in the path
-        obs = yield from self.sh(f"python -m pytest {path}")
+        def render(kind: Mistake | None) -> str:
+            # broken syntax here is a typo in the path: pytest, not bash, says it is not found
+            return f"python -m pytest {module[:-1] if kind is Mistake.BROKEN_SYNTAX else module}"
+
+        obs = yield from self.decided(render)
         lines = self.errors.read_lines(obs.text or "")
         summary = [line for line in lines if line.startswith("==")]
         verdict = summary[-1].lower() if summary else ""
@@ -126,16 +188,18 @@ class ShellToolkit:
         batch = files[: self.errors.capacity]  # what fits in working context this round
         if not batch:
             return RenameOutcome(applied_new_name=None, files_attempted=0)
-        careless = self.errors.slip()  # the plausible wrong argument: no word boundaries
-        pattern = re.escape(old) if careless else rf"\b{re.escape(old)}\b"
-        script = f"s/{pattern}/{new}/g"
-        if self.errors.malformed():
-            # forgotten quotes (backslashes vanish) or a forgotten g flag: both run silently
-            script = script if self.errors.pick("sed_garble", 2) else script[:-1]
-            command = f"sed -i {script} {' '.join(batch)}"
-        else:
-            command = f"sed -i {shlex.quote(script)} {' '.join(batch)}"
-        yield from self.sh(command)
+
+        def render(kind: Mistake | None) -> str:
+            source = typo_in(old, self.errors) if kind is Mistake.WRONG_TARGET else old
+            target = typo_in(new, self.errors) if kind is Mistake.WRONG_VALUE else new
+            # a dropped scope: no word boundaries, so longer names containing it change too
+            pattern = re.escape(source) if kind is Mistake.DROPPED_SCOPE else rf"\b{re.escape(source)}\b"
+            script = f"s/{pattern}/{target}/g"
+            # broken syntax: the quotes forgotten, and the shell eats the backslashes
+            quoted = script if kind is Mistake.BROKEN_SYNTAX else shlex.quote(script)
+            return f"sed -i {quoted} {' '.join(batch)}"
+
+        yield from self.decided(render, changes=True)
         return RenameOutcome(applied_new_name=None, files_attempted=len(batch))
 
     def replace(self, path: str, old: str, new: str, *, expected: int | None = None) -> Steps:
@@ -145,25 +209,43 @@ class ShellToolkit:
             if text is None or old not in text:
                 return EditOutcome(applied=False, message=f"{old!r} not found in {path}")
             return (yield from self.write(path, text.replace(old, new)))
-        script = f"s/{sed_literal(old)}/{sed_replacement(new)}/"
-        script += "" if self.errors.malformed() else "g"  # a forgotten g: first match per line only
-        obs = yield from self.sh(f"sed -i {shlex.quote(script)} {shlex.quote(path)}")
+
+        def render(kind: Mistake | None) -> str:
+            where = self.wrong(path) if kind is Mistake.WRONG_TARGET else path
+            value = typo_in(new, self.errors) if kind is Mistake.WRONG_VALUE else new
+            script = f"s/{sed_literal(old)}/{sed_replacement(value)}/"
+            script += "" if kind is Mistake.DROPPED_SCOPE else "g"  # a forgotten g: first match per line only
+            quoted = script if kind is Mistake.BROKEN_SYNTAX else shlex.quote(script)
+            return f"sed -i {quoted} {shlex.quote(where)}"
+
+        obs = yield from self.decided(render, changes=True)
         return EditOutcome(applied=None if obs.ok else False, message=obs.text or "")
 
     def write(self, path: str, text: str) -> Steps:
-        append = self.errors.malformed()  # '>>' for '>': the old content stays above the new
-        obs = yield from self.sh(heredoc(path, text, append=append))
+        def render(kind: Mistake | None) -> str:
+            where = self.wrong(path) if kind is Mistake.WRONG_TARGET else path
+            body = typo_in(text, self.errors) if kind is Mistake.WRONG_VALUE else text
+            # broken syntax: '>>' for '>', the old content stays above the new
+            return heredoc(where, body, append=kind is Mistake.BROKEN_SYNTAX)
+
+        obs = yield from self.decided(render, changes=True)
         return EditOutcome(applied=None if obs.ok else False, message=obs.text or "")
 
     # -- the ticket -----------------------------------------------------------------------
     def post_comment(self, text: str) -> Steps:
-        obs = yield from self.sh(with_heredoc("ticket comment", text))
+        def render(kind: Mistake | None) -> str:
+            if kind is Mistake.BROKEN_SYNTAX:
+                return unclosed(f"ticket comment {text}")
+            return with_heredoc("ticket comment", typo_in(text, self.errors) if kind is Mistake.WRONG_VALUE
+                                else text)
+
+        obs = yield from self.decided(render, changes=True)
         return obs.ok
 
     def read_ticket(self) -> Steps:
         """The thread as read: a comment is its ``#N author:`` line and the indented lines
         after it; a line skimmed over is missing from the comment it belonged to."""
-        obs = yield from self.sh("ticket show")
+        obs = yield from self.query("ticket show")
         if not obs.ok:
             return None
         comments: list[str] = []
