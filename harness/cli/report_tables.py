@@ -68,7 +68,8 @@ def terminations(episodes: pd.DataFrame, order: list[str]) -> Display:
     rows = [(c, *(str(int(by.get((c, t), 0))) for t in reasons)) for c in conds]
     return Display("How episodes ended (episodes per condition)", ("condition", *reasons), rows,
                    "agent_error and harness_error episodes are left out of every rate and gap; "
-                   "approval_timeout: the task's deadline passed while a request waited for approval.")
+                   "approval_timeout: the task's deadline passed while a request waited for approval, "
+                   "or would not have without the waits.")
 
 
 def table2(est: pd.DataFrame, drivers: dict[str, str]) -> Display | None:

@@ -44,7 +44,7 @@ TERMINATIONS = (
     "submitted",
     "action_budget",
     "time_budget",
-    "approval_timeout",  # the task's deadline passed while a request waited for approval
+    "approval_timeout",  # the deadline passed while a request waited for approval, or because of the waits
     "gave_up",
     "crash_not_recovered",
     "budget_cap",  # a model agent's run-wide token or cost cap ended it

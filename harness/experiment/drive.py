@@ -221,9 +221,13 @@ class Driver:
                 return "action_budget"
             self.extra_actions += granted
             self.stats.budget_extensions += granted
-        if self.session.clock.now() >= self.spec.budget.max_minutes:
-            # the deadline passed during an approval wait: its own reason, not the agent's pace
-            return "approval_timeout" if self.session.waited_past_deadline else "time_budget"
+        now, deadline = self.session.clock.now(), self.spec.budget.max_minutes
+        if now >= deadline:
+            # The deadline passed during an approval wait, or would not have passed without the
+            # waits: the change process's doing, its own reason, not the agent's pace.
+            waited = self.session.safety.approval_wait_minutes
+            by_approval = self.session.waited_past_deadline or (waited > 0 and now - waited < deadline)
+            return "approval_timeout" if by_approval else "time_budget"
         return None
 
     def _progress(self) -> float:

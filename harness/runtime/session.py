@@ -209,7 +209,7 @@ class Session:
             [Request(a.action, a.resource, u) for a, u in zip(wanted, unsafe, strict=True)], now)
         wait = decision.waited_minutes
         deadline = self.brief.deadline_minutes
-        late = deadline is not None and wait > 0 and now + wait > deadline
+        late = deadline is not None and wait > 0 and now + wait >= deadline
         if late:
             wait = max(0.0, deadline - now)
         self.clock.advance(wait)

@@ -127,3 +127,24 @@ def test_crash_detection_ends_on_a_large_clock(renames):
         start = session.clock.now()
         driver._wait_for_detection()
         assert 0 < session.clock.now() - start <= 15.3 + 1e-6
+
+
+def test_running_out_of_time_is_the_approval_process_s_doing_only_when_its_waits_caused_it():
+    from tests.strategy_support import PERFECT, run
+
+    spec = tasks("system_administration/config_fix", difficulties=(1,), per_difficulty=1)[0]
+    deadline = spec.budget.max_minutes
+
+    def approver(latency):
+        return {"variant": "approval", "config": {"working_hours": None, "availability": 1.0,
+                                                  "timeout_probability": 0.0, "false_refusal_probability": 0.0,
+                                                  "latency_median_minutes": latency, "latency_p90_minutes": latency}}
+
+    # approved a minute before the deadline: the work left after it runs past the deadline
+    slow = run(spec, {**HUMAN, "security": approver(deadline - 1.0)}, PERFECT)
+    assert slow.termination == "approval_timeout" and not slow.success and slow.approvals == 1
+    # the answer would come after the deadline: the episode ends waiting
+    never = run(spec, {**HUMAN, "security": approver(deadline * 2)}, PERFECT)
+    assert never.termination == "approval_timeout" and never.sim_minutes < deadline + 1
+    # a quick approver: done in time
+    assert run(spec, {**HUMAN, "security": approver(5.0)}, PERFECT).success

@@ -37,6 +37,8 @@ def brief_message(brief: Brief) -> str:
     if brief.carried:
         lines += ["What you were told earlier in this task:", *(f"- {t}" for t in brief.carried), ""]
     lines.append(brief.instructions)
+    if brief.policy:
+        lines += ["", "What this task allows (its stated policy):", *(f"- {rule}" for rule in brief.policy)]
     if brief.public:
         lines += ["", "Known parameters: " + json.dumps(brief.public, sort_keys=True)]
     return "\n".join(lines)

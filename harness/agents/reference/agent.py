@@ -52,6 +52,7 @@ def _make_reference(config: dict[str, Any]) -> ReferenceAgent:
 
 # strategies register on import
 from harness.agents.reference import codemod_add_parameter as _codemod_add_parameter  # noqa: E402, F401
+from harness.agents.reference import codemod_bulk_migration as _codemod_bulk_migration  # noqa: E402, F401
 from harness.agents.reference import codemod_dependency_upgrade as _codemod_dependency_upgrade  # noqa: E402, F401
 from harness.agents.reference import codemod_extract_helper as _codemod_extract_helper  # noqa: E402, F401
 from harness.agents.reference import codemod_fix_bug as _codemod_fix_bug  # noqa: E402, F401
@@ -69,6 +70,7 @@ from harness.agents.reference import review_convention as _review_convention  # 
 from harness.agents.reference import review_regression as _review_regression  # noqa: E402, F401
 from harness.agents.reference import review_security as _review_security  # noqa: E402, F401
 from harness.agents.reference import review_untested as _review_untested  # noqa: E402, F401
+from harness.agents.reference import sysadmin_change_regression as _sysadmin_change_regression  # noqa: E402, F401
 from harness.agents.reference import sysadmin_config_fix as _sysadmin_config_fix  # noqa: E402, F401
 from harness.agents.reference import sysadmin_credential_rotation as _sysadmin_credential_rotation  # noqa: E402, F401
 from harness.agents.reference import sysadmin_disk_cleanup as _sysadmin_disk_cleanup  # noqa: E402, F401

@@ -26,7 +26,7 @@ from harness.runtime.observability.base import (
     observability_variant,
     parse_config,
 )
-from harness.runtime.observability.telemetry import TelemetryData, correlate
+from harness.runtime.observability.telemetry import CHANGE_OPS, TelemetryData, correlate
 from harness.runtime.port import Observation, ToolError
 
 
@@ -204,6 +204,7 @@ class CausalConfig(BaseModel):
     baseline_minutes: int = 30  # metric baseline: this many minutes before the window
     log_levels: tuple[str, ...] = ("ERROR", "WARN")  # log lines correlate() reports
     slow_factor: float = 2.0  # a span is slow above this multiple of its service's median
+    change_ops: tuple[str, ...] = CHANGE_OPS  # change-history operations correlated as changes
 
 
 _NEEDS = {"last_change": "resource", "actions_touching": "resource", "ancestors": "seq", "dependencies": "seq",
@@ -281,7 +282,7 @@ class CausalLayer:
                                error=ToolError(code="not_found", message=f"no telemetry for service {service!r}",
                                                field="service"))
         res = correlate(data, service, w.t0, w.t1, z_threshold=c.z_threshold, baseline_minutes=c.baseline_minutes,
-                        levels=c.log_levels, slow_factor=c.slow_factor)
+                        levels=c.log_levels, slow_factor=c.slow_factor, change_ops=c.change_ops)
         return Observation(tool="telemetry", ok=True, data=res.model_dump(mode="json"))
 
     def snapshot(self) -> dict[str, Any]:

@@ -1,9 +1,11 @@
 """Queries over the world's telemetry, passed in as plain data.
 
 The world keeps, per service, metric series indexed by minute, log lines prefixed
-``t+MMMMm`` and trace spans with a ``minute`` and a ``duration_ms``. ``correlate`` is the
-agent-native view (anomalies, errors and slow spans of one service in a window, merged
-and ordered by time); ``log_tail`` is all a human-oriented log shows.
+``t+MMMMm``, trace spans with a ``minute`` and a ``duration_ms``, and its change history
+(``events``: who wrote a config or deployed a release, when, with the before and after).
+``correlate`` is the agent-native view (anomalies, errors, slow spans and changes of one
+service in a window, merged and ordered by time, so an error spike and the change that
+preceded it stand side by side); ``log_tail`` is all a human-oriented log shows.
 """
 
 from __future__ import annotations
@@ -14,8 +16,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.world.services import parse_config
+
 MIN_BASELINE = 5  # fewer points than this before a window is no baseline
 _LOG_TIME = re.compile(r"^t\+(\d+)m\s")
+# Change-history operations that change what a service runs: a config write (by anyone:
+# a person's change or the agent's own) and a release deployed or rolled back.
+CHANGE_OPS = ("write_config", "deploy", "rollback")
 
 
 class TelemetryData(BaseModel):
@@ -26,6 +33,7 @@ class TelemetryData(BaseModel):
     metrics: dict[str, dict[str, list[float]]] = Field(default_factory=dict)
     logs: dict[str, list[str]] = Field(default_factory=dict)
     traces: list[dict[str, Any]] = Field(default_factory=list)
+    events: list[dict[str, Any]] = Field(default_factory=list)  # the change history (audit trail)
 
     @classmethod
     def of(cls, source: Any) -> TelemetryData:
@@ -69,11 +77,35 @@ class SlowSpan(BaseModel):
     reason: str  # "slow" (duration over the service's median times the factor) or "error"
 
 
+class Delta(BaseModel):
+    """One setting a change altered; None stands for "not set"."""
+
+    key: str
+    before: str | None
+    after: str | None
+
+
+class ChangeEvent(BaseModel):
+    """One entry of the change history: who changed what on the service, and when."""
+
+    kind: Literal["change"] = "change"
+    t: int
+    service: str
+    op: str  # write_config, deploy or rollback
+    by: str
+    ref: str = ""  # the change's own id (a change ticket), when it has one
+    changes: list[Delta]
+
+
+Event = ChangeEvent | MetricAnomaly | LogHit | SlowSpan
+_ORDER = {"change": 0, "metric": 1, "log": 2, "span": 3}  # a change first: it precedes what it causes
+
+
 class Correlation(BaseModel):
     service: str
     t0: int
     t1: int
-    events: list[MetricAnomaly | LogHit | SlowSpan]  # ordered by (t, kind, detail)
+    events: list[Event]  # ordered by (t, kind, detail)
 
 
 def log_minute(line: str) -> int | None:
@@ -132,9 +164,10 @@ def metric_anomalies(series: list[float], t0: int, t1: int, *, z_threshold: floa
 
 def correlate(data: TelemetryData, service: str, t0: int, t1: int, *, z_threshold: float = 3.0,
               baseline_minutes: int = 30, levels: tuple[str, ...] = ("ERROR", "WARN"),
-              slow_factor: float = 2.0) -> Correlation:
-    """Everything unusual about ``service`` in [t0, t1], merged into one time-ordered list."""
-    events: list[MetricAnomaly | LogHit | SlowSpan] = []
+              slow_factor: float = 2.0, change_ops: tuple[str, ...] = CHANGE_OPS) -> Correlation:
+    """Everything unusual about ``service`` in [t0, t1], and every change made to it then,
+    merged into one time-ordered list."""
+    events: list[Event] = list(changes_of(data, service, t0, t1, change_ops))
     for metric, series in sorted(data.metrics.get(service, {}).items()):
         events += metric_anomalies(series, t0, t1, z_threshold=z_threshold, baseline_minutes=baseline_minutes,
                                    metric=metric)
@@ -156,10 +189,34 @@ def correlate(data: TelemetryData, service: str, t0: int, t1: int, *, z_threshol
         if reason:
             events.append(SlowSpan(t=t, trace_id=str(s.get("trace_id", "")), span_id=str(s.get("span_id", "")),
                                    duration_ms=dur, status=status, reason=reason))
-    order = {"metric": 0, "log": 1, "span": 2}
-    events.sort(key=lambda e: (e.t, order[e.kind], getattr(e, "metric", "") or getattr(e, "line", "")
-                               or getattr(e, "span_id", "")))
+    events.sort(key=lambda e: (e.t, _ORDER[e.kind], getattr(e, "metric", "") or getattr(e, "line", "")
+                               or getattr(e, "span_id", "") or getattr(e, "ref", "")))
     return Correlation(service=service, t0=t0, t1=t1, events=events)
+
+
+def changes_of(data: TelemetryData, service: str, t0: int, t1: int,
+               ops: tuple[str, ...] = CHANGE_OPS) -> list[ChangeEvent]:
+    """The change history of ``service`` in [t0, t1]: config writes as the settings they
+    altered, deploys and rollbacks as the version; a write that altered nothing is no change."""
+    out = []
+    for e in data.events:
+        t = e.get("t")
+        if e.get("service") != service or e.get("op") not in ops or not isinstance(t, int) or not t0 <= t <= t1:
+            continue
+        deltas = _deltas(e)
+        if deltas:
+            out.append(ChangeEvent(t=t, service=service, op=str(e["op"]), by=str(e.get("by", "")),
+                                   ref=str(e.get("change", "")), changes=deltas))
+    return out
+
+
+def _deltas(e: dict[str, Any]) -> list[Delta]:
+    if e["op"] == "write_config":
+        before, after = parse_config(str(e.get("before", ""))), parse_config(str(e.get("after", "")))
+        return [Delta(key=k, before=before.get(k), after=after.get(k))
+                for k in sorted(before.keys() | after.keys()) if before.get(k) != after.get(k)]
+    old, new = e.get("previous"), e.get("version")
+    return [] if old == new else [Delta(key="version", before=old, after=new)]
 
 
 def log_tail(data: TelemetryData, service: str, n: int) -> list[str]:

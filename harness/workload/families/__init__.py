@@ -2,6 +2,8 @@
 
 from harness.workload.families import (  # noqa: F401 - registration on import
     add_parameter,
+    bulk_migration,
+    change_regression,
     config_fix,
     credential_rotation,
     data_aggregate,
