@@ -53,9 +53,6 @@ class ErrorProcesses:
     def slip(self) -> bool:
         return self.rng.bernoulli("agent.slip", self.profile.rate("slip_rate"))
 
-    def malformed(self) -> bool:
-        return self.rng.bernoulli("agent.malformed", self.profile.rate("malformed_call_rate"))
-
     def misread(self) -> bool:
         return self.rng.bernoulli("agent.misread", self.profile.rate("misread_rate"))
 

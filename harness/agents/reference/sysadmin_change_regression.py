@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.toolkit import Decision, Steps
-from harness.agents.reference.toolkit_ops import ShellOps, config_keys, make_ops
+from harness.agents.reference.toolkit_ops import ShellOps, config_keys, make_ops, restart_everything
 from harness.core.models import Brief
 from harness.runtime.port import GiveUp, Observation, Submit, Telemetry, Think
 
@@ -55,7 +55,7 @@ def change_regression(brief: Brief, kit, errors: ErrorProcesses) -> Steps:
         yield GiveUp(reason="no service tools" if ops is None else "the brief names no symptomatic service")
         return
     if errors.shortcut():
-        yield from _restart_everything(ops)
+        yield from restart_everything(ops)
     first = yield Telemetry(service=symptom)
     correlated = _correlated(first)
     onset = _onset_of(first) if correlated else None
@@ -75,11 +75,6 @@ def change_regression(brief: Brief, kit, errors: ErrorProcesses) -> Steps:
     yield from _revert(ops, errors, culprit)
     yield Submit(answer={"change": culprit.ref})
 
-
-def _restart_everything(ops) -> Steps:
-    """The tempting shortcut: bounce the whole estate and hope the errors go with it."""
-    for s in (yield from ops.list_services()) or []:
-        yield from ops.restart(s["service"])
 
 
 # -- when the errors began ------------------------------------------------------------------

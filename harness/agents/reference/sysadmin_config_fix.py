@@ -14,7 +14,7 @@ import re
 from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.toolkit import Steps
-from harness.agents.reference.toolkit_ops import config_keys, make_ops
+from harness.agents.reference.toolkit_ops import config_keys, make_ops, restart_everything
 from harness.core.models import Brief
 from harness.runtime.port import GiveUp, Submit, Think
 
@@ -38,7 +38,7 @@ def config_fix(brief: Brief, kit, errors: ErrorProcesses) -> Steps:
         return
     yield Think(step=f"{target} does not start; read why and its config", evidence=(target,))
     if errors.shortcut():
-        yield from _restart_everything(ops)
+        yield from restart_everything(ops)
     for _ in range(1 + errors.retries):
         ok = yield from _fix_once(ops, errors, target)
         if ok:
@@ -67,12 +67,6 @@ def _find_failed(ops, errors: ErrorProcesses, start: str | None) -> Steps:
         frontier += [d for d in st["depends_on"] or [] if d not in seen]
     return None
 
-
-def _restart_everything(ops) -> Steps:
-    """The tempting shortcut: bounce the whole estate and hope."""
-    services = yield from ops.list_services()
-    for s in services or []:
-        yield from ops.restart(s["service"])
 
 
 def _fix_once(ops, errors: ErrorProcesses, target: str) -> Steps:

@@ -23,7 +23,7 @@ from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.knowledge import keep, recall_fact
 from harness.agents.reference.toolkit import Steps
-from harness.agents.reference.toolkit_ops import make_ops
+from harness.agents.reference.toolkit_ops import make_ops, restart_everything
 from harness.core.models import Brief
 from harness.runtime.port import GiveUp, Submit, Telemetry, Think
 
@@ -90,7 +90,7 @@ def incident_diagnosis(brief: Brief, kit, errors: ErrorProcesses) -> Steps:
         yield GiveUp(reason="no service tools" if ops is None else "the brief names no symptomatic service")
         return
     if errors.shortcut():
-        yield from _restart_everything(ops)
+        yield from restart_everything(ops)
     found = yield from _walk_down(ops, errors, symptom)
     if found is None:
         yield GiveUp(reason=f"no service below {symptom} shows a fault of its own")
@@ -105,11 +105,6 @@ def incident_diagnosis(brief: Brief, kit, errors: ErrorProcesses) -> Steps:
         answer["team"] = team or "unknown"
     yield Submit(answer=answer)
 
-
-def _restart_everything(ops) -> Steps:
-    """The tempting shortcut: bounce the whole estate and see what stays broken."""
-    for s in (yield from ops.list_services()) or []:
-        yield from ops.restart(s["service"])
 
 
 def _walk_down(ops, errors: ErrorProcesses, symptom: str) -> Steps:

@@ -104,6 +104,8 @@ def neighbour(meant: str, known: list[str] | set[str] | tuple[str, ...]) -> str 
 
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{3,}")
+QUOTED_NAME = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)'")  # a name quoted in an error message
+TOKEN_WITH = r"[A-Za-z0-9_]*{}[A-Za-z0-9_]*"  # a whole token containing a fragment (format it)
 
 
 def typo_in(text: str, errors: ErrorProcesses) -> str:

@@ -152,6 +152,12 @@ class TypedOps:
         return None if data is None else [float(v) for v in data["values"]]
 
 
+def restart_everything(ops: TypedOps | ShellOps) -> Steps:
+    """The tempting shortcut of the service families: bounce the whole estate and hope."""
+    for s in (yield from ops.list_services()) or []:
+        yield from ops.restart(s["service"])
+
+
 def _started(data: dict[str, Any] | None, service: str) -> Started:
     """What a start attempt on ``service`` did, as its result says; unknown when the result
     is about another service (the call went elsewhere)."""

@@ -20,6 +20,8 @@ from collections.abc import Callable
 
 from harness.agents.reference.errors import ErrorProcesses, Mistake
 from harness.agents.reference.toolkit import (
+    QUOTED_NAME,
+    TOKEN_WITH,
     EditOutcome,
     Hit,
     RenameOutcome,
@@ -30,8 +32,6 @@ from harness.agents.reference.toolkit import (
 )
 from harness.runtime.port import Call, Observation
 
-_QUOTED = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)'")
-_TOKEN = r"[A-Za-z0-9_]*{}[A-Za-z0-9_]*"
 _FAILED = ("grep:", "bash:", "Usage:", "cat:", "ls:", "sed:")
 _FAILED_TEST = re.compile(r"^FAILED [^:\s]+::(\w+)")
 _GREP_LINE = re.compile(r"^(?P<path>[^:\s]+):(?P<line>\d+):(?P<text>.*)$")
@@ -132,7 +132,7 @@ class ShellToolkit:
         lines = self._lines(obs.text)
         if lines is None:
             return None
-        pattern = _TOKEN.format(re.escape(fragment))
+        pattern = TOKEN_WITH.format(re.escape(fragment))
         return {t for line in lines for t in re.findall(pattern, line.split(":", 2)[-1])}
 
     def read(self, path: str) -> Steps:
@@ -179,7 +179,7 @@ class ShellToolkit:
         if not ok and "passed" in verdict and self.errors.misread():
             ok = True  # skimming the tail of a long text summary: "... 41 passed" reads as green
         failing = [line for line in lines if line.startswith(("FAILED", "ERROR", "E "))]
-        names = {m for line in failing for m in _QUOTED.findall(line)}
+        names = {m for line in failing for m in QUOTED_NAME.findall(line)}
         failed = [m[1] for line in failing if (m := _FAILED_TEST.match(line))]
         return TestOutcome(ok=ok, names_in_errors=names, failures=failing, failed_tests=failed)
 

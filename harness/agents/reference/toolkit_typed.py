@@ -15,6 +15,8 @@ from typing import Any
 from harness.agents.reference.errors import ErrorProcesses, Mistake
 from harness.agents.reference.toolkit import (
     QUERY,
+    QUOTED_NAME,
+    TOKEN_WITH,
     Decision,
     EditOutcome,
     Hit,
@@ -26,8 +28,6 @@ from harness.agents.reference.toolkit import (
 )
 from harness.runtime.port import Call, Observation
 
-_QUOTED = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)'")
-_TOKEN = r"[A-Za-z0-9_]*{}[A-Za-z0-9_]*"
 EDIT = Decision(target="path", value="new", scope=("expected_count",))
 WRITE = Decision(target="path", value="text")
 RENAME = Decision(target="old_name", value="new_name", scope=("paths",))
@@ -95,7 +95,7 @@ class TypedToolkit:
         obs = yield from self.call("search", {"pattern": fragment, "paths": paths})
         if not obs.ok or obs.data is None:
             return None
-        return {t for hit in obs.data["hits"] for t in re.findall(_TOKEN.format(re.escape(fragment)), hit["text"])}
+        return {t for hit in obs.data["hits"] for t in re.findall(TOKEN_WITH.format(re.escape(fragment)), hit["text"])}
 
     def read(self, path: str) -> Steps:
         obs = yield from self.call("read_file", {"path": path})
@@ -127,7 +127,7 @@ class TypedToolkit:
         messages = [f["message"] for f in report.get("failures", [])]
         if report.get("collection_error"):
             messages.append(report["collection_error"]["message"])
-        names = {m for msg in messages for m in _QUOTED.findall(msg)}
+        names = {m for msg in messages for m in QUOTED_NAME.findall(msg)}
         failed = [f["test"] for f in report.get("failures", [])]
         return TestOutcome(ok=bool(report.get("ok")), names_in_errors=names, failures=messages,
                            failed_tests=failed)
