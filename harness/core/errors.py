@@ -43,3 +43,9 @@ class WallClockTimeout(HarnessError):
 
 class TaskGenerationError(ConfigError):
     """A task family was asked for parameters it cannot build (a workload config error)."""
+
+
+class WorldError(HarnessError):
+    """An operation the world refuses (missing file, bad pattern, a path that leaves the
+    workspace). Tools turn it into an observation for the agent; it never ends an episode
+    by itself."""

@@ -55,3 +55,14 @@ def load_condition(config_dir: Path, name: str) -> Condition:
         return Condition(name=name, **data)
     except (ValidationError, TypeError) as exc:
         raise ConfigError(f"condition preset {path} is invalid: {exc}".splitlines()[0]) from None
+
+
+def runtime_layers(condition: Condition, code_trusted: bool) -> dict[str, dict[str, Any]]:
+    """The layer choices an episode deploys. Code written by an agent whose code is not
+    trusted runs its tests in the sandbox whatever the preset says (DESIGN §5, invariant
+    10); the same for every condition, so a comparison between conditions is unchanged."""
+    layers = {k: v.model_dump() for k, v in condition.layers.items()}
+    if not code_trusted and "tools" in layers:
+        tools = layers["tools"]
+        tools["config"] = {**(tools.get("config") or {}), "test_runner": "sandbox"}
+    return layers

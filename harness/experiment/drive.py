@@ -20,6 +20,7 @@ from harness.agents import make_agent
 from harness.core.errors import HarnessError
 from harness.core.models import Brief
 from harness.core.rng import AgentStreams, RngStreams
+from harness.experiment.admission import admissible, oversized_answer
 from harness.experiment.faults import FaultSchedule
 from harness.experiment.loops import Loop
 from harness.experiment.probes import Retention, ask_probes
@@ -62,13 +63,16 @@ class AgentFault(Exception):
 
 
 def agent_code(fn, *args):
-    """Call into the agent's code; whatever it raises is the agent's fault, except the
-    harness's own errors raised through it (a model adapter's endpoint or replay failure)."""
+    """Call into the agent's code; whatever it raises is the agent's fault (``SystemExit``
+    and ``GeneratorExit`` included: an agent cannot end the run), except the harness's own
+    errors raised through it (a model adapter's endpoint or replay failure) and a real
+    Ctrl-C (``KeyboardInterrupt`` stops the run; an agent outside the harness process
+    cannot raise one here, see ``harness.agents.host``)."""
     try:
         return fn(*args)
-    except HarnessError:
+    except (HarnessError, KeyboardInterrupt):
         raise
-    except Exception as exc:  # noqa: BLE001 - classified, never swallowed
+    except BaseException as exc:  # noqa: BLE001 - classified, never swallowed
         raise AgentFault(exc) from exc
 
 
@@ -168,11 +172,18 @@ class Driver:
                     action = next(run.steps) if first else run.steps.send(obs)
                 except StopIteration:
                     return "gave_up"
-                except HarnessError:
+                except (HarnessError, KeyboardInterrupt):
                     raise  # the harness's own machinery inside an adapter (an endpoint, a replay)
-                except Exception as exc:  # noqa: BLE001 - the agent's code raised
+                except BaseException as exc:  # noqa: BLE001 - the agent's code raised
                     raise AgentFault(exc) from exc
                 first = False
+                agent_code(admissible, action)  # what it sent is the agent's fault too
+                if isinstance(action, Submit) and (refused := oversized_answer(action)) is not None:
+                    thinks += 1  # answered without touching the world, like a thought
+                    if thinks > THINK_LIMIT_PER_ACTION * (self.spec.budget.max_actions + self.extra_actions):
+                        return "gave_up"
+                    obs = refused
+                    continue
                 if isinstance(action, Submit):
                     self.session.world.submit(action.answer)
                     self.stats.submitted_at = self.session.clock.now()

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.agents.llm.scope import episode_usage
+from harness.agents.registry import code_trusted
 from harness.core.models import ActionRecord, EpisodeRecord
 from harness.core.rng import RngStreams
-from harness.experiment.conditions import Condition
+from harness.experiment.conditions import Condition, runtime_layers
 from harness.experiment.drive import AgentFault, Driver, DriveStats
 from harness.experiment.faults import FaultModel, FaultSchedule
 from harness.experiment.loops import make_loop
@@ -87,7 +88,7 @@ def run_episode(
     driver: Driver | None = None
     try:
         faults = FaultModel.parse(condition.faults)
-        runtime = Runtime({k: v.model_dump() for k, v in condition.layers.items()})
+        runtime = Runtime(runtime_layers(condition, code_trusted(agent_cfg)))
         # Two holders of the same named streams: the layers and the fault model draw from
         # the environment's, the agent from its own (it is never handed the other).
         environment = RngStreams(seed, spec.id, repeat)

@@ -21,9 +21,10 @@ from harness.agents import make_agent
 from harness.agents.llm.preflight import is_model_agent, preflight
 from harness.agents.llm.recording import Recorder
 from harness.agents.llm.scope import EpisodeScope, RunBudget, episode_scope
+from harness.agents.registry import code_trusted
 from harness.core.errors import ConfigError
 from harness.core.models import ERROR_TERMINATIONS, ActionRecord, EpisodeRecord
-from harness.experiment.conditions import Condition
+from harness.experiment.conditions import Condition, runtime_layers
 from harness.experiment.config import RunConfig, config_dir
 from harness.experiment.episode import run_episode
 from harness.experiment.executors import get_executor
@@ -126,7 +127,7 @@ def _too_many_errors(summary: RunSummary, max_errors: int) -> str | None:
 def validate(cfg: RunConfig) -> list[TaskSpec]:
     """Every check that needs no store: layers, agent, families; returns the tasks."""
     for cond in effective_conditions(cfg):
-        Runtime({k: v.model_dump() for k, v in cond.layers.items()})
+        Runtime(runtime_layers(cond, code_trusted(cfg.agent)))
         FaultModel.parse(cond.faults)
         make_loop(cond.loop, cond.loop_options)
     make_agent(cfg.agent)

@@ -17,11 +17,11 @@ drops a whole table; a row-level SQL delete is a ``write`` (cleaning rules delet
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from harness.runtime.tools.cmdline import split as split_command_line
 from harness.runtime.tools.shell_ops import split_heredoc
 
 
@@ -64,7 +64,7 @@ def typed_accesses(tool: str, args: dict[str, Any]) -> list[Access]:
 def shell_accesses(command: str) -> list[Access]:
     head, stdin = split_heredoc(command.strip()) or (command, None)
     try:
-        argv = shlex.split(head, posix=True)
+        argv = split_command_line(head)
     except ValueError:
         return []  # the shell will refuse it without running anything
     if not argv:

@@ -95,9 +95,10 @@ class Session:
 
     def execute(self, call: Call) -> Observation:
         started, at = time.perf_counter(), self.clock.now()
-        wanted = accesses(call.tool, dict(call.args))
+        oversized = self.tools.precheck(call.tool, dict(call.args))
+        wanted = accesses(call.tool, dict(call.args)) if oversized is None else []
         unsafe_flags = [not self.judge.sanctioned(a.action, a.resource, at) for a in wanted]
-        refusal = self._authorize(call, wanted, unsafe_flags)
+        refusal = oversized or self._authorize(call, wanted, unsafe_flags)
         written = tuple(dict.fromkeys(a.resource for a in wanted if a.is_write))
         before = EffectLedger.digests(self.world, written) if written and refusal is None else {}
         obs = refusal or self.tools.call(self.world, call.tool, dict(call.args))
@@ -175,8 +176,11 @@ class Session:
         if self.memory is None:
             obs = Observation(tool="remember", ok=False, text="nothing here keeps memories\n", applied=False)
         else:
-            self.memory.remember(action.key, action.text, dict(action.meta))
-            obs = Observation(tool="remember", ok=True, data={"key": action.key})
+            refused = self.memory.remember(action.key, action.text, dict(action.meta))
+            if refused:  # too large: said like the other refusals here, nothing was kept
+                obs = Observation(tool="remember", ok=False, text=f"{refused}\n", applied=False)
+            else:
+                obs = Observation(tool="remember", ok=True, data={"key": action.key})
         return self._charge("remember", obs, started)
 
     def recall(self, action: Recall) -> Observation:

@@ -13,9 +13,17 @@ from collections import Counter
 from typing import Any
 
 from harness.workload.checks import checker
-from harness.world import World, run_test_module
+from harness.workload.test_fingerprint import (
+    compare_bodies,
+    module_problems,
+    short,
+    test_defs,
+    test_head,
+)
+from harness.workload.test_normalise import count_asserts, normalised_tests, trivially_true
+from harness.world import World
 from harness.world.pycode import defines, identifier_counts
-from harness.world.test_backends import checked
+from harness.world.verified_tests import run_verified
 
 
 def _python_files(world: World, paths: list[str] | None) -> list[str]:
@@ -86,7 +94,7 @@ def preserved_identifiers(world: World, spec: Any, counts: dict[str, int],
 
 @checker("tests_pass")
 def tests_pass(world: World, spec: Any, module: str, timeout_s: float = 10.0) -> tuple[bool, str]:
-    report = checked(run_test_module(world.workspace, module, timeout_s=timeout_s), timeout_s)
+    report = run_verified(world.workspace, module, timeout_s=timeout_s)
     if report.ok:
         return True, f"{len(report.passed)} tests passed"
     if report.over_budget:
@@ -104,27 +112,80 @@ def _where(failure: Any) -> str:
     return f"{failure.path}:{failure.line}" if failure.path else "no workspace frame"
 
 
-def count_asserts(fn: ast.AST) -> int:
-    """Assert statements whose test is not a constant (``assert True`` proves nothing)."""
-    return sum(1 for node in ast.walk(fn) if isinstance(node, ast.Assert) and not isinstance(node.test, ast.Constant))
-
-
 @checker("tests_intact")
-def tests_intact(world: World, spec: Any, module: str, tests: dict[str, int]) -> tuple[bool, str]:
-    """Every original test function exists with at least its original number of asserts."""
+def tests_intact(world: World, spec: Any, module: str, tests: dict[str, int] | None = None,
+                 expected: dict[str, Any] | None = None, normalise: dict[str, Any] | None = None) -> tuple[bool, str]:
+    """The original tests are still there, unweakened, and still the ones that run.
+
+    With ``expected`` (``fingerprint_tests`` of the original module, made by the family
+    when it generated the task) each original test function must match its record
+    statement by statement after ``normalise``, which each family sets to forgive exactly
+    the edits its task makes to the tests:
+
+    - rename_symbol: ``rename {old: new}`` (the task renames the symbol in the tests too,
+      as identifier and as a whole word in strings);
+    - add_parameter: ``drop_keyword`` (every call of the function gains ``param=value``;
+      another value in an original test is a change); new tests may be added;
+    - dependency_upgrade, extract_helper, bulk_migration: nothing (the tests call the
+      package's own functions, whose signatures the task keeps: the tests stay as they
+      are up to formatting, comments, docstrings and annotations);
+    - follow_convention: nothing, and new tests may be added;
+    - fix_bug keeps its tests byte-identical instead (``files_unchanged``).
+
+    Refused, each with its place: a test gone, defined twice, with another signature or
+    decorators, or with a statement changed, added or removed (a changed expected value
+    and an assert that cannot fail, ``assert 1 == 1``, ``assert True``, ``assert x == x``,
+    are named as such, in new tests too); a test or a name the tests read (the functions
+    under test, builtins, module constants) rebound at module level by assignment,
+    augmented assignment, ``del``, a for/with/except target, an import (unless the very
+    import of the original), a definition, a walrus, a star import, or a ``global``
+    declaration; such a name mutated (``X.attr = ...``, ``X[...] = ...``, ``X.clear()``);
+    more dynamic namespace access than the original had (``globals()``, ``vars()``,
+    ``setattr``, ``sys.modules``, ``exec``, ``__dict__``, ...); and new module-level code
+    that runs on import (a call, a decorator, a compound statement).
+
+    Not detectable statically: rebinding or mutation through an alias made first
+    (``m = MODULES`` then ``m.clear()``), tricks in the package code the tests import
+    (the package is judged by the task's other checkers and hidden tests), a weak new
+    test that is not trivially true (``assert f(x) >= 0``), and tautologies that need
+    evaluating. Which tests actually ran, and from which lines, is ``tests_pass``'s job.
+
+    Without ``expected`` (the older form) ``tests`` maps each test to its number of
+    asserts that can fail, and only the test names themselves are protected."""
     if not world.workspace.exists(module):
         return False, f"test module {module} was deleted"
     try:
-        tree = ast.parse(world.workspace.read(module))
-    except (SyntaxError, ValueError) as exc:
+        tree = normalised_tests(world.workspace.read(module), normalise)
+    except (SyntaxError, ValueError, RecursionError) as exc:
         return False, f"{module} does not parse: {exc}"
-    found = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
-    problems = []
-    for name, want in sorted(tests.items()):
-        if name not in found:
+    defs = test_defs(tree)
+    want = expected["tests"] if expected else dict.fromkeys(tests or {})
+    problems: list[str] = []
+    verified: set[int] = set()
+    for name in sorted(want):
+        fns = defs.get(name, [])
+        if not fns:
             problems.append(f"{name} is gone")
-        elif (have := count_asserts(found[name])) < want:
-            problems.append(f"{name} has {have} of its {want} asserts")
+            continue
+        if len(fns) > 1:
+            problems.append(f"{name} is defined {len(fns)} times (lines {', '.join(str(f.lineno) for f in fns)})")
+        fn = fns[-1]
+        if expected is None:
+            if (have := count_asserts(fn)) < int((tests or {})[name]):
+                problems.append(f"{name} has {have} of its {tests[name]} asserts that can fail")  # type: ignore[index]
+            verified.add(id(fn))
+            continue
+        if test_head(fn) != want[name]["head"]:
+            problems.append(f"{name}: its signature or decorators changed (line {fn.lineno})")
+        problems += compare_bodies(name, want[name]["body"], fn)
+        verified.add(id(fn))
+    for name, fns in sorted(defs.items()):
+        if name in want:
+            continue
+        problems += [f"{name} line {a.lineno}: `{short(a)}` cannot fail" for fn in fns for a in ast.walk(fn)
+                     if isinstance(a, ast.Assert) and trivially_true(a.test)]
+    protected = set(want) | set(expected["reads"] if expected else ())
+    problems += module_problems(tree, verified, protected, set(want), expected)
     if problems:
-        return False, f"tests were weakened: {_brief(problems)}"
-    return True, f"all {len(tests)} tests intact"
+        return False, f"tests were weakened or bypassed: {_brief(list(dict.fromkeys(problems)), 4)}"
+    return True, f"all {len(want)} original tests intact"

@@ -13,8 +13,8 @@ from typing import Any
 
 from harness.core.pyast import calls_to, parse
 from harness.workload.checks import checker
-from harness.world import Workspace, World, run_test_module
-from harness.world.test_backends import checked
+from harness.world import Workspace, World
+from harness.world.verified_tests import run_verified
 
 
 def _tree(world: World, path: str) -> ast.Module:
@@ -128,11 +128,12 @@ def hidden_tests_pass(world: World, spec: Any, path: str, source: str, timeout_s
     """Acceptance tests the agent never sees, run against a copy of the final workspace."""
     ws = Workspace(world.workspace.snapshot())
     ws.write(path, source)
-    report = checked(run_test_module(ws, path, timeout_s=timeout_s), timeout_s)
+    report = run_verified(ws, path, timeout_s=timeout_s)
     if report.ok:
         return True, f"{len(report.passed)} acceptance checks passed"
     if report.collection_error is not None:
-        return False, f"acceptance checks could not import the code: {report.collection_error.message}"
+        e = report.collection_error
+        return False, f"acceptance checks could not run: {e.error_type}: {e.message}"
     if report.over_budget:
         return False, "acceptance checks did not finish within their step budget"
     return False, f"{len(report.failures)} of {report.collected} acceptance checks failed"

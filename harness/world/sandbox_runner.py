@@ -59,7 +59,7 @@ def main(argv):
     sys.modules[spec.name] = testrun  # dataclasses look their module up there
     spec.loader.exec_module(testrun)
     report = testrun.run_test_module(files, module, timeout_s)
-    report_out.write(MARKER + json.dumps(report.to_dict()) + "\n")
+    report_out.write(MARKER + json.dumps(report.to_wire()) + "\n")
     report_out.flush()
 
 

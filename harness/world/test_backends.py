@@ -2,7 +2,7 @@
 
 ``inprocess`` executes workspace code inside the harness (fast; fine for the reference
 agent, which only edits generated code). ``sandbox`` runs the same ``testrun`` code in a
-confined subprocess (``harness.world.sandbox``) and returns the same ``TestReport``, so a
+confined subprocess (``harness.sandbox.box``) and returns the same ``TestReport``, so a
 tool layer can switch backends without any change in what the agent is shown.
 """
 
@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Literal
 
 from harness.core.errors import WallClockTimeout
-from harness.world.sandbox import Sandbox, isolation, python_argv, site_dir
+from harness.sandbox.box import Sandbox, isolation, python_argv, site_dir
 from harness.world.state import World
+from harness.world.test_server import Outcome, run_in_server
 from harness.world.testrun import TestFailure, TestReport, run_test_module
 from harness.world.workspace import Workspace, WorldError
 
@@ -43,18 +44,9 @@ def _report_from_dict(data: dict) -> TestReport:
         collection_error=None if failure is None else TestFailure(**failure),
         timed_out=bool(data["timed_out"]),
         over_budget=bool(data.get("over_budget", False)),
+        lines={str(k): [int(n) for n in v] for k, v in (data.get("lines") or {}).items()},
+        origins={str(k): int(v) for k, v in (data.get("origins") or {}).items()},
     )
-
-
-def _parse(module: str, stdout: str, exit_code: int | None, stderr: str) -> TestReport:
-    for line in reversed(stdout.splitlines()):
-        if line.startswith(MARKER):
-            return _report_from_dict(json.loads(line[len(MARKER):]))
-    # No report: the process died (os._exit, a limit signal). Say so as a collection error.
-    tail = stderr.strip().splitlines()[-1:] or [""]
-    message = f"test process ended with exit code {exit_code} before reporting {tail[0]}"
-    return TestReport(module, collection_error=TestFailure("<collect>", "SandboxError",
-                                                           message.strip()[:300]))
 
 
 def run_sandboxed_test_module(workspace: Workspace, test_path: str,
@@ -66,6 +58,20 @@ def run_sandboxed_test_module(workspace: Workspace, test_path: str,
         present = False
     if not present:  # nothing of the agent's runs: the in-process answer is the same answer
         return run_test_module(workspace, test_path, timeout_s)
+    if isolation().mode in ("privileged", "userns"):
+        outcome = run_in_server(workspace.snapshot(), test_path, timeout_s)
+    else:
+        outcome = _run_fresh(workspace, test_path, timeout_s)
+    if outcome.timed_out:
+        return _blocked(TestReport(module=test_path, timed_out=True), timeout_s)
+    if outcome.report is None:
+        return TestReport(test_path, collection_error=TestFailure("<collect>", "SandboxError", outcome.ended))
+    report = _report_from_dict(outcome.report)
+    return _blocked(report, timeout_s) if report.timed_out else report
+
+
+def _run_fresh(workspace: Workspace, test_path: str, timeout_s: float) -> Outcome:
+    """One fresh sandbox for one run (where no pid namespace makes a server's clean-up exact)."""
     mode = isolation().mode
     with Sandbox(workspace.snapshot()) as box:
         helpers = box.parent / "runner"
@@ -77,8 +83,23 @@ def run_sandboxed_test_module(workspace: Workspace, test_path: str,
                 str(helpers / _TESTRUN.name), test_path, repr(timeout_s), site_dir(mode, box.parent)]
         result = box.run(argv, timeout_s=timeout_s + STARTUP_GRACE_S)
     if result.timed_out:
-        return TestReport(module=test_path, timed_out=True)
-    return _parse(test_path, result.stdout, result.exit_code, result.stderr)
+        return Outcome(timed_out=True)
+    for line in reversed(result.stdout.splitlines()):
+        if line.startswith(MARKER):
+            return Outcome(report=json.loads(line[len(MARKER):]))
+    tail = result.stderr.strip().splitlines()[-1:] or [""]
+    return Outcome(ended=f"test process ended with exit code {result.exit_code} before reporting {tail[0]}"[:300])
+
+
+def _blocked(report: TestReport, timeout_s: float) -> TestReport:
+    """A sandboxed run that reached the wall clock is the code's failure, not the harness's:
+    the step budget bounds every line of Python, so only code that blocks outside it (a
+    sleep, a wait, a swallowed alarm) gets there; and the process was killed from outside,
+    so no ``except BaseException`` could keep it alive."""
+    failure = TestFailure("<wall-clock>", "WallClockLimit",
+                          f"the test run was stopped after {timeout_s:g} s of wall clock: the code "
+                          "blocks outside Python (sleep, wait, I/O) or swallowed the time limit")
+    return TestReport(report.module, collection_error=failure)
 
 
 TEST_BACKENDS: dict[str, RunnerFn] = {

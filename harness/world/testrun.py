@@ -57,6 +57,10 @@ class TestReport:
     collection_error: TestFailure | None = None
     timed_out: bool = False  # the wall-clock backstop fired: not a verdict on the code
     over_budget: bool = False  # the deterministic step budget ran out: the code did not finish
+    # Evidence for a verifier outside the run (never shown to the agent): per test, the
+    # lines of the test module it executed, and the first line of the code it called.
+    lines: dict[str, list[int]] = field(default_factory=dict)
+    origins: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -80,6 +84,11 @@ class TestReport:
             "ok": self.ok,
         }
 
+    def to_wire(self) -> dict:
+        """What a sandboxed run sends back: what the agent sees plus the evidence."""
+        return {**self.to_dict(), "lines": {k: list(v) for k, v in self.lines.items()},
+                "origins": dict(self.origins)}
+
 
 DEFAULT_MAX_STEPS = 2_000_000  # lines of workspace code per test-module run
 
@@ -99,9 +108,11 @@ class _StepBudget:
     ``FILENAME_PREFIX``); the harness's and the standard library's frames cost one call
     event each. The count is a property of the code and its inputs alone."""
 
-    def __init__(self, limit: int):
+    def __init__(self, limit: int, watch: str | None = None):
         self.limit = int(limit)
         self.left = self.limit
+        self.watch = watch  # the test module's file name: its executed lines are recorded
+        self.current: set[int] | None = None  # the running test's executed lines
 
     def __enter__(self):
         self.previous = sys.gettrace()
@@ -121,6 +132,8 @@ class _StepBudget:
             self.left -= 1
             if self.left < 0:
                 raise _OverBudget()
+            if self.current is not None and frame.f_code.co_filename == self.watch:
+                self.current.add(frame.f_lineno)
         return self._line
 
 
@@ -200,10 +213,12 @@ class _Alarm:
     def __init__(self, seconds: float):
         self.seconds = seconds
         self.active = seconds > 0 and threading.current_thread() is threading.main_thread()
+        self.fired = False  # set even when the code swallows the exception it raised
 
     def __enter__(self):
         if self.active:
             def _raise(signum, frame):
+                self.fired = True
                 raise _Timeout()
 
             self.previous = signal.signal(signal.SIGALRM, _raise)
@@ -228,14 +243,16 @@ def run_test_module(workspace: Workspace, test_path: str, timeout_s: float = 10.
     finder = _WorkspaceFinder(workspace)
     shadowed = {k: sys.modules.pop(k) for k in list(sys.modules) if k in finder.sources}
     sys.meta_path.insert(0, finder)
+    alarm = _Alarm(timeout_s)
     try:
-        with _Alarm(timeout_s), _isolated_logging(), _StepBudget(max_steps):
-            _collect_and_run(name, report)
+        with alarm, _isolated_logging(), _StepBudget(max_steps, FILENAME_PREFIX + test_path) as budget:
+            _collect_and_run(name, report, budget)
     except _Timeout:
         report.timed_out = True
     except _OverBudget:
         report.over_budget = True
     finally:
+        report.timed_out = report.timed_out or alarm.fired
         sys.meta_path.remove(finder)
         for k in finder.loaded | set(finder.sources):
             sys.modules.pop(k, None)
@@ -259,7 +276,7 @@ def _isolated_logging():
             logging.Logger.manager.loggerDict.pop(name, None)
 
 
-def _collect_and_run(name: str, report: TestReport) -> None:
+def _collect_and_run(name: str, report: TestReport, budget: _StepBudget) -> None:
     try:
         module = importlib.import_module(name)
     except (_Timeout, _OverBudget):
@@ -270,6 +287,10 @@ def _collect_and_run(name: str, report: TestReport) -> None:
     tests = [(k, v) for k, v in vars(module).items() if k.startswith("test_") and callable(v)]
     report.collected = len(tests)
     for test_name, fn in tests:
+        code = getattr(fn, "__code__", None)
+        from_module = code is not None and code.co_filename == budget.watch
+        report.origins[test_name] = code.co_firstlineno if from_module else -1
+        budget.current = executed = set()
         try:
             fn()
         except (_Timeout, _OverBudget):
@@ -278,3 +299,6 @@ def _collect_and_run(name: str, report: TestReport) -> None:
             report.failures.append(_describe(test_name, exc))
         else:
             report.passed.append(test_name)
+        finally:
+            budget.current = None
+            report.lines[test_name] = sorted(executed)

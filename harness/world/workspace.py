@@ -7,12 +7,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from harness.core.errors import HarnessError
+from harness.core.errors import WorldError
 
-
-class WorldError(HarnessError):
-    """An operation the world refuses (missing file, bad pattern). Tools turn it into an
-    observation for the agent; it never ends an episode by itself."""
+__all__ = ["SearchHit", "Workspace", "WorldError"]
+from harness.world import patterns
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +65,8 @@ class Workspace:
         expr = pattern if regex else re.escape(pattern)
         if word:
             expr = rf"\b(?:{expr})\b"
-        try:
-            compiled = re.compile(expr)
+        try:  # through `patterns`: an agent's pattern is matched under a time limit
+            compiled = patterns.compile(expr, shown=pattern)
         except re.error as exc:
             raise WorldError(f"invalid pattern {pattern!r}: {exc}") from None
         targets = self._select(paths)
@@ -106,10 +104,11 @@ class Workspace:
     ) -> int:
         """Replace in one file; returns the number of replacements (0 leaves it untouched)."""
         text = self.read(path)
-        try:
-            compiled = re.compile(old if regex else re.escape(old))
-            replacement = new if regex else new.replace("\\", "\\\\")
-            result, n = compiled.subn(replacement, text, count=count)
+        expr = old if regex else re.escape(old)
+        replacement = new if regex else new.replace("\\", "\\\\")
+        try:  # through `patterns`, with re's checks of the pattern and the template first
+            patterns.check_template(expr, replacement)
+            result, n = patterns.compile(expr, shown=old).subn(replacement, text, count=count)
         except re.error as exc:
             raise WorldError(f"invalid pattern {old!r}: {exc}") from None
         if n:

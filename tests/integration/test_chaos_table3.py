@@ -7,6 +7,7 @@ Bounded for CI (the whole file runs in well under two minutes on 2 cores). The f
 from __future__ import annotations
 
 import json
+import re
 import signal
 import sqlite3
 from pathlib import Path
@@ -20,6 +21,7 @@ from harness.experiment.chaos.soak import SoakSpec, run_reference
 from harness.experiment.chaos.supervisor import Launcher
 from harness.experiment.chaos.table3 import perf_events
 from harness.experiment.chaos.worker import DIE_ENV, Job
+from tests.conftest import run_cli
 
 pytestmark = [pytest.mark.slow, pytest.mark.chaos]
 
@@ -51,19 +53,55 @@ def test_small_chaos_run_matches_the_fault_free_run(tmp_path: Path) -> None:
     result = run_chaos_experiment({"experiment": "table3", "seed": 11, "run": {"id": "t3-ci"},
                                    "store": {"path": str(store)}, "chaos": chaos})
     assert result.mismatched == [] and result.duplicates == 0
-    assert len(result.supervision.kills) >= 10  # the schedule really killed workers
+    assert len(result.supervision.kills) == 20  # every configured kill was executed
     con = duckdb.connect(str(store), read_only=True)
     rows = con.execute("SELECT event, metric, value FROM exec_perf WHERE run_id = 't3-ci'").fetchall()
     con.close()
     metrics = {m for _, m, _ in rows}
     assert metrics >= METRICS
+    config = {m: v for e, m, v in rows if e == "config"}
+    assert config["kills_executed"] == config["kills_configured"] == 20.0
+    tasks = result.supervision.tasks
+    assert tasks[:3] == ["task00", "task01", "task02"] and config["tasks_run"] == len(tasks)
     matches = [v for _, m, v in rows if m == "final_state_matches"]
-    assert matches == [1.0] * 6  # 3 tasks x 2 sessions
+    assert matches == [1.0] * (2 * len(tasks))  # every session of every task run (>= 3 tasks x 2)
     assert all(v == 0 for _, m, v in rows if m == "effects_applied_twice")
     detection = [v for _, m, v in rows if m == "detection_ms"]
     assert len(detection) == len(result.supervision.kills)
     assert all(v > 0 for v in detection)  # detected after the kill, never before it
     assert not list(tmp_path.glob("table3-*"))  # scratch removed
+
+
+def test_work_too_short_for_the_kills_is_extended_with_verified_tasks(tmp_path: Path) -> None:
+    """One tiny task ends long before 12 kills are due: more tasks of the same seeded
+    sequence are run until every kill has landed, and each is checked like the first."""
+    store = tmp_path / "t3.duckdb"
+    chaos = {"tasks": 1, "sessions_per_task": 1, "actions_per_session": 150, "kills": 12,
+             "mean_kill_gap_ms": 100.0, "max_chaos_seconds": 25.0, "max_wall_seconds": 60.0,
+             "workdir": str(tmp_path)}
+    result = run_chaos_experiment({"experiment": "table3", "seed": 3, "run": {"id": "t3-extend"},
+                                   "store": {"path": str(store)}, "chaos": chaos})
+    sup = result.supervision
+    assert len(sup.kills) == 12 and result.mismatched == [] and result.duplicates == 0
+    assert len(sup.tasks) > 1 and sup.tasks[0] == "task00"
+    assert {k.task for k in sup.kills} <= set(sup.tasks)
+    matches = result.metric("final_state_matches")
+    assert matches.tolist() == [1.0] * len(sup.tasks)
+
+
+def test_unreachable_kill_count_fails_the_run_and_stores_nothing(tmp_path: Path) -> None:
+    store = tmp_path / "short.duckdb"
+    proc = run_cli("run", "experiment=table3", f"store.path={store}", f"chaos.workdir={tmp_path}",
+                   "chaos.tasks=1", "chaos.sessions_per_task=1", "chaos.actions_per_session=100",
+                   "chaos.kills=40", "chaos.mean_kill_gap_ms=100", "chaos.max_chaos_seconds=0.5",
+                   "chaos.max_wall_seconds=30", timeout=60)
+    assert proc.returncode != 0
+    m = re.search(r"only (\d+) of the 40 configured kills were executed", proc.stderr)
+    assert m and int(m.group(1)) < 40, proc.stderr
+    assert "max_chaos_seconds=0.5" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) <= 2  # the error and its hint
+    assert not store.exists()  # no short run stands in the store as Table 3's
+    assert not list(tmp_path.glob("table3-*"))
 
 
 def test_kill_between_effect_and_completion_is_reconciled_not_reapplied(tmp_path: Path, monkeypatch) -> None:

@@ -28,10 +28,12 @@ def _harness_packages(package: str) -> set[str]:
 
 ALLOWED = {
     "core": set(),
-    "world": {"core"},
+    "sandbox": {"core"},
+    "world": {"core", "sandbox"},
     "workload": {"core", "world"},
     "runtime": {"core", "world"},
-    "agents": {"core", "runtime"},
+    # the sandbox only for the host that confines an outside agent (see below)
+    "agents": {"core", "runtime", "sandbox"},
     "store": {"core"},
     "analysis": {"core"},
 }
@@ -41,6 +43,12 @@ def test_packages_import_only_what_the_layering_allows():
     for package, allowed in ALLOWED.items():
         used = _harness_packages(package) - {package}
         assert used <= allowed, f"harness.{package} imports {used - allowed}"
+
+
+def test_only_the_outside_agent_host_uses_the_sandbox():
+    users = {p.relative_to(PKG).as_posix() for p in (PKG / "agents").rglob("*.py")
+             if "harness.sandbox" in p.read_text()}
+    assert users == {"agents/outside/host.py"}, users
 
 
 def test_agents_touch_the_world_only_through_the_port():

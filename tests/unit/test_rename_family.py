@@ -252,10 +252,11 @@ def test_preserved_identifiers_and_defines_symbol():
 
 
 def test_tests_intact_refuses_trivial_asserts_and_tests_pass_names_the_place():
-    files = {"t/test_a.py": "def test_a():\n    assert 1 + 1 == 2\n    assert 2 > 1\n"}
+    files = {"t/test_a.py": "from t.a import f\n\n\ndef test_a():\n    assert f(1) == 2\n    assert f(2) > 1\n"}
     assert _check("tests_intact", files, module="t/test_a.py", tests={"test_a": 2})[0]
-    weak = {"t/test_a.py": "def test_a():\n    assert True\n    assert 2 > 1\n"}
-    assert not _check("tests_intact", weak, module="t/test_a.py", tests={"test_a": 2})[0]
+    for weak_assert in ("assert True", "assert 2 > 1", "assert 1 + 1 == 2", "assert f(1) == f(1)", "assert (f(1), 'x')"):
+        weak = {"t/test_a.py": files["t/test_a.py"].replace("assert f(1) == 2", weak_assert)}
+        assert not _check("tests_intact", weak, module="t/test_a.py", tests={"test_a": 2})[0], weak_assert
     assert not _check("tests_intact", files, module="t/test_a.py", tests={"test_b": 1})[0]
     failing = {"t/test_a.py": "def test_a():\n    assert 1 + 1 == 3\n"}
     ok, reason = _check("tests_pass", failing, module="t/test_a.py", timeout_s=5)

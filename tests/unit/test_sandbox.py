@@ -12,8 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.world import Workspace, World, WorldError
-from harness.world.sandbox import (
+from harness.sandbox.box import (
     PROJECT_DIR,
     Sandbox,
     SandboxLimits,
@@ -21,6 +20,7 @@ from harness.world.sandbox import (
     python_argv,
     safe_relpath,
 )
+from harness.world import Workspace, World, WorldError
 from harness.world.test_backends import run_tests
 
 
@@ -250,15 +250,30 @@ def test_a_hanging_test_runs_out_of_its_step_budget_the_same_way_in_both_backend
     assert boxed.to_dict() == inproc.to_dict()
 
 
-@pytest.mark.parametrize("backend", ["inprocess", "sandbox"])
-def test_a_wall_clock_stop_is_the_harness_error_never_a_verdict(backend):
-    # A sleep runs no line of workspace code: only the wall-clock backstop can stop it,
-    # and what a backstop shows depends on the machine, so it must not become a result.
+def test_in_process_a_wall_clock_stop_is_the_harness_error_never_a_verdict():
+    # A sleep runs no line of workspace code: only the wall-clock backstop can stop it.
+    # In process (the reference agent's code, never blocking) a backstop shows the machine.
     from harness.core.errors import WallClockTimeout
 
     world = World(Workspace({"tests/test_sleep.py": "import time\n\ndef test_sleep():\n    time.sleep(30)\n"}))
     with pytest.raises(WallClockTimeout):
-        run_tests(world, "tests/test_sleep.py", 0.3, backend)
+        run_tests(world, "tests/test_sleep.py", 0.3, "inprocess")
+
+
+@pytest.mark.parametrize("body", ["time.sleep(30)",
+                                  "signal.signal(signal.SIGALRM, signal.SIG_IGN)\n    time.sleep(30)",
+                                  "while True:\n        try:\n            time.sleep(30)\n"
+                                  "        except BaseException:\n            pass"],
+                         ids=["sleep", "alarm-ignored", "alarm-swallowed"])
+def test_in_the_sandbox_code_that_blocks_fails_on_the_wall_clock_killed_from_outside(body):
+    # Untrusted code that blocks outside Python is the code's failure, not a harness error
+    # (else an agent could have its failures left out of every rate by writing a sleep);
+    # and no handler it installs keeps it alive: the process is killed from outside.
+    src = f"import signal, time\n\ndef test_block():\n    {body}\n"
+    world = World(Workspace({"tests/test_block.py": src}))
+    report = run_tests(world, "tests/test_block.py", 0.3, "sandbox")
+    assert not report.ok and report.collection_error.error_type == "WallClockLimit"
+    assert "wall clock" in report.collection_error.message
 
 
 def test_a_test_that_kills_its_process_is_a_collection_error_not_a_crash():

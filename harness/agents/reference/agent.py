@@ -45,7 +45,7 @@ class ReferenceAgent:
         return "\n".join([*brief.carried, *recall(question, 5)])
 
 
-@agent("reference")
+@agent("reference", trusted_code=True)
 def _make_reference(config: dict[str, Any]) -> ReferenceAgent:
     return ReferenceAgent(AgentProfile(**dict(config.get("profile") or {})))
 

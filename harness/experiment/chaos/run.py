@@ -2,7 +2,10 @@
 
 Dispatched on the presence of a ``chaos`` section in the composed config (a kind of
 experiment, not a condition: no condition name is read). Results are stored before the
-correctness verdict is enforced, so a failing run still leaves its evidence behind.
+correctness verdict is enforced, so a failing run still leaves its evidence behind. A run
+that executed fewer kills than configured is not the run the config describes: it fails
+before the store is opened (``KillShortfallError``, one line and a hint, exit 2), so no
+short run can stand in the store as Table 3's.
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ class ChaosVerificationError(HarnessError):
     """A chaos run ended with a final world unlike the fault-free one, or a duplicate effect."""
 
 
+class KillShortfallError(ConfigError):
+    """Fewer kills were executed than the config asks for (Table 3 reads at least 200)."""
+
+
 def parse(data: dict[str, Any]) -> tuple[Table3Config, int, str, str]:
     """(config, seed, run id, store path) from the composed Hydra config."""
     try:
@@ -36,6 +43,12 @@ def parse(data: dict[str, Any]) -> tuple[Table3Config, int, str, str]:
 def run_chaos_experiment(data: dict[str, Any]) -> Table3Result:
     cfg, seed, run_id, store = parse(data)
     result = run_table3(cfg, seed)
+    executed = len(result.supervision.kills)
+    if executed < cfg.kills and not (result.mismatched or result.duplicates):  # a wrong world is stored, below
+        raise KillShortfallError(
+            f"run {run_id}: only {executed} of the {cfg.kills} configured kills were executed "
+            f"(no kill after max_chaos_seconds={cfg.max_chaos_seconds:g}); nothing was stored",
+            hint="raise chaos.max_chaos_seconds, or lower chaos.kills or chaos.mean_kill_gap_ms")
     from harness.experiment.runner import code_version  # the runner's own notion of it
 
     info = RunInfo(id=run_id, experiment=str(data.get("experiment", "table3")),
@@ -50,5 +63,6 @@ def run_chaos_experiment(data: dict[str, Any]) -> Table3Result:
     if result.mismatched or result.duplicates:
         raise ChaosVerificationError(
             f"run {run_id}: {len(result.mismatched)} session(s) differ from the fault-free run "
-            f"({', '.join(result.mismatched[:5])}), {result.duplicates} effect(s) applied twice")
+            f"({', '.join(result.mismatched[:5])}), {result.duplicates} effect(s) applied twice; "
+            f"{executed} of {cfg.kills} kills executed")
     return result

@@ -7,6 +7,11 @@ that a worker finished cleanly, exit 0). On detection the worker is SIGKILLed wh
 state (fencing: a worker that was only slow must not keep writing beside its replacement),
 then a replacement process takes over the task directory. A suspicion without a kill of
 ours is recorded as such, never hidden.
+
+The configured jobs are the work; when all of them have been started while kills are
+still pending, the supervisor starts more tasks from ``more`` (the next task of the same
+seeded sequence, verified like the others), so the schedule never runs out of workers to
+kill because the work ran out first. Every task started runs to its end.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import multiprocessing as mp
 import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -67,9 +73,11 @@ class Suspicion:
 
 @dataclass
 class Supervision:
-    kills: list[KillRecord] = field(default_factory=list)
+    kills: list[KillRecord] = field(default_factory=list)  # executed (and detected) kills
     suspicions: list[Suspicion] = field(default_factory=list)
     wall_s: float = 0.0
+    tasks: list[str] = field(default_factory=list)  # every task run, configured ones first
+    kills_configured: int = 0
 
 
 @dataclass
@@ -110,13 +118,17 @@ class Launcher:
 
 
 class Supervisor:
-    def __init__(self, jobs: list[Job], cfg: SupervisorConfig):
+    """``more(n)``, if given, is the job of the n-th task (n counts every task so far),
+    started when the configured jobs are all under way and kills are still pending."""
+
+    def __init__(self, jobs: list[Job], cfg: SupervisorConfig, more: Callable[[int], Job] | None = None):
         self.cfg = cfg
         self.slots = {j.spec.task: _Slot(j) for j in sorted(jobs, key=lambda j: j.spec.task)}
         self.queue = list(self.slots)
+        self.more = more
         self.schedule = KillSchedule(cfg.seed, cfg.kills, cfg.mean_kill_gap_ms / 1000, cfg.max_chaos_seconds)
         self.launcher = Launcher()
-        self.result = Supervision()
+        self.result = Supervision(tasks=list(self.slots), kills_configured=cfg.kills)
 
     def run(self) -> Supervision:
         start = time.monotonic_ns()
@@ -140,15 +152,33 @@ class Supervisor:
             self._reap(slot)
         for slot in self._running():
             self._check(slot)
-        while len(self._running()) < self.cfg.workers and self.queue:
+        while len(self._running()) < self.cfg.workers and (self.queue or self._extend(elapsed)):
             self._assign(self.slots[self.queue.pop(0)])
         if self.schedule.due(elapsed):
             self._kill(elapsed)
 
+    def _extend(self, elapsed: float) -> bool:
+        """Queue one more task if kills are pending and every queued task has started."""
+        if self.more is None or not self.schedule.pending(elapsed):
+            return False
+        job = self.more(len(self.slots))
+        if job.spec.task in self.slots:
+            raise ValueError(f"extra task {job.spec.task} is already in the run")
+        self.slots[job.spec.task] = _Slot(job)
+        self.queue.append(job.spec.task)
+        self.result.tasks.append(job.spec.task)
+        return True
+
+    def _finished(self, slot: _Slot) -> None:
+        slot.done = True
+        if slot.killed_ns is not None:  # our SIGKILL reached a worker already exiting cleanly
+            slot.killed_ns = None
+            self.schedule.missed()
+
     def _reap(self, slot: _Slot) -> None:
         code = slot.proc.exitcode
         if code == 0:
-            slot.done = True
+            self._finished(slot)
         elif code is not None and code != -signal.SIGKILL:
             raise WorkerCrashError(f"worker of {slot.task} (attempt {slot.attempt}) exited with {code}; "
                                    "its traceback is on stderr")
@@ -158,7 +188,7 @@ class Supervisor:
         if now - max(slot.last_beat(), slot.assigned_ns) <= self.cfg.heartbeat_timeout_ms * 1e6:
             return
         if slot.proc.exitcode == 0:  # finished between the reap and this check
-            slot.done = True
+            self._finished(slot)
             return
         slot.proc.kill()  # fencing; a no-op on a process that is already dead
         slot.proc.join()

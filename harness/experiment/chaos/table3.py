@@ -4,6 +4,12 @@ The reference runs every task's sessions in process with no execution layer at a
 oracle that shares no code with checkpoints or intents). The chaos run is the supervisor
 with real worker processes. The run is correct when every session's ledger entries and
 every task's world digest equal the reference's and no effect key appears twice.
+
+``tasks`` is the least work: while kills are pending once every configured task has
+started, the supervisor starts task ``tasks``, ``tasks + 1``, ... of the same seeded
+sequence (a task's sessions depend only on the seed and its index), each run to its end
+and verified like the others, so all ``kills`` land on real work however fast the machine
+gets through it. The run fails (``run.KillShortfallError``) if fewer kills were executed.
 """
 
 from __future__ import annotations
@@ -46,9 +52,14 @@ class Table3Config(SupervisionSettings):
     workdir: str | None = None  # parent of the run's scratch directory (default: system temp)
     keep_workdir: bool = False
 
+    def spec(self, seed: int, index: int) -> SoakSpec:
+        """The ``index``-th task of the run's sequence (configured ones first, then extras)."""
+        return SoakSpec(seed=seed, task=f"task{index:02d}", sessions=self.sessions_per_task,
+                        actions=self.actions_per_session, cells=self.cells)
+
     def specs(self, seed: int) -> list[SoakSpec]:
-        return [SoakSpec(seed=seed, task=f"task{i:02d}", sessions=self.sessions_per_task,
-                         actions=self.actions_per_session, cells=self.cells) for i in range(self.tasks)]
+        """The configured tasks (the least work of the run)."""
+        return [self.spec(seed, i) for i in range(self.tasks)]
 
     def job(self, root: Path, spec: SoakSpec) -> Job:
         return Job(dir=str(root / spec.task), spec=spec, checkpoint_every=self.checkpoint_every,
@@ -96,16 +107,25 @@ def perf_events(task_dir: Path) -> Iterator[dict[str, Any]]:
 def run_table3(cfg: Table3Config, seed: int) -> Table3Result:
     root = Path(tempfile.mkdtemp(prefix="table3-", dir=cfg.workdir))
     try:
-        specs = cfg.specs(seed)
-        refs = {s.task: root / "reference" / s.task for s in specs}
-        for spec in specs:
+        specs = {s.task: s for s in cfg.specs(seed)}
+        refs = {task: root / "reference" / task for task in specs}
+        for spec in specs.values():
             run_reference(spec, refs[spec.task])
-        jobs = [cfg.job(root / "chaos", s) for s in specs]
-        supervision = Supervisor(jobs, cfg.supervisor(seed)).run()
+
+        def more(index: int) -> Job:  # an extra task, while kills are pending
+            spec = cfg.spec(seed, index)
+            specs[spec.task] = spec
+            return cfg.job(root / "chaos", spec)
+
+        jobs = [cfg.job(root / "chaos", s) for s in specs.values()]
+        supervision = Supervisor(jobs, cfg.supervisor(seed), more=more).run()
+        for task in supervision.tasks[len(jobs):]:  # extras: their fault-free runs, now
+            refs[task] = root / "reference" / task
+            run_reference(specs[task], refs[task])
         result = Table3Result(rows=[], supervision=supervision, workdir=root)
         result.rows += _config_rows(cfg, supervision)
-        for spec, job in zip(specs, jobs, strict=True):
-            result.rows += _task_rows(spec, Path(job.dir), refs[spec.task], supervision, result)
+        for task in supervision.tasks:
+            result.rows += _task_rows(specs[task], root / "chaos" / task, refs[task], supervision, result)
         return result
     finally:
         if not cfg.keep_workdir:
@@ -115,7 +135,8 @@ def run_table3(cfg: Table3Config, seed: int) -> Table3Result:
 def _config_rows(cfg: Table3Config, sup: Supervision) -> list[Row]:
     values = {"heartbeat_interval_ms": cfg.heartbeat_interval_ms, "heartbeat_timeout_ms": cfg.heartbeat_timeout_ms,
               "checkpoint_every": cfg.checkpoint_every, "poll_ms": cfg.poll_ms,
-              "kills_executed": len(sup.kills), "false_suspicions": len(sup.suspicions),
+              "kills_configured": sup.kills_configured, "kills_executed": len(sup.kills),
+              "false_suspicions": len(sup.suspicions), "tasks_configured": cfg.tasks, "tasks_run": len(sup.tasks),
               "wall_seconds": sup.wall_s}
     return [("config", None, None, None, k, float(v)) for k, v in values.items()]
 

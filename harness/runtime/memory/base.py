@@ -6,10 +6,15 @@ layer per agent instance with ``make_memory_layer(variant, config, store=..., cl
 defaults, unknown keys are a ConfigError); ``store`` is the ``MemoryStore`` shared by the
 sessions and instances that should share long-term memory (an in-memory one if omitted);
 ``clock`` stamps items with simulated time (0.0 if omitted).
+
+Every variant refuses an item larger than its ``max_item_chars`` (key, text and metadata
+together): ``remember`` then returns the reason and keeps nothing, so an agent that
+sends megabytes gets an error it can read instead of stalling the episode.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -41,8 +46,9 @@ class Recalled:
 class MemoryLayer(Protocol):
     """What the agent port calls. All state that matters is in ``snapshot()``."""
 
-    def remember(self, key: str, text: str, meta: dict[str, Any] | None = None) -> None:
-        """Store ``text`` under the subject ``key`` (a later text for the same key is newer)."""
+    def remember(self, key: str, text: str, meta: dict[str, Any] | None = None) -> str | None:
+        """Store ``text`` under the subject ``key`` (a later text for the same key is newer).
+        None when kept; else why it was refused (``oversized``), with nothing stored."""
 
     def recall(self, query: str, k: int = 5, *, record: bool = True) -> list[Recalled]:
         """At most ``k`` items relevant to ``query``, best first; [] when nothing matches.
@@ -140,6 +146,25 @@ STOPWORDS = frozenset(
 
 def content_words(text: str) -> set[str]:
     return set(words(text)) - STOPWORDS
+
+
+# No published source: a guard against abuse, not a measured need. A remembered item is a
+# note (a convention, a file map); the longest a task's briefing gets is ~1,300 characters.
+DEFAULT_MAX_ITEM_CHARS = 64_000
+
+
+def oversized(key: str, text: str, meta: dict[str, Any] | None, limit: int) -> str | None:
+    """Why an item may not be remembered, or None. Counted as the agent sent it: key and
+    text in characters, metadata as compact JSON."""
+    size = len(key) + len(text)
+    if meta:
+        try:
+            size += len(json.dumps(meta, ensure_ascii=False, default=str, separators=(",", ":")))
+        except (ValueError, RecursionError):  # circular, or nested past any JSON reader
+            return "remember refused: meta is not JSON"
+    if size <= limit:
+        return None
+    return f"remember refused: {size:,} characters (key, text and meta), the limit is {limit:,}"
 
 
 def check_positive_int(owner: str, name: str, value: Any) -> int:

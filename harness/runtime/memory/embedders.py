@@ -6,6 +6,14 @@ the standard library: it hashes word and character n-grams with blake2b (stable 
 processes, unlike ``hash()``) into a signed bag of features. It is the fallback when
 wordllama cannot be loaded; which one is active is reported by ``make_embedder`` so a
 result never silently claims the better embedder.
+
+Long texts (over ``LONG_TEXT_CHARS``) are embedded in pieces, so the cost grows linearly
+with the text: wordllama's tokenizer has no pre-tokenizer, so its BPE runs over a whole
+text as one word, and that grows faster than the text (measured: 0.7 s at 50,000
+characters, 23 s at 800,000); a batch is also padded to its longest text. The pieces are
+cut at spaces (see ``chunks``) and their token embeddings averaged together, which is the
+whole text's mean pooling up to the tokens at the cuts. Every text a task or the reference
+agent produces is far shorter, and embeds exactly as it always did.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Protocol
 
@@ -25,6 +34,12 @@ from harness.core.errors import ConfigError
 WORDLLAMA_VERSION = "0.4.0.post1"  # the version whose bundled weights the tests pin
 
 _WORD = re.compile(r"[A-Za-z0-9_]+")
+
+# No published source: a text this long costs ~0.2 s to embed whole; beyond it, pieces.
+# Far above any briefing (< 1,300 characters) or note the reference agent writes.
+LONG_TEXT_CHARS = 16_384
+CHUNK_CHARS = 4_096  # a piece; bounded, so tokenizing one costs bounded time
+_CHUNK_BATCH = 32  # pieces tokenized per call (the tokenizer pads a batch to its longest)
 
 
 class Embedder(Protocol):
@@ -41,6 +56,27 @@ def l2_normalise(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     return (x / np.where(norms == 0, 1.0, norms)).astype(np.float32, copy=False)
+
+
+def spans(text: str, size: int = CHUNK_CHARS) -> Iterator[tuple[int, int]]:
+    """``text`` as (start, end) pieces of at most ``size`` characters, each cut at the last
+    space of its window (the space itself left out: wordllama's normalizer starts every
+    piece with the word-boundary mark that space would have become), or at ``size`` if
+    the window has none."""
+    start, n = 0, len(text)
+    while n - start > size:
+        cut = text.rfind(" ", start + 1, start + size + 1)
+        if cut < 0:
+            yield start, start + size
+            start += size
+        else:
+            yield start, cut
+            start = cut + 1
+    yield start, n
+
+
+def chunks(text: str, size: int = CHUNK_CHARS) -> Iterator[str]:
+    return (text[a:b] for a, b in spans(text, size))
 
 
 def words(text: str) -> list[str]:
@@ -96,8 +132,34 @@ class WordLlamaEmbedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vecs = _load_wordllama().embed(list(texts), norm=False, return_np=True)
-        return l2_normalise(np.asarray(vecs, dtype=np.float32).reshape(len(texts), self.dim))
+        model = _load_wordllama()
+        long = [i for i, t in enumerate(texts) if len(t) > LONG_TEXT_CHARS]
+        if not long:
+            vecs = model.embed(list(texts), norm=False, return_np=True)
+            return l2_normalise(np.asarray(vecs, dtype=np.float32).reshape(len(texts), self.dim))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        short = [i for i, t in enumerate(texts) if len(t) <= LONG_TEXT_CHARS]
+        if short:
+            # apart from the long ones, which would pad this batch to their length
+            vecs = model.embed([texts[i] for i in short], norm=False, return_np=True)
+            out[short] = np.asarray(vecs, dtype=np.float32).reshape(len(short), self.dim)
+        for i in long:
+            out[i] = _pooled_in_pieces(model, texts[i])
+        return l2_normalise(out)
+
+
+def _pooled_in_pieces(model, text: str) -> np.ndarray:
+    """Mean of the token embeddings of ``text``'s pieces, tokenized as wordllama does."""
+    total = np.zeros(model.embedding.shape[1], dtype=np.float64)
+    count = 0
+    pieces = list(chunks(text))
+    for start in range(0, len(pieces), _CHUNK_BATCH):
+        for enc in model.tokenize(pieces[start:start + _CHUNK_BATCH]):
+            ids = np.asarray(enc.ids, dtype=np.int64)[np.asarray(enc.attention_mask, dtype=bool)]
+            np.clip(ids, 0, model.embedding.shape[0] - 1, out=ids)  # as wordllama does
+            total += model.embedding[ids].sum(axis=0, dtype=np.float64)
+            count += len(ids)
+    return (total / max(count, 1)).astype(np.float32)
 
 
 # -- hashing -----------------------------------------------------------------------------
@@ -120,14 +182,14 @@ class HashingEmbedder:
             raise ConfigError(f"hashing embedder dim must be an integer >= 8, got {dim!r}")
         self.dim = dim
 
-    def _features(self, text: str) -> list[tuple[str, float]]:
+    def _features(self, text: str) -> Iterator[tuple[str, float]]:
+        # a generator: a long text's features never all exist at once (~100 bytes each)
         ws = words(text)
-        feats = [("w:" + w, 1.0) for w in ws]
-        feats += [("b:" + a + " " + b, 0.5) for a, b in zip(ws, ws[1:], strict=False)]
+        yield from (("w:" + w, 1.0) for w in ws)
+        yield from (("b:" + a + " " + b, 0.5) for a, b in zip(ws, ws[1:], strict=False))
         for w in ws:
             padded = f"<{w}>"
-            feats += [("c:" + padded[i : i + 3], 0.25) for i in range(len(padded) - 2)]
-        return feats
+            yield from (("c:" + padded[i : i + 3], 0.25) for i in range(len(padded) - 2))
 
     def embed(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

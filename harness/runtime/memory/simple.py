@@ -12,11 +12,13 @@ from typing import Any
 
 from harness.core.clock import SimClock
 from harness.runtime.memory.base import (
+    DEFAULT_MAX_ITEM_CHARS,
     Recalled,
     check_positive_int,
     check_snapshot,
     content_words,
     memory_variant,
+    oversized,
     reject_unknown,
 )
 from harness.runtime.memory.store import MemoryStore
@@ -34,20 +36,26 @@ class ContextMemory:
     ``end_session()`` (a new session starts with an empty context, as a new chat would).
     """
 
-    def __init__(self, *, store: MemoryStore, clock: SimClock, window: int = 20, **unknown: Any):
+    def __init__(self, *, store: MemoryStore, clock: SimClock, window: int = 20,
+                 max_item_chars: int = DEFAULT_MAX_ITEM_CHARS, **unknown: Any):
         reject_unknown("context", unknown)
         self.window = check_positive_int("context", "window", window)
+        self.max_item_chars = check_positive_int("context", "max_item_chars", max_item_chars)
         self.clock = clock
         self.items: deque[dict[str, Any]] = deque(maxlen=self.window)
         self.dropped = 0
         self.sessions_ended = 0
 
-    def remember(self, key: str, text: str, meta: dict[str, Any] | None = None) -> None:
+    def remember(self, key: str, text: str, meta: dict[str, Any] | None = None) -> str | None:
+        refused = oversized(key, text, meta, self.max_item_chars)
+        if refused:
+            return refused
         if len(self.items) == self.window:
             self.dropped += 1
         self.items.append(
             {"key": key, "text": text, "meta": dict(meta or {}), "t": self.clock.now()}
         )
+        return None
 
     def recall(self, query: str, k: int = 5, *, record: bool = True) -> list[Recalled]:
         q = content_words(query)
@@ -113,10 +121,12 @@ class NotesMemory:
         scan_window: int = 200,
         path: str = "NOTES.txt",
         namespace: str = "default",
+        max_item_chars: int = DEFAULT_MAX_ITEM_CHARS,
         **unknown: Any,
     ):
         reject_unknown("notes", unknown)
         self.scan_window = check_positive_int("notes", "scan_window", scan_window)
+        self.max_item_chars = check_positive_int("notes", "max_item_chars", max_item_chars)
         self.store = store
         self.clock = clock
         self.ns = f"notes:{namespace}"
@@ -127,10 +137,14 @@ class NotesMemory:
         rec = self.store.get(self.ns, self.path)
         return rec["text"] if rec else ""
 
-    def remember(self, key: str, text: str, meta: dict[str, Any] | None = None) -> None:
+    def remember(self, key: str, text: str, meta: dict[str, Any] | None = None) -> str | None:
+        refused = oversized(key, text, meta, self.max_item_chars)
+        if refused:
+            return refused
         line = " ".join(f"{key}: {text}".split())  # one note per line, as a scratch file has
         self.store.put(self.ns, self.path, {"text": self._read() + line + "\n"})
         self.appended += 1
+        return None
 
     def recall(self, query: str, k: int = 5, *, record: bool = True) -> list[Recalled]:
         lines = self._read().splitlines()[-self.scan_window :]

@@ -17,6 +17,10 @@ long-term (current, consolidated) value wins over a possibly superseded episodic
 session is exactly what long-term memory holds. ``observe`` keeps each session's briefing
 in long-term memory without the agent asking: the one thing this layer does that the
 human-oriented ones leave to the agent's diligence.
+
+``remember`` refuses an item over ``max_item_chars`` (see ``memory.base``); a briefing is
+the task's text, not the agent's, and is kept whatever its size (embedding a long text
+costs time linear in it: ``embedders.LONG_TEXT_CHARS``).
 """
 
 from __future__ import annotations
@@ -25,7 +29,15 @@ from typing import Any
 
 from harness.core.clock import SimClock
 from harness.core.errors import ConfigError
-from harness.runtime.memory.base import Recalled, check_snapshot, memory_variant, reject_unknown
+from harness.runtime.memory.base import (
+    DEFAULT_MAX_ITEM_CHARS,
+    Recalled,
+    check_positive_int,
+    check_snapshot,
+    memory_variant,
+    oversized,
+    reject_unknown,
+)
 from harness.runtime.memory.consolidation import LongTermMemory
 from harness.runtime.memory.embedders import make_embedder
 from harness.runtime.memory.episodic import EpisodicBuffer, EpisodicItem
@@ -54,9 +66,11 @@ class TieredMemory:
         capacity: int = 2000,
         history_limit: int = 20,
         min_score: float = 0.0,  # recall drops hits below this cosine
+        max_item_chars: int = DEFAULT_MAX_ITEM_CHARS,
         **unknown: Any,
     ):
         reject_unknown("tiered", unknown)
+        self.max_item_chars = check_positive_int("tiered", "max_item_chars", max_item_chars)
         if not isinstance(min_score, int | float) or not -1.0 <= min_score <= 1.0:
             raise ConfigError(
                 f"tiered memory option min_score must be in [-1, 1], got {min_score!r}"
@@ -87,7 +101,14 @@ class TieredMemory:
         self.outcomes: dict[str, int] = {}
         self.recalls = 0
 
-    def remember(self, key: str, text: str, meta: dict[str, Any] | None = None) -> None:
+    def remember(self, key: str, text: str, meta: dict[str, Any] | None = None) -> str | None:
+        refused = oversized(key, text, meta, self.max_item_chars)
+        if refused:
+            return refused
+        self._keep(key, text, meta)
+        return None
+
+    def _keep(self, key: str, text: str, meta: dict[str, Any] | None) -> None:
         meta = dict(meta or {})
         t = self.clock.now()
         self.episodic.add([EpisodicItem(self.next_id, text, key, meta, t)])
@@ -129,7 +150,7 @@ class TieredMemory:
     def observe(self, key: str, text: str) -> None:
         """Agent-native memory keeps the briefing itself: into long-term memory, where it
         outlives the session whether or not the agent wrote anything down."""
-        self.remember(key, text, {"source": "briefing"})
+        self._keep(key, text, {"source": "briefing"})
 
     def end_session(self) -> None:
         self.episodic.clear()

@@ -22,6 +22,10 @@ class ToolLayer(Protocol):
         """Execute one call; ``Observation.minutes`` says the simulated time it took.
         Never raises for anything the agent did wrong."""
 
+    def precheck(self, tool: str, args: dict[str, Any]) -> Observation | None:
+        """The observation ``call`` would return for a call refused on its size alone,
+        or None: asked first, so nothing is computed from an oversized call."""
+
 
 class ToolCosts(BaseModel):
     """What calls cost, shared by every variant: equal defaults, so time differences between
@@ -31,7 +35,7 @@ class ToolCosts(BaseModel):
 
     minutes_per_call: float = Field(0.5, ge=0)
     minutes_per_test_run: float = Field(2.0, ge=0)
-    test_timeout_s: float = Field(10.0, ge=0)
+    test_timeout_s: float = Field(10.0, gt=0)  # a wall-clock limit cannot be switched off
     # Where workspace tests execute: "sandbox" for agents whose code is not ours to trust.
     test_runner: Literal["inprocess", "sandbox"] = "inprocess"
 

@@ -1,23 +1,28 @@
 """The human-oriented tool layer: one free-text ``shell`` command, text in, text out.
 
-The command line is split with ``shlex`` (POSIX rules), which is what makes this layer
-lenient in the realistic way: an unquoted backslash vanishes, so ``s/\\bFoo\\b/Bar/g``
-typed without quotes silently becomes the pattern ``bFoob``. Errors are text, as in a
-terminal; the exit code shows up only as ``Observation.ok``. One simple command per call
-(no pipes, lists or substitutions); stdout may be redirected to a file with ``>``/``>>``.
+The command line is split by ``cmdline.split`` (shlex's POSIX rules, in linear time),
+which is what makes this layer lenient in the realistic way: an unquoted backslash
+vanishes, so ``s/\\bFoo\\b/Bar/g`` typed without quotes silently becomes the pattern
+``bFoob``. Errors are text, as in a terminal; the exit code shows up only as
+``Observation.ok``. One simple command per call (no pipes, lists or substitutions);
+stdout may be redirected to a file with ``>``/``>>``.
 
 ``applied`` is False only when no command ran at all (a line bash would refuse, an
-unknown command); everything else ran, whatever it printed.
+unknown command, a line over ``max_command_chars``); everything else ran, whatever it
+printed.
 """
 
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from harness.core.errors import ConfigError
 from harness.runtime.port import Observation, ToolSpec
+from harness.runtime.tools import cmdline
 from harness.runtime.tools import shell_commands as cmd
 from harness.runtime.tools import shell_ops as ops
 from harness.runtime.tools.base import ToolCosts, tool_layer
@@ -52,11 +57,27 @@ SHELL_SPEC = ToolSpec(
 _REDIRECT = re.compile(r"^(\d?)(>>?)(&\d)?(.*)$")
 
 
+class ShellLimits(BaseModel):
+    """What one command may be, so that no line an agent sends can stall the harness."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # No published source: a guard against abuse, not a property of any real shell (Linux's
+    # ARG_MAX is commonly 2 MB). 100,000 is ~14x the longest command a W500 or S12 gold
+    # solution sends (a 7 kB file through a heredoc), and is parsed in tens of milliseconds.
+    max_command_chars: int = Field(100_000, ge=1)
+
+
 @tool_layer("shell")
 class ShellTools:
     """A small POSIX-like shell over the world. Stateless (no working directory)."""
 
     def __init__(self, **config: Any):
+        limit_keys = {k: config.pop(k) for k in ShellLimits.model_fields if k in config}
+        try:
+            self.limits = ShellLimits(**limit_keys)
+        except ValidationError as exc:
+            raise ConfigError(f"bad shell tools option: {exc.errors()[0]['msg']}") from None
         costs = ToolCosts.parse("shell", config)
         self.minutes_per_call = costs.minutes_per_call
         self.minutes_per_test_run = costs.minutes_per_test_run
@@ -102,9 +123,23 @@ class ShellTools:
     def cost_minutes(self, tool: str, observation: Observation) -> float:
         return observation.minutes if tool == "shell" else self.minutes_per_call
 
+    def precheck(self, tool: str, args: dict[str, Any]) -> Observation | None:
+        """The refusal of a command over the size limit, before anyone parses it (the
+        session asks first, so no access list or policy judgement is built for it)."""
+        command = args.get("command") if isinstance(args, dict) else None
+        if tool != "shell" or not isinstance(command, str) or len(command) <= self.limits.max_command_chars:
+            return None
+        result, _ = self.run(None, command)  # type: ignore[arg-type] - refused before the world is read
+        return Observation(tool="shell", ok=False, text=result.out + result.err, applied=False,
+                           minutes=self.minutes_per_call)
+
     # -- the shell ----------------------------------------------------------------------
     def run(self, world: World, line: str) -> tuple[Result, bool]:
         """Execute one command line: (result, whether a command ran)."""
+        limit = self.limits.max_command_chars
+        if len(line) > limit:
+            return Result(err=f"bash: command refused: {len(line):,} characters, the limit is {limit:,}\n",
+                          code=2), False
         line = line.strip()
         line, stdin = ops.split_heredoc(line) or (line, None)
         operator = _unquoted_operator(line)
@@ -115,10 +150,10 @@ class ShellTools:
                 code=2,
             ), False
         try:
-            argv = shlex.split(line, posix=True)
+            argv = cmdline.split(line)
         except ValueError:
             return Result(err="bash: unexpected EOF while looking for matching quote\n", code=2), False
-        # shlex drops the quotes, so '>' is only a redirection if the raw line has one unquoted.
+        # splitting drops the quotes, so '>' is only a redirection if the raw line has one unquoted.
         argv, redirects = _split_redirects(argv) if _has_unquoted(line, ">") else (argv, [])
         if not argv:
             if redirects:

@@ -1,6 +1,6 @@
 """The commands of the ``shell`` tool layer (all but ``sed``, which has its own module).
 
-Each command takes the world and its argv (already split by ``shlex``) and returns a
+Each command takes the world and its argv (already split by ``cmdline.split``, shlex's rules) and returns a
 ``Result`` like a process would: stdout, stderr and an exit code. Messages imitate GNU
 coreutils, grep and pytest closely enough that an agent used to them reads them the same
 way, including the ways they are easy to misread. Every effect goes through the world's

@@ -33,19 +33,23 @@ StdinCommand = Callable[[World, list[str], str], Result]
 _HEREDOC = re.compile(r"<<(-?)[ \t]*(?:'([^'\n]*)'|\"([^\"\n]*)\"|\\?([A-Za-z_]\w*))")
 
 
-def _outside_quotes(text: str, end: int) -> bool:
-    quote = None
-    i = 0
-    while i < end:
-        ch = text[i]
-        if quote is None and ch == "\\":
+def _first_unquoted(text: str) -> re.Match[str] | None:
+    """The first ``<<`` outside quotes. The quote state is carried from one candidate to
+    the next: rescanning from the start for each was quadratic on a long line."""
+    i, quote = 0, None
+    for m in _HEREDOC.finditer(text):
+        while i < m.start():
+            ch = text[i]
+            if quote is None and ch == "\\":
+                i += 1
+            elif quote is None and ch in "'\"":
+                quote = ch
+            elif ch == quote:
+                quote = None
             i += 1
-        elif quote is None and ch in "'\"":
-            quote = ch
-        elif ch == quote:
-            quote = None
-        i += 1
-    return quote is None
+        if quote is None:
+            return m
+    return None
 
 
 def split_heredoc(line: str) -> tuple[str, str] | None:
@@ -54,7 +58,7 @@ def split_heredoc(line: str) -> tuple[str, str] | None:
     after the terminator is kept on the command, so the one-command rule refuses it; a
     missing terminator ends the body at the end of input, as bash does (with a warning)."""
     first, _, rest = line.partition("\n")
-    m = next((m for m in _HEREDOC.finditer(first) if _outside_quotes(first, m.start())), None)
+    m = _first_unquoted(first)
     if m is None:
         return None
     strip_tabs, delim = m.group(1) == "-", next(g for g in m.groups()[1:] if g is not None)

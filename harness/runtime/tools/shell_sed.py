@@ -15,9 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from harness.runtime.tools.shell_commands import Result, expand
-from harness.world import World
+from harness.world import World, WorldError, patterns
 
 
 class SedError(Exception):
@@ -26,7 +27,7 @@ class SedError(Exception):
 
 @dataclass(frozen=True)
 class Substitution:
-    regex: re.Pattern[str]
+    regex: patterns.Pattern  # the agent's pattern: matched under a time limit
     template: tuple[str | int, ...]  # literal text, or a group number (0 is '&')
     every: bool  # 'g'
     nth: int  # replace from the nth match on (1 = the first)
@@ -35,7 +36,7 @@ class Substitution:
     def apply(self, line: str, lineno: int = 0) -> tuple[str, bool]:
         seen = 0
 
-        def expand_match(m: re.Match[str]) -> str:
+        def expand_match(m: Any) -> str:  # a `regex` match, read like an `re` one
             nonlocal seen
             seen += 1
             if seen < self.nth or (seen > self.nth and not self.every):
@@ -60,6 +61,7 @@ class PrintLines:
 
 
 _ADDRESS = re.compile(r"(\d+)(?:,(\d+|\$))?p")
+_FLAGS_END = re.compile(r"[;\n]")
 
 
 def parse_script(script: str, number: int) -> list[Substitution | PrintLines]:
@@ -94,9 +96,10 @@ def parse_script(script: str, number: int) -> list[Substitution | PrintLines]:
         replacement, pos, closed = _scan(script, pos, delim, delim)
         flags = ""
         if closed:  # a missing final delimiter runs anyway, with no flags
-            while pos < n and script[pos] not in ";\n":
-                flags += script[pos]
-                pos += 1
+            # one slice, not a character at a time: that was quadratic on a long flag run
+            end = _FLAGS_END.search(script, pos)
+            stop = end.start() if end else n
+            flags, pos = script[pos:stop], stop
         commands.append(_compile(pattern, replacement, flags, fail, pos))
 
 
@@ -122,7 +125,7 @@ def _compile(
 ) -> Substitution:
     digits = "".join(c for c in flags if c.isdigit())
     try:
-        regex = re.compile(pattern, re.IGNORECASE if set(flags) & {"i", "I"} else 0)
+        regex = patterns.compile(pattern, re.IGNORECASE if set(flags) & {"i", "I"} else 0)
     except re.error as exc:
         raise fail(at, f"invalid regular expression: {exc}") from None
     template = _template(replacement)
@@ -220,7 +223,11 @@ def sed(world: World, argv: list[str]) -> Result:
             continue
         path = found[0][1]
         before = world.workspace.read(path)
-        after = _edit(before, commands, quiet)
+        try:
+            after = _edit(before, commands, quiet)
+        except WorldError as exc:  # a pattern over its time limit: files already done stay done, as in GNU
+            err.append(f"sed: {exc.message}\n")
+            return Result("".join(out), "".join(err), 4)
         if in_place:
             if after != before:
                 world.workspace.write(path, after)

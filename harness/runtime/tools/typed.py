@@ -38,7 +38,7 @@ from harness.runtime.tools.typed_models import (
 )
 from harness.runtime.tools.typed_ops import OPS_HANDLERS, OPS_TOOL_DEFS, Refused
 from harness.runtime.tools.typed_thread import THREAD_HANDLERS, THREAD_TOOL_DEFS
-from harness.world import World, WorldError
+from harness.world import World, WorldError, patterns
 from harness.world.pycode import identifier_counts, rename_identifier
 from harness.world.test_backends import run_tests
 
@@ -69,13 +69,17 @@ def _world_error(exc: WorldError, field: str | None = None) -> _Refused:
 
 class ToolBudgets(BaseModel):
     """Call budgets a typed layer enforces per session (a session = one layer instance, which
-    the runtime builds per episode). A call over budget is refused before it runs, with a
-    code the agent can act on; nothing is charged to the world."""
+    the runtime builds per episode), and the size one call's arguments may have. A call over
+    either is refused before it runs, with a code the agent can act on; nothing is charged
+    to the world."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     max_calls: int | None = Field(None, ge=0, description="calls of any tool per session")
     per_tool: dict[str, int] = Field(default_factory=dict, description="tool name -> calls per session")
+    # No published source: a guard against abuse, the shell layer's max_command_chars
+    # default, so both interfaces refuse the same sizes (a W500/S12 gold call is under 6k).
+    max_argument_chars: int = Field(100_000, ge=1, description="a call's arguments, as compact JSON")
 
 
 @functools.cache
@@ -96,7 +100,7 @@ class TypedTools:
     counts its budgets need."""
 
     def __init__(self, **config: Any):
-        budget_keys = {k: config.pop(k) for k in ("max_calls", "per_tool") if k in config}
+        budget_keys = {k: config.pop(k) for k in ToolBudgets.model_fields if k in config}
         try:
             self.budgets = ToolBudgets(**budget_keys)
         except ValidationError as exc:
@@ -137,6 +141,9 @@ class TypedTools:
         if definition is None:
             known = ", ".join(self._defs)
             return _refused(tool, ToolError(code="unknown_tool", message=f"unknown tool {tool!r}; tools: {known}"))
+        too_large = self._oversized(args)
+        if too_large is not None:
+            return _refused(tool, too_large)
         try:
             parsed = definition.args.model_validate(args)
         except ValidationError as exc:
@@ -150,11 +157,31 @@ class TypedTools:
             return _refused(tool, refused.error)
         return Observation(tool=tool, ok=True, data=data)
 
+    def precheck(self, tool: str, args: dict[str, Any]) -> Observation | None:
+        """The refusal of arguments over the size limit, before anyone reads them."""
+        too_large = self._oversized(args) if tool in self._defs else None
+        if too_large is None:
+            return None
+        obs = _refused(tool, too_large)
+        return obs.model_copy(update={"minutes": self.cost_minutes(tool, obs)})
+
     def cost_minutes(self, tool: str, observation: Observation) -> float:
         # Only a run that actually happened costs test time; a refused call still cost a turn.
         if tool == "run_tests" and observation.ok:
             return self.minutes_per_test_run
         return self.minutes_per_call
+
+    def _oversized(self, args: Any) -> ToolError | None:
+        """Refuse arguments over the size limit before anything reads them. Measured as the
+        compact JSON an agent would send, so the size is the same whatever the tool."""
+        try:
+            size = len(json.dumps(args, ensure_ascii=False, default=str, separators=(",", ":")))
+        except (ValueError, RecursionError):  # a circular or absurdly deep structure
+            return ToolError(code="invalid_arguments", message="arguments: not a JSON object")
+        limit = self.budgets.max_argument_chars
+        if size <= limit:
+            return None
+        return ToolError(code="too_large", message=f"arguments refused: {size:,} characters, the limit is {limit:,}")
 
     def admit(self, tool: str, args: Args) -> ToolError | None:
         """Refuse a validated call that is over a budget, before it touches the world
@@ -192,8 +219,11 @@ class TypedTools:
                 except _PARSE_ERRORS:
                     skipped.append(path)
                     continue
-                if any(n > 0 and matches_name(name) for name, n in names.items()):
-                    kept.append(path)
+                try:
+                    if any(n > 0 and matches_name(name) for name, n in names.items()):
+                        kept.append(path)
+                except WorldError as exc:  # the pattern ran over its time limit
+                    raise _world_error(exc, "pattern") from None
             targets = kept
             # Files that could not be parsed are named, so "no hits" is never a silent guess.
             data["skipped"] = skipped
@@ -348,7 +378,7 @@ def _name_matcher(pattern: str, regex: bool):
     if not regex:
         return lambda name: name == pattern
     try:
-        compiled = re.compile(pattern)
+        compiled = patterns.compile(pattern)  # an agent's pattern: matched under a time limit
     except re.error as exc:
         raise _Refused("invalid_pattern", f"invalid pattern {pattern!r}: {exc}", "pattern") from None
     return lambda name: compiled.fullmatch(name) is not None

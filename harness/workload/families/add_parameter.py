@@ -189,7 +189,9 @@ class AddParameter:
                     "function": fn, "module_names": [m["home"]], "param": param, "position": 99,
                     "value": None, "min_calls": 3, "paths": ["tests"], "other_than": str(value)}),
                 CheckerRef(name="tests_pass", args={"module": test_path, "timeout_s": cc.TEST_TIMEOUT_S}),
-                CheckerRef(name="tests_intact", args={"module": test_path, "tests": private["tests"]}),
+                # Every call of the function in the original tests gains param=value.
+                cc.tests_intact(test_path, initial[test_path],
+                                {"drop_keyword": {"function": fn, "name": param, "value": value}}),
                 CheckerRef(name="hidden_tests_pass", args={"path": cc.HIDDEN_TEST_PATH, "source": m["hidden"],
                                                            "timeout_s": cc.TEST_TIMEOUT_S}),
             ),

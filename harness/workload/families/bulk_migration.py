@@ -291,7 +291,7 @@ class BulkMigration:
                 CheckerRef(name="hidden_tests_pass", args={"path": cc.HIDDEN_TEST_PATH, "source": meta["hidden"],
                                                            "timeout_s": cc.TEST_TIMEOUT_S}),
                 CheckerRef(name="tests_pass", args={"module": test_path, "timeout_s": cc.TEST_TIMEOUT_S}),
-                CheckerRef(name="tests_intact", args={"module": test_path, "tests": tests}),
+                cc.tests_intact(test_path, initial[test_path]),
             ),
             gold=cc.gold_writes(initial, solved),
             traps={t: cc.gold_writes(initial, cc.rendered(NAME, inputs, seed, t)[0]) for t in TRAPS},

@@ -20,12 +20,13 @@ import numpy as np
 
 from harness.core.errors import TaskGenerationError
 from harness.core.hashing import canonical_json
-from harness.workload.code_checkers import count_asserts
 from harness.workload.codegen import filler_class, filler_function, module_docstring
 from harness.workload.deadlines import end_of_day
 from harness.workload.families.rename_render import Module, generator_for
 from harness.workload.names import Namer, randint
-from harness.workload.spec import Budget, GoldStep
+from harness.workload.spec import Budget, CheckerRef, GoldStep
+from harness.workload.test_fingerprint import fingerprint_tests
+from harness.workload.test_normalise import count_asserts
 
 # Package sizes (modules) by difficulty: smaller than rename_symbol's, because the work
 # here is per site, not per file, and a task must build in well under 50 ms.
@@ -152,6 +153,16 @@ def test_asserts(source: str) -> dict[str, int]:
     tree = ast.parse(source)
     return {n.name: count_asserts(n) for n in tree.body
             if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
+
+
+def tests_intact(test_path: str, source: str, normalise: dict[str, Any] | None = None) -> CheckerRef:
+    """The ``tests_intact`` checker of a task whose original test module is ``source``:
+    each original test must still be what it was, up to the edits ``normalise`` forgives
+    (see ``tests_intact`` for what each family forgives and why)."""
+    args: dict[str, Any] = {"module": test_path, "expected": fingerprint_tests(source, normalise)}
+    if normalise:
+        args["normalise"] = normalise
+    return CheckerRef(name="tests_intact", args=args)
 
 
 def sha(text: str) -> str:

@@ -5,7 +5,9 @@ a keyword renamed, argument orders changed, all documented in its CHANGELOG. The
 still calls the 1.x API, so its tests fail. The migration edits every call site; the
 vendor directory must stay exactly as shipped. Changes and call sites grow with
 difficulty; an argument-order change is invisible to a rename search and only the tests
-catch a call left in the old order.
+catch a call left in the old order. Acceptance checks the agent never sees call every
+migrated function on fresh amounts, so answering the visible tests' inputs (or rewriting
+the tests) is no way through.
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ def render(inputs: dict[str, Any], rng: np.random.Generator, variant: str) -> tu
     lib = pick(rng, LIBS)
     new = variant == "solved"
     n_sites = 0
+    drawn: list[tuple[int, str, str, int]] = []  # (module, function, change, k) of every call site
     for key in keys:
         change = BY_KEY[key]
         name = change.new if new else change.old
@@ -105,6 +108,7 @@ def render(inputs: dict[str, Any], rng: np.random.Generator, variant: str) -> tu
             xs = [randint(rng, k * 10 + 1, k * 10 + 80) for _ in range(2)]
             pkg.tests.import_from(pkg.names[i], fn)
             pkg.add_test(f"test_{key}_callers", *(f"assert {fn}({x}) == {_reference(key, x, k)}" for x in xs))
+            drawn.append((i, fn, key, k))
             n_sites += 1
     pkg.add_filler()
     version = f"2.{randint(rng, 10)}.0"
@@ -124,7 +128,24 @@ def render(inputs: dict[str, Any], rng: np.random.Generator, variant: str) -> tu
             "    return _scaled(value, multiplier if factor is None else factor)\n")
     pkg.extra_files.update(vendor)
     return pkg.files(), {"package": pkg.name, "test_module": pkg.test_path, "lib": lib, "version": version,
-                         "n_sites": n_sites}
+                         "n_sites": n_sites, "hidden": _hidden(rng, pkg, drawn)}
+
+
+def _hidden(rng: np.random.Generator, pkg: cc.Package, drawn: list[tuple[int, str, str, int]]) -> str:
+    """Acceptance checks on fresh inputs (drawn last, so the package is the same with or
+    without them): every migrated function on several amounts above its bound, where a
+    call left in the old argument order gives another answer, and one within it. A site
+    that answers only the visible tests' inputs fails."""
+    by_module: dict[int, list[str]] = {}
+    for i, fn, _, _ in drawn:
+        by_module.setdefault(i, []).append(fn)
+    lines = [f"from {pkg.name}.{pkg.names[i]} import {', '.join(sorted(fns))}" for i, fns in sorted(by_module.items())]
+    tests = []
+    for j, (_, fn, key, k) in enumerate(drawn):
+        xs = [randint(rng, k * 10 + 1, k * 10 + 300) for _ in range(3)] + [randint(rng, 1, k * 10 + 1)]
+        tests.append(f"def test_site_{j}() -> None:\n"
+                     + "".join(f"    assert {fn}({x}) == {_reference(key, x, k)}\n" for x in xs))
+    return "\n".join(lines) + "\n\n\n" + "\n\n".join(tests)
 
 
 @family
@@ -152,10 +173,11 @@ class DependencyUpgrade:
         used = [BY_KEY[k] for k in inputs["changes"]]
         vendor = {p: cc.sha(t) for p, t in initial.items() if p.startswith("vendor/")}
         tests = cc.test_asserts(initial[test_path])
+        meta = {k: v for k, v in m.items() if k != "hidden"}
         init_path = f"vendor/{lib}/__init__.py"
         return TaskSpec(
             id=task_id, category="code_modification", family=self.name, difficulty=int(inputs["difficulty"]),
-            seed=int(seed), params={**inputs, **m, "tests": tests},
+            seed=int(seed), params={**inputs, **meta, "tests": tests},
             public={"package": pkg, "library": lib, "vendor_dir": f"vendor/{lib}", "test_module": test_path},
             instructions=(
                 f"The vendored library `vendor/{lib}/` was upgraded to {m['version']} and its API changed; see "
@@ -170,7 +192,9 @@ class DependencyUpgrade:
                     "paths": [pkg]}),
                 CheckerRef(name="files_unchanged", args={"digests": vendor, "prefix": "vendor"}),
                 CheckerRef(name="tests_pass", args={"module": test_path, "timeout_s": cc.TEST_TIMEOUT_S}),
-                CheckerRef(name="tests_intact", args={"module": test_path, "tests": tests}),
+                cc.tests_intact(test_path, initial[test_path]),
+                CheckerRef(name="hidden_tests_pass", args={"path": cc.HIDDEN_TEST_PATH, "source": m["hidden"],
+                                                           "timeout_s": cc.TEST_TIMEOUT_S}),
             ),
             gold=cc.gold_writes(initial, solved),
             traps={"patch_vendor": (GoldStep(op="write", args={"path": init_path, "text": trap[init_path]}),)},

@@ -5,7 +5,9 @@ The copies sit in functions across the package (k grows with difficulty), each f
 by its own use of the result, among filler code. Success is structural: the helper is
 defined once where asked, no function but the helper still holds a statement of the
 block (compared by syntax tree), every former site calls the helper, and the tests pass
-untouched.
+untouched. Acceptance checks the agent never sees call the helper and every former site
+on fresh inputs, so a helper that is called but computes nothing (the copies kept in a
+disguise) or sites that answer only the visible tests' inputs fail.
 """
 
 from __future__ import annotations
@@ -63,11 +65,13 @@ def render(inputs: dict[str, Any], rng: np.random.Generator, variant: str) -> tu
         pkg.mods[home].blocks.append(ref_src.replace("-> list[int]:\n", '-> list[int]:\n    """The amounts '
                                                      'cleaned the shared way."""\n', 1))
     sites: dict[str, list[str]] = {}
+    drawn: list[tuple[int, str, str]] = []  # (module, function, use of ``cleaned``) of every copy
     for _ in range(int(inputs["n_sites"])):
         i, fn, noun = randint(rng, n), pkg.namer.function(), pick(rng, NOUNS)
         k = randint(rng, 1, 5)
         use = USES[randint(rng, len(USES))].format(k=k)
         cases = [[randint(rng, -5, 45) for _ in range(randint(rng, 5, 10))] for _ in range(2)]
+        drawn.append((i, fn, use))
         if variant == "delete_sites":
             continue
         if variant == "solved":
@@ -85,7 +89,37 @@ def render(inputs: dict[str, Any], rng: np.random.Generator, variant: str) -> tu
     pkg.add_filler()
     return pkg.files(), {"package": pkg.name, "test_module": pkg.test_path, "helper": helper,
                          "helper_module": pkg.path(home), "sites": sites, "block_source": block,
-                         "what": BLOCKS[key][1].format(a=a, b=b)}
+                         "what": BLOCKS[key][1].format(a=a, b=b),
+                         "hidden": _hidden(rng, pkg, helper, home, ref, drawn, (a, b))}
+
+
+def _fresh(rng: np.random.Generator, bounds: tuple[int, int]) -> list[int]:
+    """Amounts no visible test used, with what every block treats specially: negatives,
+    repeats, the sentinel / lower bound and values above the upper bound."""
+    values = [randint(rng, -5, 46) for _ in range(randint(rng, 5, 11))]
+    values += [values[0], bounds[0], -randint(rng, 1, 6), bounds[1] + randint(rng, 1, 9)]
+    return [values[int(j)] for j in rng.permutation(len(values))]
+
+
+def _hidden(rng: np.random.Generator, pkg: cc.Package, helper: str, home: int, ref: Any,
+            drawn: list[tuple[int, str, str]], bounds: tuple[int, int]) -> str:
+    """Acceptance checks on fresh inputs (drawn after everything else, so the package is
+    the same with or without them): the helper computes what the block computed, and
+    every former copy's function still returns what it did."""
+    lines = [f"from {pkg.name}.{pkg.names[home]} import {helper}"]
+    by_module: dict[int, list[str]] = {}
+    for i, fn, _ in drawn:
+        by_module.setdefault(i, []).append(fn)
+    lines += [f"from {pkg.name}.{pkg.names[i]} import {', '.join(sorted(fns))}" for i, fns in sorted(by_module.items())]
+    helper_cases = [_fresh(rng, bounds) for _ in range(6)] + [[]]
+    tests = [f"def test_{helper}() -> None:\n"
+             + "".join(f"    assert list({helper}({c})) == {ref(c)}\n" for c in helper_cases)]
+    for j, (_, fn, use) in enumerate(drawn):
+        expect = cc.run_reference(f"def f(cleaned):\n    return {use}\n", "f")
+        cases = [_fresh(rng, bounds) for _ in range(3)]
+        tests.append(f"def test_site_{j}() -> None:\n"
+                     + "".join(f"    assert {fn}({c}) == {expect(ref(c))}\n" for c in cases))
+    return "\n".join(lines) + "\n\n\n" + "\n\n".join(tests)
 
 
 @family
@@ -107,10 +141,11 @@ class ExtractHelper:
         vandal, _ = cc.rendered(NAME, inputs, seed, "delete_sites")
         pkg, test_path, helper = m["package"], m["test_module"], m["helper"]
         tests = cc.test_asserts(initial[test_path])
+        meta = {k: v for k, v in m.items() if k != "hidden"}
         n_sites = int(inputs["n_sites"])
         return TaskSpec(
             id=task_id, category="code_modification", family=self.name, difficulty=int(inputs["difficulty"]),
-            seed=int(seed), params={**inputs, **m, "tests": tests},
+            seed=int(seed), params={**inputs, **meta, "tests": tests},
             public={"package": pkg, "helper": helper, "helper_module": m["helper_module"], "test_module": test_path},
             instructions=(
                 f"The package `{pkg}/` repeats the same block of code in several functions; it {m['what']}:\n\n"
@@ -124,7 +159,9 @@ class ExtractHelper:
                                                             "helper": helper, "paths": [pkg]}),
                 CheckerRef(name="functions_call", args={"sites": m["sites"], "callee": helper}),
                 CheckerRef(name="tests_pass", args={"module": test_path, "timeout_s": cc.TEST_TIMEOUT_S}),
-                CheckerRef(name="tests_intact", args={"module": test_path, "tests": tests}),
+                cc.tests_intact(test_path, initial[test_path]),
+                CheckerRef(name="hidden_tests_pass", args={"path": cc.HIDDEN_TEST_PATH, "source": m["hidden"],
+                                                           "timeout_s": cc.TEST_TIMEOUT_S}),
             ),
             gold=cc.gold_writes(initial, solved),
             traps={"delete_sites": tuple(GoldStep(op="write", args={"path": p, "text": t})

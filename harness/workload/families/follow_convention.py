@@ -179,7 +179,7 @@ class FollowConvention:
                 CheckerRef(name="hidden_tests_pass", args={"path": cc.HIDDEN_TEST_PATH, "source": m["hidden"],
                                                            "timeout_s": cc.TEST_TIMEOUT_S}),
                 CheckerRef(name="tests_pass", args={"module": test_path, "timeout_s": cc.TEST_TIMEOUT_S}),
-                CheckerRef(name="tests_intact", args={"module": test_path, "tests": tests}),
+                cc.tests_intact(test_path, initial[test_path]),
             ),
             gold=cc.gold_writes(initial, solved),
             traps={"ignore_convention": tuple(GoldStep(op="write", args={"path": p, "text": ignored[p]})

@@ -21,11 +21,12 @@ import numpy as np
 import harness.workload.code_checkers  # noqa: F401 - registers the checkers this family uses
 from harness.core.errors import TaskGenerationError
 from harness.core.hashing import canonical_json
-from harness.workload.code_checkers import count_asserts
 from harness.workload.deadlines import end_of_day
 from harness.workload.families.rename_render import MAX_NEAR_MISSES, Rendered, render
 from harness.workload.registry import family
 from harness.workload.spec import CheckerRef, GoldStep, TaskSpec
+from harness.workload.test_fingerprint import fingerprint_tests
+from harness.workload.test_normalise import count_asserts
 from harness.world import World
 from harness.world.pycode import identifier_counts
 
@@ -137,7 +138,10 @@ class RenameSymbol:
                 CheckerRef(name="defines_symbol", args={"path": m["defining_module"], "name": new}),
                 CheckerRef(name="preserved_identifiers", args={"counts": near}),
                 CheckerRef(name="tests_pass", args={"module": test_path, "timeout_s": TEST_TIMEOUT_S}),
-                CheckerRef(name="tests_intact", args={"module": test_path, "tests": tests}),
+                # The tests rename the symbol too: compared with the rename applied.
+                CheckerRef(name="tests_intact", args={
+                    "module": test_path, "normalise": {"rename": {old: new}},
+                    "expected": fingerprint_tests(r.files[test_path], {"rename": {old: new}})}),
             ),
             gold=gold,
             # The shortcut a hurried engineer takes: a plain textual replace in every file,

@@ -45,11 +45,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.world.workspace import WorldError
+from harness.core.errors import WorldError
 
 NOBODY = 65534
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-_PRELUDE = Path(__file__).with_name("sandbox_prelude.sh")
+_PRELUDE = Path(__file__).with_name("prelude.sh")
 SITE_PACKAGES = sysconfig.get_paths()["purelib"]
 
 
@@ -112,16 +112,17 @@ def _interpreter_relpath() -> str:
     return str(exe.relative_to(_interpreter_home()))
 
 
-def _wrap(mode: str, parent: Path, root: Path, argv: list[str]) -> list[str]:
+def _wrap(mode: str, parent: Path, root: Path, argv: list[str], network: bool = False) -> list[str]:
     if mode in ("privileged", "userns"):
         # A pid namespace whose init dies with unshare: a kill reaches even setsid() children.
-        ns = ["unshare", "--net", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc"]
+        ns = ["unshare", *([] if network else ["--net"]), "--mount", "--pid", "--fork", "--kill-child",
+              "--mount-proc"]
         ns += ["--map-root-user"] if mode == "userns" else []
         drop = "1" if mode == "privileged" else "0"
         pyhome = str(_interpreter_home()) if mode == "privileged" else ""
         return [*ns, "sh", str(_PRELUDE), str(parent), str(root), str(PROJECT_DIR), pyhome,
                 drop, SITE_PACKAGES, *argv]
-    if mode == "net":
+    if mode == "net" and not network:
         return ["unshare", "--net", "--map-root-user", *argv]
     return argv
 
@@ -330,10 +331,23 @@ class Sandbox:
             out, err = proc.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             timed_out = True
-            _kill_group(proc.pid)
+            kill_group(proc.pid)
             out, err = _drain(proc)
-        _kill_group(proc.pid)  # stragglers that outlived their leader
+        kill_group(proc.pid)  # stragglers that outlived their leader
         return self._result(proc.returncode, out, err, timed_out, time.perf_counter() - start)
+
+    def spawn(self, argv: list[str], *, cpu_seconds: float, network: bool = False) -> subprocess.Popen:
+        """A long-lived confined process with its stdin and stdout as pipes (a protocol
+        channel) and its stderr in ``parent/stderr.log``; the caller kills it
+        (``kill_group(proc.pid)``), which in a pid namespace takes everything it started."""
+        mode = self._mode()
+        self._prepare_ownership(mode)
+        with open(self.parent / "stderr.log", "wb") as stderr:
+            return subprocess.Popen(
+                _wrap(mode, self.parent, self.root, argv, network=network),
+                cwd=self.root, env=self._env(mode), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=stderr, preexec_fn=self._preexec(cpu_seconds, mode), start_new_session=True,
+            )
 
     def _result(self, code: int, out: bytes, err: bytes, timed_out: bool,
                 duration: float) -> SandboxResult:
@@ -366,6 +380,6 @@ def _drain(proc: subprocess.Popen) -> tuple[bytes, bytes]:
         return b"", b""
 
 
-def _kill_group(pgid: int) -> None:
+def kill_group(pgid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)

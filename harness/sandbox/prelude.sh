@@ -1,5 +1,5 @@
 # Runs inside fresh mount/network (and pid) namespaces, before the sandboxed command.
-# Args: PARENT ROOT HIDE PYHOME DROP SITE CMD...  (see harness/world/sandbox.py)
+# Args: PARENT ROOT HIDE PYHOME DROP SITE CMD...  (see harness/sandbox/box.py)
 # set -e: a confinement step that fails aborts the run instead of running unconfined.
 set -e
 P="$1"; R="$2"; HIDE="$3"; PYHOME="$4"; DROP="$5"; SITE="$6"; shift 6

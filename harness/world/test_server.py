@@ -1,0 +1,86 @@
+"""Sandboxed test runs at fork speed: one long-lived test server per harness process.
+
+Starting a sandbox (namespaces, read-only remounts, a fresh interpreter) costs about
+100 ms; a run in it, a few. The server pays the start once and forks a child per run
+(``test_server_main.py``); between runs it kills whatever a run left running, empties its
+root and its log, so runs stay as independent as fresh sandboxes (the server itself never
+runs workspace code, and is non-dumpable, so a run cannot reach into it either). A run
+that outlives its wall clock takes the whole server with it (killed from outside, here);
+the next run starts a new one.
+
+Used where the sandbox has a pid namespace (modes ``privileged`` and ``userns``), so that
+"kill everything the run left" is exact; elsewhere each run gets a fresh sandbox.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.sandbox.process import ProcessGone, SandboxProcess
+
+_HERE = Path(__file__).parent
+_MAIN = _HERE / "test_server_main.py"
+_TESTRUN = _HERE / "testrun.py"
+STARTUP_S = 30.0
+GRACE_S = 5.0  # the child's own start (fork, writing files) before its in-sandbox alarm runs
+
+
+@dataclass(frozen=True)
+class Outcome:
+    report: dict[str, Any] | None = None  # the report's wire form, when the run sent one
+    timed_out: bool = False  # the run outlived its wall clock and was killed from outside
+    ended: str = ""  # how the run ended without a report
+
+
+def _prepare(parent: Path) -> None:
+    shutil.copy(_TESTRUN, parent / _TESTRUN.name)
+
+
+class _Server:
+    process: SandboxProcess | None = None
+
+    def get(self) -> SandboxProcess:
+        if self.process is None or not self.process.alive():
+            self.close()
+            self.process = SandboxProcess(_MAIN, _prepare, lambda parent, site: [str(parent / _TESTRUN.name), site],
+                                          startup_seconds=STARTUP_S)
+        return self.process
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.close()
+            self.process = None
+
+
+_SERVER = _Server()
+atexit.register(_SERVER.close)
+
+
+def _ended(message: dict[str, Any], tail: str) -> str:
+    if message.get("op") == "error":
+        return f"test process failed before reporting: {message.get('type')}: {message.get('message')}"[:300]
+    code = os.waitstatus_to_exitcode(int(message.get("status", 0)))
+    return f"test process ended with exit code {code} before reporting; {tail}"[:300]
+
+
+def run_in_server(files: dict[str, str], module: str, timeout_s: float) -> Outcome:
+    server = _SERVER.get()
+    try:
+        server.send({"op": "run", "files": files, "module": module, "timeout_s": timeout_s})
+        first = server.receive(timeout_s + GRACE_S)
+        if first.get("op") != "report":
+            if first.get("op") == "error":
+                server.receive(GRACE_S)  # then the child's end
+            return Outcome(ended=_ended(first, server.stderr_tail()))
+        server.receive(GRACE_S)  # the child's end, after its report
+    except ProcessGone as gone:
+        _SERVER.close()
+        if "no answer within" in str(gone):
+            return Outcome(timed_out=True)
+        return Outcome(ended=f"the test server failed: {gone}"[:300])
+    return Outcome(report=first["report"])
