@@ -91,12 +91,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=40)
     parser.add_argument("--skip-attacks", action="store_true")
+    parser.add_argument("--skip-cost", action="store_true")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="harness-adversarial-"))
     try:
         if not args.skip_attacks:
             attacks(args.tasks, scratch)
-        containment_cost(scratch)
+        if not args.skip_cost:
+            containment_cost(scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
