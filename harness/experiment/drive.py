@@ -13,6 +13,7 @@ Nothing here reads a condition's name or decides success.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,6 +113,10 @@ class Driver:
         self.streams = AgentStreams(rng)
         self.execution, self.faults, self.episode_id = execution, faults, episode_id
         self.loop = loop or Loop()
+        # An outside agent's whole episode (its answers, and the tool calls and test runs it
+        # asks for) has a wall clock, checked between actions; one action is bounded by its own.
+        limit = (agent_cfg.get("limits") or {}).get("episode_seconds")
+        self.deadline = None if limit is None else time.monotonic() + float(limit)
         self.session_start = 0  # session.log length when the current session began
         self.stats = DriveStats()
         self.extra_actions = 0
@@ -178,6 +183,7 @@ class Driver:
                     raise AgentFault(exc) from exc
                 first = False
                 agent_code(admissible, action)  # what it sent is the agent's fault too
+                self._check_wall_clock()
                 if isinstance(action, Submit) and (refused := oversized_answer(action)) is not None:
                     thinks += 1  # answered without touching the world, like a thought
                     if thinks > THINK_LIMIT_PER_ACTION * (self.spec.budget.max_actions + self.extra_actions):
@@ -218,6 +224,12 @@ class Driver:
                     first, obs = True, None
         finally:
             agent_code(run.steps.close)
+
+    def _check_wall_clock(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            limit = self.agent_cfg["limits"]["episode_seconds"]
+            raise AgentFault(TimeoutError(f"the episode used its {limit:g} s of wall clock "
+                                          "(the agent's answers and the actions it asked for)"))
 
     def _exec_seq(self) -> int:
         return int(self.execution.status()["actions"])

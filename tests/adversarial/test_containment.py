@@ -184,3 +184,11 @@ def test_an_attacked_episode_changes_no_other_and_rows_do_not_depend_on_workers(
     assert 0 < attacked.sum() < len(one)
     assert one[~attacked].equals(idle[~attacked])
     assert not one.success.any()
+
+
+def test_an_episode_of_slow_actions_is_stopped_by_its_wall_clock(renames):
+    """Each hanging test run is bounded by its own limit; the episode's clock bounds them all."""
+    agent = outside("HangingTest", limits={"episode_seconds": 4.0})  # a test run here takes 1 + 5 s
+    episode, actions = run_episode("r", renames[0], TYPED, agent, 0, 0)
+    assert episode.termination == "agent_error" and "wall clock" in episode.error
+    assert len(actions) == 2  # the write, the test run; nothing after the clock ran out
