@@ -51,7 +51,8 @@ class AgentLimits(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     action_seconds: float = Field(60.0, gt=0)  # one answer: the wait for its next action
-    episode_seconds: float = Field(1800.0, gt=0)  # all answers of one episode together
+    # one episode: the driver checks it between actions; here it also cuts short an answer
+    episode_seconds: float = Field(1800.0, gt=0)
     startup_seconds: float = Field(60.0, gt=0)  # importing the agent's package
     memory_mb: int = Field(2048, ge=64)
 
