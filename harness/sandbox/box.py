@@ -112,6 +112,26 @@ def _interpreter_relpath() -> str:
     return str(exe.relative_to(_interpreter_home()))
 
 
+# Top-level directories the sandboxed process needs (the system, and /tmp where sandboxes
+# live); every other one is hidden under an empty tmpfs: other checkouts of the project,
+# home directories, data. What must stay reachable in place (the interpreter and the
+# third-party packages, unless bind-mounted into the sandbox) keeps its directory.
+SYSTEM_DIRS = frozenset({"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "dev", "proc", "sys",
+                         "tmp", "run", "var", "boot"})
+
+
+def hidden_dirs(mode: str) -> list[str]:
+    """The directories a sandbox hides: the project, and the top-level ones it does not need."""
+    keep = set(SYSTEM_DIRS)
+    if mode != "privileged":  # the interpreter and site-packages are used where they are
+        keep |= {Path(p).resolve().parts[1] for p in (_interpreter_home(), SITE_PACKAGES) if len(Path(p).parts) > 1}
+    top = sorted(str(d) for d in Path("/").iterdir()
+                 if d.is_dir() and not d.is_symlink() and d.name not in keep and ":" not in d.name)
+    project = str(PROJECT_DIR)
+    inside = any(project == t or project.startswith(t + "/") for t in top)
+    return top if inside else [*top, project]
+
+
 def _wrap(mode: str, parent: Path, root: Path, argv: list[str], network: bool = False) -> list[str]:
     if mode in ("privileged", "userns"):
         # A pid namespace whose init dies with unshare: a kill reaches even setsid() children.
@@ -120,7 +140,7 @@ def _wrap(mode: str, parent: Path, root: Path, argv: list[str], network: bool = 
         ns += ["--map-root-user"] if mode == "userns" else []
         drop = "1" if mode == "privileged" else "0"
         pyhome = str(_interpreter_home()) if mode == "privileged" else ""
-        return [*ns, "sh", str(_PRELUDE), str(parent), str(root), str(PROJECT_DIR), pyhome,
+        return [*ns, "sh", str(_PRELUDE), str(parent), str(root), ":".join(hidden_dirs(mode)), pyhome,
                 drop, SITE_PACKAGES, *argv]
     if mode == "net" and not network:
         return ["unshare", "--net", "--map-root-user", *argv]

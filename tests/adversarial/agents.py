@@ -96,7 +96,11 @@ class EscapingTest:
 
 class FrameWalker:
     """Looks for the driver, the task spec and the gold in its own process and on disk
-    (attack 3); reports what it found as its answer, which no checker accepts."""
+    (attack 3; ``paths``: where the project's workloads and sources are on this machine);
+    reports what it found as its answer, which no checker accepts."""
+
+    def __init__(self, paths=("workloads", "harness/workload", "/work/main/workloads")):
+        self.paths = tuple(paths)
 
     def run(self, brief, tools, rng):
         found = []
@@ -108,8 +112,8 @@ class FrameWalker:
             frame = frame.f_back
         found += [m for m in sys.modules if m.startswith("harness.") and m.split(".")[1] in
                   ("workload", "experiment", "agents")]
-        for path in ("workloads", "/work/main/workloads", "harness/workload"):
-            if os.path.exists(path):
+        for path in self.paths:  # a hidden directory is an empty mount point, or not there at all
+            if os.path.isfile(path) or (os.path.isdir(path) and os.listdir(path)):
                 found.append(path)
         if found:
             os.makedirs(ESCAPE_DIR, exist_ok=True)

@@ -86,8 +86,10 @@ def test_a_test_module_cannot_reach_the_host(renames, condition, escape_dir):
 
 
 def test_the_agent_process_holds_nothing_of_the_harness(renames, escape_dir):
+    root = Path(__file__).resolve().parents[2]
+    paths = [str(root / "workloads"), str(root / "harness" / "workload"), str(Path.home())]
     for condition in (TYPED, SHELL):
-        episode, _ = run_episode("r", renames[0], condition, outside("FrameWalker"), 0, 0)
+        episode, _ = run_episode("r", renames[0], condition, outside("FrameWalker", options={"paths": paths}), 0, 0)
         assert episode.error is None and not episode.success
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sys
@@ -16,6 +17,7 @@ from harness.sandbox.box import (
     PROJECT_DIR,
     Sandbox,
     SandboxLimits,
+    hidden_dirs,
     isolation,
     python_argv,
     safe_relpath,
@@ -142,9 +144,12 @@ def test_writes_outside_the_root_do_not_survive():
 def test_the_project_sources_are_hidden_when_confined():
     if isolation().mode not in ("privileged", "userns"):
         pytest.skip(f"no mount namespace in mode {isolation().mode}")
-    with Sandbox({}) as box:
-        result = run_py(box, "import os, sys; print(os.listdir(sys.argv[1]))", 10.0, str(PROJECT_DIR))
-    assert result.stdout.strip() == "[]", result
+    code = "import json, os, sys; print(json.dumps([os.path.isdir(p) and os.listdir(p) for p in sys.argv[1:]]))"
+    home = os.path.expanduser("~")
+    with Sandbox({}) as box:  # the project, and every top-level directory the sandbox does not need
+        result = run_py(box, code, 10.0, str(PROJECT_DIR), home, *hidden_dirs(isolation().mode))
+    assert result.exit_code == 0, result
+    assert all(not listed for listed in json.loads(result.stdout)), result
 
 
 # -- limits ------------------------------------------------------------------------------
