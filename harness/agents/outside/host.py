@@ -24,7 +24,6 @@ from __future__ import annotations
 import atexit
 import json
 import shutil
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -51,7 +50,7 @@ class AgentLimits(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     action_seconds: float = Field(60.0, gt=0)  # one answer: the wait for its next action
-    # one episode: the driver checks it between actions; here it also cuts short an answer
+    # one episode, its answers and the actions it asks for: checked by the driver between actions
     episode_seconds: float = Field(1800.0, gt=0)
     startup_seconds: float = Field(60.0, gt=0)  # importing the agent's package
     memory_mb: int = Field(2048, ge=64)
@@ -202,8 +201,8 @@ def close_all() -> None:
 class _Run:
     """One run (a session's agent, or one probe) in a forked child of the agent process."""
 
-    def __init__(self, settings: OutsideSettings, request: dict[str, Any], spent: list[float]):
-        self.settings, self.spent = settings, spent
+    def __init__(self, settings: OutsideSettings, request: dict[str, Any]):
+        self.settings = settings
         self.proc = _process(settings)
         earlier = self.proc.current
         if earlier is not None and earlier.open:  # abandoned mid-run: its child still waits
@@ -214,16 +213,7 @@ class _Run:
         self.open = True
 
     def receive(self) -> dict[str, Any]:
-        limits = self.settings.limits
-        left = limits.episode_seconds - self.spent[0]
-        if left <= 0:
-            self.kill()
-            raise AgentProcessError(f"the agent used its {limits.episode_seconds:g} s of wall clock for the episode")
-        started = time.monotonic()
-        try:
-            message = self.proc.receive(min(limits.action_seconds, left))
-        finally:
-            self.spent[0] += time.monotonic() - started
+        message = self.proc.receive(self.settings.limits.action_seconds)
         if message.get("op") == "error":
             self.finish()
             raise AgentProcessError(_describe(message, "the agent raised"))
@@ -271,9 +261,8 @@ class OutOfProcessAgent:
 
     def run(self, brief: Brief, tools: list[ToolSpec], rng: AgentStreams) -> AgentRun:
         streams, rng_spec = self._rng(rng)
-        spent = _episode_clock(streams)
         run = _Run(self.settings, {"op": "start", "brief": brief.model_dump(mode="json"),
-                                   "tools": [t.model_dump(mode="json") for t in tools], "rng": rng_spec}, spent)
+                                   "tools": [t.model_dump(mode="json") for t in tools], "rng": rng_spec})
         try:
             while True:
                 message = run.receive()
@@ -302,7 +291,7 @@ class OutOfProcessAgent:
     def _answer_probe(self, question: str, brief: Brief, recall: Callable[[str, int], list[str]]) -> str:
         request = {"op": "start", "brief": brief.model_dump(mode="json"), "tools": [], "probe": question,
                    "rng": {"root_seed": 0, "task_id": brief.task_id, "repeat": 0, "state": {}}}
-        run = _Run(self.settings, request, [0.0])
+        run = _Run(self.settings, request)
         while True:
             message = run.receive()
             if message.get("op") == "recall":
@@ -314,20 +303,6 @@ class OutOfProcessAgent:
             else:
                 run.kill()
                 raise AgentProcessError(_describe(message, "the agent broke the probe protocol"))
-
-
-_CLOCKS: dict[int, tuple[Any, list[float]]] = {}
-
-
-def _episode_clock(streams: Any) -> list[float]:
-    """Seconds the agent has used in this episode: keyed by the episode's own stream holder
-    (one per episode), so every session and restart of one episode draws on one budget."""
-    held = _CLOCKS.get(id(streams))
-    if held is None or held[0] is not streams:
-        if len(_CLOCKS) > 64:
-            _CLOCKS.clear()
-        held = _CLOCKS[id(streams)] = (streams, [0.0])
-    return held[1]
 
 
 def parse_settings(config: dict[str, Any]) -> OutsideSettings:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.toolkit import Decision, Steps
-from harness.agents.reference.toolkit_ops import ShellOps, config_keys, make_ops, restart_everything
+from harness.agents.reference.toolkit_ops import ShellOps, config_keys, open_incident
 from harness.core.models import Brief
 from harness.runtime.port import GiveUp, Observation, Submit, Telemetry, Think
 
@@ -49,13 +49,10 @@ class Change:
 
 @strategy("system_administration/change_regression")
 def change_regression(brief: Brief, kit, errors: ErrorProcesses) -> Steps:
-    ops = make_ops(kit, errors)
-    symptom = brief.public.get("symptom_service") or next(iter(_SYMPTOM.findall(brief.instructions)), None)
-    if ops is None or symptom is None:
-        yield GiveUp(reason="no service tools" if ops is None else "the brief names no symptomatic service")
+    opened = yield from open_incident(brief, kit, errors, _SYMPTOM)
+    if opened is None:
         return
-    if errors.shortcut():
-        yield from restart_everything(ops)
+    ops, symptom = opened
     first = yield Telemetry(service=symptom)
     correlated = _correlated(first)
     onset = _onset_of(first) if correlated else None

@@ -23,7 +23,7 @@ from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.knowledge import keep, recall_fact
 from harness.agents.reference.toolkit import Steps
-from harness.agents.reference.toolkit_ops import make_ops, restart_everything
+from harness.agents.reference.toolkit_ops import open_incident
 from harness.core.models import Brief
 from harness.runtime.port import GiveUp, Submit, Telemetry, Think
 
@@ -84,13 +84,10 @@ def incident_diagnosis(brief: Brief, kit, errors: ErrorProcesses) -> Steps:
         yield from keep(kit, errors, "ownership map", said.strip())
         yield Submit(answer={})
         return
-    ops = make_ops(kit, errors)
-    symptom = brief.public.get("symptom_service") or next(iter(_SYMPTOM.findall(brief.instructions)), None)
-    if ops is None or symptom is None:
-        yield GiveUp(reason="no service tools" if ops is None else "the brief names no symptomatic service")
+    opened = yield from open_incident(brief, kit, errors, _SYMPTOM)
+    if opened is None:
         return
-    if errors.shortcut():
-        yield from restart_everything(ops)
+    ops, symptom = opened
     found = yield from _walk_down(ops, errors, symptom)
     if found is None:
         yield GiveUp(reason=f"no service below {symptom} shows a fault of its own")

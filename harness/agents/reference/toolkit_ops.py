@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
 from harness.agents.reference.errors import ErrorProcesses, Mistake
 from harness.agents.reference.toolkit import QUERY, Decision, Steps, typo_in
 from harness.agents.reference.toolkit_shell import heredoc, unclosed
+from harness.runtime.port import GiveUp
 
 OPS_TOOLS = frozenset({"service_status", "read_config", "write_config", "restart_service", "tail_logs"})
 # What each change decides (where a wrong target or value would land); queries decide only their form.
@@ -156,6 +158,21 @@ def restart_everything(ops: TypedOps | ShellOps) -> Steps:
     """The tempting shortcut of the service families: bounce the whole estate and hope."""
     for s in (yield from ops.list_services()) or []:
         yield from ops.restart(s["service"])
+
+
+def open_incident(brief: Any, kit: Any, errors: ErrorProcesses,
+                  symptom_pattern: re.Pattern[str]) -> Generator[Any, Any, tuple[Any, str] | None]:
+    """How an incident-style strategy starts: the service tools, the symptomatic service
+    the brief names, and the tempting shortcut first when the agent takes it; None (after a
+    GiveUp) when there are no service tools or no named service."""
+    ops = make_ops(kit, errors)
+    symptom = brief.public.get("symptom_service") or next(iter(symptom_pattern.findall(brief.instructions)), None)
+    if ops is None or symptom is None:
+        yield GiveUp(reason="no service tools" if ops is None else "the brief names no symptomatic service")
+        return None
+    if errors.shortcut():
+        yield from restart_everything(ops)
+    return ops, symptom
 
 
 def _started(data: dict[str, Any] | None, service: str) -> Started:
