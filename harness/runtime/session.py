@@ -1,6 +1,7 @@
 """A session: one agent working on one world through the layers of one condition.
 
-Every call is named as (action, resource) pairs (``harness.runtime.access``), authorized by
+Every call is named as (action, resource) pairs (``harness.runtime.access``, by the rule each
+tool declares: ``harness.runtime.tools.access_rules``), authorized by
 the security layer when there is one (approval waits advance the simulated clock; a denial
 becomes a refusal in the tool interface's own style), executed by the tool layer, and
 recorded by the observability layer when there is one.
@@ -14,7 +15,7 @@ from typing import Any
 
 from harness.core.clock import SimClock
 from harness.core.models import Brief
-from harness.runtime.access import Access, accesses
+from harness.runtime.access import Access
 from harness.runtime.effects import EffectLedger
 from harness.runtime.observability import ActionEvent, ReasoningTrace
 from harness.runtime.port import (
@@ -30,6 +31,7 @@ from harness.runtime.port import (
 )
 from harness.runtime.security.base import Request
 from harness.runtime.security.judge import PolicyJudge
+from harness.runtime.tools.access_rules import accesses
 from harness.world import World
 
 APPROVAL_CODES = frozenset({"approved", "approval_denied", "approval_timeout"})

@@ -6,8 +6,8 @@ import shlex
 
 import pytest
 
-from harness.runtime.access import shell_accesses
 from harness.runtime.tools import cmdline
+from harness.runtime.tools.access_rules import shell_accesses
 from harness.runtime.tools.shell import ShellTools
 from harness.runtime.tools.shell_ops import split_heredoc
 from harness.world import Workspace, World

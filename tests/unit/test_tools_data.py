@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.runtime.access import accesses, sql_accesses
+from harness.runtime.access import sql_accesses
 from harness.runtime.tools import make_tool_layer
+from harness.runtime.tools.access_rules import accesses
 from harness.runtime.tools.shell_psql import aligned
 from harness.world import Workspace, World
 from harness.world.datasets import ROW_CAP, Datasets

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.runtime.access import accesses
 from harness.runtime.tools import make_tool_layer
+from harness.runtime.tools.access_rules import accesses
 from harness.runtime.tools.shell_ops import split_heredoc
 from harness.runtime.tools.typed_ops import OPS_TOOL_DEFS
 from harness.world import Workspace, World

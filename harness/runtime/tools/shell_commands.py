@@ -5,14 +5,21 @@ Each command takes the world and its argv (already split by ``cmdline.split``, s
 coreutils, grep and pytest closely enough that an agent used to them reads them the same
 way, including the ways they are easy to misread. Every effect goes through the world's
 primitives (read, write, delete, search, run a test module, submit).
+
+Every command also declares, next to its implementation, what it does to what
+(``access_rule``; read by ``harness.runtime.tools.access_rules``), so a command and its
+access rule are added together.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from harness.runtime.access import Access, CommandRule, file_resource, no_access, path_resource
 from harness.world import TestFailure, TestReport, World, WorldError
 from harness.world.test_backends import TestBackend, run_tests
 
@@ -25,6 +32,46 @@ class Result:
     tests_ran: bool = False  # a test run happened (it costs test time, whatever its verdict)
 
 
+# -- access rules -----------------------------------------------------------------------------
+COMMAND_ACCESS: dict[str, CommandRule] = {}
+
+
+def access_rule(*names: str) -> Callable[[CommandRule], CommandRule]:
+    """Declare what running the commands ``names`` does, to what: the rule gets the command's
+    words (redirections removed; the shell maps those itself) and its here-document or None.
+    Every command declares one (``no_access`` included), so none goes unauthorised by
+    omission; a name declared twice is refused."""
+    def register(rule: CommandRule) -> CommandRule:
+        for name in names:
+            if name in COMMAND_ACCESS:
+                raise ValueError(f"shell command {name!r} already has an access rule")
+            COMMAND_ACCESS[name] = rule
+        return rule
+    return register
+
+
+def operands(words: list[str]) -> list[str]:
+    """The words after the command that are not options."""
+    return [w for w in words[1:] if not w.startswith("-")]
+
+
+_VALUED = ("--last", "-n")  # options of the ops commands that take the next word as their value
+
+
+def positional(words: list[str]) -> list[str]:
+    """Operands of an ops command: ``metrics api latency_ms --last 5`` has two."""
+    return [w for i, w in enumerate(words) if i and not w.startswith("-") and words[i - 1] not in _VALUED]
+
+
+# -- the world's refusals ------------------------------------------------------------------------
+def services_or_fail(world: World) -> Any:
+    if world.services is None:
+        raise WorldError("no services on this machine")
+    return world.services
+
+
+def error_text(exc: WorldError) -> str:
+    return exc.message if exc.hint is None else f"{exc.message} ({exc.hint})"
 
 
 # -- paths ----------------------------------------------------------------------------------
@@ -80,6 +127,12 @@ def cat(world: World, argv: list[str]) -> Result:
     return Result("".join(out), "".join(err), 1 if err else 0)
 
 
+@access_rule("ls", "cat")
+def _reads_operands(words: list[str], stdin: str | None) -> list[Access]:
+    # No operand lists (or, for cat, prints) the whole workspace, unless a here-document is the input.
+    return [Access("read", path_resource(p)) for p in (operands(words) or ([] if stdin is not None else [""]))]
+
+
 def rm(world: World, argv: list[str]) -> Result:
     flags = "".join(a[1:] for a in argv[1:] if a.startswith("-"))
     recursive, force = bool(set(flags) & {"r", "R"}), "f" in flags
@@ -99,6 +152,11 @@ def rm(world: World, argv: list[str]) -> Result:
     return Result("", "".join(err), 1 if err else 0)
 
 
+@access_rule("rm")
+def _deletes_operands(words: list[str], stdin: str | None) -> list[Access]:
+    return [Access("delete", path_resource(p)) for p in operands(words)]
+
+
 def echo(world: World, argv: list[str]) -> Result:
     args = argv[1:]
     newline = True
@@ -106,6 +164,9 @@ def echo(world: World, argv: list[str]) -> Result:
         newline = newline and args[0] != "-n"
         args = args[1:]
     return Result(" ".join(args) + ("\n" if newline else ""))
+
+
+access_rule("echo")(no_access)  # prints only; where a redirect writes is the shell's to say
 
 
 def submit(world: World, argv: list[str]) -> Result:
@@ -188,6 +249,12 @@ def grep(world: World, argv: list[str]) -> Result:
                 out.append(f"{shown}:{h.line}:{h.text}\n" if "n" in flags else f"{shown}:{h.text}\n")
     code = 2 if err else (0 if total else 1)
     return Result("".join(out), "".join(err), code)
+
+
+@access_rule("grep")
+def _grep_access(words: list[str], stdin: str | None) -> list[Access]:
+    # The first operand is the pattern; no file operand searches the whole workspace.
+    return [Access("read", path_resource(p)) for p in (operands(words)[1:] or [""])]
 
 
 # -- tests ----------------------------------------------------------------------------------
@@ -297,3 +364,8 @@ def python(world: World, argv: list[str], timeout_s: float,
     where = f'  File "{failure.path}", line {failure.line}\n' if failure.path else ""
     message = f"{failure.error_type}: {failure.message}" if failure.message else failure.error_type
     return Result(err=f"Traceback (most recent call last):\n{where}{message}\n", code=1)
+
+
+@access_rule("pytest", "python", "python3")
+def _executes_operands(words: list[str], stdin: str | None) -> list[Access]:
+    return [Access("execute", file_resource(p)) for p in operands(words) if p != "pytest"]

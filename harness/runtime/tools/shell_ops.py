@@ -1,16 +1,16 @@
-"""Operations commands of the ``shell`` layer: services, hosts, credentials, heredocs, submit.
+"""Operations commands of the ``shell`` layer: services, heredocs, submit (remote hosts and
+credentials, ``ssh`` and ``vault``, are in ``shell_hosts``).
 
 Conventions (documented to the agent in ``SHELL_SPEC``):
 
 * a service's config is the file ``/etc/NAME/NAME.conf``; ``cat``, ``grep``, ``sed -i``,
-  ``>`` and heredoc writes reach it (a write takes effect at the next restart);
-* remote hosts are reached as ``ssh HOST ls|df|rm ...``;
-* credentials: ``vault write creds/PRODUCER secret=S`` / ``vault revoke creds/PRODUCER secret=S``.
+  ``>`` and heredoc writes reach it (a write takes effect at the next restart).
 
-Outputs imitate systemctl, journalctl, curl, ssh and vault closely enough to be read the
+Outputs imitate systemctl, journalctl and curl closely enough to be read the
 same way, including the ways they are easy to misread (``curl`` without ``-f`` exits 0 on
 a 503; ``journalctl -u`` for a unit that does not exist prints ``-- No entries --``).
-Every effect is one world primitive; nothing here re-implements what the world does.
+Every effect is one world primitive; nothing here re-implements what the world does. Each
+command declares its access rule (``shell_commands.access_rule``) beside its implementation.
 """
 
 from __future__ import annotations
@@ -20,7 +20,16 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from harness.runtime.tools.shell_commands import Result, norm
+from harness.runtime.access import Access, CommandRule, no_access, service_resource
+from harness.runtime.tools.shell_commands import (
+    Result,
+    access_rule,
+    error_text,
+    norm,
+    positional,
+    services_or_fail,
+)
+from harness.runtime.tools.shell_hosts import ssh, vault
 from harness.runtime.tools.shell_psql import psql
 from harness.runtime.tools.shell_ticket import ticket
 from harness.world import Workspace, World, WorldError
@@ -146,6 +155,16 @@ def systemctl(world: World, argv: list[str]) -> Result:
     return Result("".join(out), "".join(err), code)
 
 
+@access_rule("systemctl")
+def _systemctl_access(words: list[str], stdin: str | None) -> list[Access]:
+    args = [w for w in words[1:] if not w.startswith("-")]
+    verb = args[0] if args else "list-units"
+    action = {"status": "read", "restart": "restart", "start": "restart", "stop": "stop"}.get(verb)
+    if verb in ("list-units", "list"):
+        return [Access("read", "service:")]
+    return [Access(action, service_resource(u)) for u in args[1:]] if action else []
+
+
 _NOT_FOUND = {"status": "Unit {unit} could not be found.\n"}
 _NOT_FOUND.update({v: "Failed to {verb} {unit}: Unit {unit} not found.\n" for v in ("restart", "start", "stop")})
 
@@ -216,6 +235,18 @@ def journalctl(world: World, argv: list[str]) -> Result:
     return Result("".join(ln + "\n" for ln in lines) or "-- No entries --\n")
 
 
+@access_rule("journalctl")
+def _journalctl_access(words: list[str], stdin: str | None) -> list[Access]:
+    for i, w in enumerate(words):
+        if w in ("-u", "--unit") and i + 1 < len(words):
+            return [Access("read", service_resource(words[i + 1]))]
+        if w.startswith("--unit="):
+            return [Access("read", service_resource(w.split("=", 1)[1]))]
+        if w.startswith("-u") and len(w) > 2:
+            return [Access("read", service_resource(w[2:]))]
+    return []
+
+
 def _options(args: list[str], valued: set[str]) -> tuple[dict[str, str], list[str]]:
     """(valued options, positional words): ``-x V``, ``--xx V``, ``--xx=V`` and ``-xV``; the
     last wins. Other flags are ignored, as most tools' unknown-but-harmless flags would be."""
@@ -234,6 +265,14 @@ def _options(args: list[str], valued: set[str]) -> tuple[dict[str, str], list[st
 
 
 # -- telemetry and health ------------------------------------------------------------------------
+def _first_service(action: str) -> CommandRule:
+    """The rule of a command whose first operand is the service it acts on."""
+    def rule(words: list[str], stdin: str | None) -> list[Access]:
+        args = positional(words)
+        return [Access(action, service_resource(args[0]))] if args else []
+    return rule
+
+
 def metrics(world: World, argv: list[str]) -> Result:
     opts, words = _options(argv[1:], valued={"--last", "-n"})
     if len(words) != 2:
@@ -242,21 +281,30 @@ def metrics(world: World, argv: list[str]) -> Result:
     if not last.isdigit():
         return Result(err=f"metrics: invalid --last value '{last}'\n", code=2)
     try:
-        values = _services_or_fail(world).query_metrics(words[0], words[1], int(last) or None)
+        values = services_or_fail(world).query_metrics(words[0], words[1], int(last) or None)
     except WorldError as exc:
-        return Result(err=f"metrics: {_text(exc)}\n", code=1)
+        return Result(err=f"metrics: {error_text(exc)}\n", code=1)
     start = -len(values)
     rows = [f"{start + i:>6}  {v:g}" for i, v in enumerate(values)]
     return Result("\n".join([f"{'t':>6}  {words[1]}", *rows]) + "\n")
 
 
+access_rule("metrics")(_first_service("read"))
+
+
 def traces(world: World, argv: list[str]) -> Result:
     words = [a for a in argv[1:] if not a.startswith("-")]
     try:
-        spans = _services_or_fail(world).traces(words[0] if words else None)
+        spans = services_or_fail(world).traces(words[0] if words else None)
     except WorldError as exc:
-        return Result(err=f"traces: {_text(exc)}\n", code=1)
+        return Result(err=f"traces: {error_text(exc)}\n", code=1)
     return Result("".join(" ".join(f"{k}={v}" for k, v in s.items()) + "\n" for s in spans))
+
+
+@access_rule("traces")
+def _traces_access(words: list[str], stdin: str | None) -> list[Access]:
+    args = positional(words)
+    return [Access("read", service_resource(args[0] if args else ""))]  # no service: every span
 
 
 def healthcheck(world: World, argv: list[str]) -> Result:
@@ -264,12 +312,15 @@ def healthcheck(world: World, argv: list[str]) -> Result:
     if not words:
         return Result(err="usage: healthcheck SERVICE\n", code=2)
     try:
-        h = _services_or_fail(world).health_check(_unit(words[0]))
+        h = services_or_fail(world).health_check(_unit(words[0]))
     except WorldError as exc:
-        return Result(err=f"healthcheck: {_text(exc)}\n", code=1)
+        return Result(err=f"healthcheck: {error_text(exc)}\n", code=1)
     verdict = "healthy" if h["healthy"] else "UNHEALTHY"
     return Result(f"{h['service']}: {verdict} (status {h['status']}, version {h['version']}, "
                   f"error_rate {h['error_rate']:g})\n", code=0 if h["healthy"] else 1)
+
+
+access_rule("healthcheck")(_first_service("read"))
 
 
 _URL = re.compile(r"^(?:https?://)?([^/:]+)(?::\d+)?(/.*)?$")
@@ -296,6 +347,13 @@ def curl(world: World, argv: list[str]) -> Result:
     return Result(json.dumps(body) + "\n")
 
 
+@access_rule("curl")
+def _curl_access(words: list[str], stdin: str | None) -> list[Access]:
+    urls = positional(words)
+    m = re.match(r"^(?:https?://)?([^/:]+)", urls[0]) if urls else None
+    return [Access("read", service_resource(m.group(1).removesuffix(".internal")))] if m else []
+
+
 # -- deployments ------------------------------------------------------------------------------
 def deploy(world: World, argv: list[str]) -> Result:
     words = [a for a in argv[1:] if not a.startswith("-")]
@@ -311,97 +369,19 @@ def rollback(world: World, argv: list[str]) -> Result:
     return _start_attempt(world, "rollback", words[0], lambda s: s.rollback(words[0]))
 
 
+access_rule("deploy", "rollback")(_first_service("deploy"))
+
+
 def _start_attempt(world: World, prog: str, name: str, act: Callable[[Any], bool]) -> Result:
     try:
-        svcs = _services_or_fail(world)
+        svcs = services_or_fail(world)
         started = act(svcs)
     except WorldError as exc:
-        return Result(err=f"{prog}: {_text(exc)}\n", code=1)
+        return Result(err=f"{prog}: {error_text(exc)}\n", code=1)
     st = svcs.status(name)
     if started:
         return Result(f"{prog}: {name} is now at version {st['version']} ({st['status']})\n")
     return Result(err=f"{prog}: {name} {st['version']} failed to start: see journalctl -u {name}\n", code=1)
-
-
-# -- remote hosts ---------------------------------------------------------------------------------
-def ssh(world: World, argv: list[str]) -> Result:
-    words = argv[1:]
-    while words and words[0].startswith("-"):
-        words = words[1:]  # ssh options (-o ..., -t) are ignored
-    if not words:
-        return Result(err="usage: ssh HOST COMMAND [ARGS...]\n", code=255)
-    host, remote = words[0].split("@")[-1], words[1:]
-    svcs = world.services
-    if svcs is None or host not in svcs.hosts:
-        return Result(err=f"ssh: Could not resolve hostname {host}: Name or service not known\n", code=255)
-    if not remote:
-        return Result(err="ssh: interactive sessions are not available; give a command\n", code=255)
-    run = _REMOTE.get(remote[0])
-    if run is None:
-        return Result(err=f"bash: {remote[0]}: command not found\n", code=127)
-    return run(svcs, host, remote)
-
-
-def _remote_ls(svcs: Any, host: str, argv: list[str]) -> Result:
-    long = any(a.startswith("-") and "l" in a for a in argv[1:])
-    out, err = [], []
-    for arg in [a for a in argv[1:] if not a.startswith("-")] or ["/"]:
-        files = [f for f in svcs.list_files(host, arg) if f["path"] == arg or arg.endswith("/")
-                 or f["path"].startswith(arg + "/")]
-        if not files:
-            err.append(f"ls: cannot access '{arg}': No such file or directory\n")
-        out += [f"{f['size_mb']:>10.1f}M {f['path']}\n" if long else f"{f['path']}\n" for f in files]
-    return Result("".join(out), "".join(err), 2 if err else 0)
-
-
-def _remote_df(svcs: Any, host: str, argv: list[str]) -> Result:
-    free = svcs.disk_free_mb(host)
-    size = svcs.hosts[host]["capacity_mb"]
-    used = size - free
-    pct = f"{round(100 * used / size) if size else 0}%"
-    return Result("Filesystem     1M-blocks     Used    Avail Use% Mounted on\n"
-                  f"/dev/sda1      {size:>9.0f} {used:>8.0f} {free:>8.0f} {pct:>4} /\n")
-
-
-def _remote_rm(svcs: Any, host: str, argv: list[str]) -> Result:
-    flags = "".join(a[1:] for a in argv[1:] if a.startswith("-"))
-    recursive, force = bool(set(flags) & {"r", "R"}), "f" in flags
-    err = []
-    for arg in (a for a in argv[1:] if not a.startswith("-")):
-        below = [f["path"] for f in svcs.list_files(host, arg.rstrip("/") + "/")]
-        if any(f["path"] == arg for f in svcs.list_files(host, arg)):
-            svcs.delete_file(host, arg)
-        elif below and not recursive:
-            err.append(f"rm: cannot remove '{arg}': Is a directory\n")
-        elif below:
-            for path in below:
-                svcs.delete_file(host, path)
-        elif not force:
-            err.append(f"rm: cannot remove '{arg}': No such file or directory\n")
-    return Result("", "".join(err), 1 if err else 0)
-
-
-_REMOTE: dict[str, Callable[[Any, str, list[str]], Result]] = {"ls": _remote_ls, "df": _remote_df, "rm": _remote_rm}
-
-
-# -- credentials ----------------------------------------------------------------------------------
-def vault(world: World, argv: list[str]) -> Result:
-    words = [a for a in argv[1:] if not a.startswith("-")]
-    verb = words[0] if words else ""
-    fields = dict(w.split("=", 1) for w in words[2:] if "=" in w)
-    if verb not in ("write", "revoke") or len(words) < 2 or not fields.get("secret"):
-        return Result(err="usage: vault write|revoke creds/PRODUCER secret=SECRET\n", code=2)
-    producer = words[1].removeprefix("creds/")
-    try:
-        svcs = _services_or_fail(world)
-        if verb == "write":
-            svcs.issue_credential(producer, fields["secret"])
-            return Result(f"Success! Data written to: creds/{producer}\n")
-        svcs.revoke_credential(producer, fields["secret"])
-        return Result(f"Success! Revoked credential for creds/{producer}\n")
-    except WorldError as exc:
-        return Result(err=f"Error {'writing' if verb == 'write' else 'revoking'} creds/{producer}: "
-                          f"{_text(exc)}\n", code=2)
 
 
 # -- stdin-taking commands and submit --------------------------------------------------------------
@@ -425,14 +405,7 @@ def submit(world: World, argv: list[str], stdin: str | None = None) -> Result:
     return Result("submitted\n")
 
 
-def _services_or_fail(world: World) -> Any:
-    if world.services is None:
-        raise WorldError("no services on this machine")
-    return world.services
-
-
-def _text(exc: WorldError) -> str:
-    return exc.message if exc.hint is None else f"{exc.message} ({exc.hint})"
+access_rule("submit")(no_access)  # the answer is the episode's outcome, not a resource
 
 
 COMMANDS: dict[str, Command] = {

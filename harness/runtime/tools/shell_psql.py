@@ -13,7 +13,8 @@ from typing import Any
 
 import duckdb
 
-from harness.runtime.tools.shell_commands import Result
+from harness.runtime.access import Access, sql_accesses, sql_is_write, sql_statements
+from harness.runtime.tools.shell_commands import Result, access_rule
 from harness.world import World, WorldError
 
 _READ_KINDS = {"SELECT", "EXPLAIN"}
@@ -51,6 +52,27 @@ def psql(world: World, argv: list[str], stdin: str | None) -> Result:
     if stdin is not None:
         return _run(ds, stdin, atomic=False)
     return Result(err='psql: error: interactive sessions are not available; use psql -c "SQL"\n', code=2)
+
+
+@access_rule("psql")
+def _psql_access(words: list[str], stdin: str | None) -> list[Access]:
+    """The tables of every ``-c`` string (else of the script): each statement a write or a
+    read by what it says, since psql runs either."""
+    scripts = [words[i + 1] for i, w in enumerate(words[:-1]) if w in ("-c", "--command")]
+    scripts += [w.split("=", 1)[1] for w in words if w.startswith("--command=")]
+    scripts += [w[2:] for w in words if w.startswith("-c") and len(w) > 2]
+    if not scripts and stdin is not None:
+        scripts = [stdin]
+    out: list[Access] = []
+    for text in scripts:
+        meta = text.split()
+        if meta and meta[0] in ("\\dt", "\\d"):
+            named = meta[0] == "\\d" and len(meta) > 1
+            out.append(Access("read", "table:" + (meta[1] if named else "")))
+        elif text.strip():
+            for st in sql_statements(text):
+                out += sql_accesses(st, write=sql_is_write(st))
+    return list(dict.fromkeys(out))
 
 
 def _run(ds: Any, text: str, atomic: bool) -> Result:

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from harness.runtime.tools.shell_commands import Result, expand
+from harness.runtime.access import Access, path_resource
+from harness.runtime.tools.shell_commands import Result, access_rule, expand, operands
 from harness.world import World, WorldError, patterns
 
 
@@ -236,3 +237,10 @@ def sed(world: World, argv: list[str]) -> Result:
                 out.append("\n")  # GNU reads all files as one stream
             out.append(after)
     return Result("".join(out), "".join(err), code)
+
+
+@access_rule("sed")
+def _sed_access(words: list[str], stdin: str | None) -> list[Access]:
+    # The first operand is the script; the files are written with -i, read without.
+    in_place = any(w.startswith("-i") for w in words[1:])
+    return [Access("write" if in_place else "read", path_resource(p)) for p in operands(words)[1:]]

@@ -8,7 +8,8 @@ posts a here-document verbatim. What is printed is text to be read, as in a tick
 
 from __future__ import annotations
 
-from harness.runtime.tools.shell_commands import Result
+from harness.runtime.access import Access
+from harness.runtime.tools.shell_commands import Result, access_rule
 from harness.world import World, WorldError
 
 USAGE = "usage: ticket show [--grep TEXT] | ticket comment TEXT... | ticket comment <<'EOF'\n"
@@ -26,6 +27,12 @@ def ticket(world: World, argv: list[str], stdin: str | None = None) -> Result:
             return Result(err=f"ticket: {exc.message}\n", code=1)
         return Result(f"posted comment #{n}\n")
     return Result(err=USAGE, code=2)
+
+
+@access_rule("ticket")
+def _ticket_access(words: list[str], stdin: str | None) -> list[Access]:
+    verb = words[1] if len(words) > 1 else ""
+    return [Access({"show": "read", "comment": "write"}[verb], "ticket:")] if verb in ("show", "comment") else []
 
 
 def _show(world: World, args: list[str]) -> Result:

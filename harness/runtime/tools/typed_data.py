@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 from pydantic import Field
 
+from harness.runtime.access import Access, AccessRule, sql_accesses
 from harness.runtime.port import ToolAnnotations
 from harness.runtime.tools.typed_models import READ_ONLY, Args, ToolDef
 from harness.runtime.tools.typed_ops import Handler, NoArgs, Refused, guarded
@@ -72,18 +73,27 @@ def _sql_execute(world: World, a: SqlExecuteArgs) -> dict[str, Any]:
     return {"rows_affected": result["rows_changed"], "tables": result["tables"]}
 
 
-_TOOLS: tuple[tuple[str, str, type[Args], ToolAnnotations, Handler], ...] = (
+def _table(a: dict[str, Any]) -> list[Access]:
+    return [Access("read", f"table:{a.get('table', '')}")]
+
+
+def _sql(write: bool) -> AccessRule:
+    return lambda a: sql_accesses(str(a.get("sql", "")), write=write)
+
+
+# (name, description, arguments, annotations, handler, access rule)
+_TOOLS: tuple[tuple[str, str, type[Args], ToolAnnotations, Handler, AccessRule], ...] = (
     ("list_tables", "Every table with its row count. Returns {tables:[{table, rows}]}.", NoArgs, READ_ONLY,
-     _list_tables),
+     _list_tables, lambda a: [Access("read", "table:")]),
     ("describe_table", "A table's columns and row count. Returns {table, columns:[{name, type}], rows}.",
-     TableArgs, READ_ONLY, _describe),
+     TableArgs, READ_ONLY, _describe, _table),
     ("sql_query", f"Run one read-only SELECT. Returns {{columns, rows (lists), row_count, truncated}}; at most "
-     f"{ROW_CAP} rows.", SqlQueryArgs, READ_ONLY, _sql_query),
+     f"{ROW_CAP} rows.", SqlQueryArgs, READ_ONLY, _sql_query, _sql(write=False)),
     ("sql_execute", "Run statements that change tables (all-or-nothing on error). Returns {rows_affected, tables}.",
-     SqlExecuteArgs, ToolAnnotations(destructive=True), _sql_execute),
+     SqlExecuteArgs, ToolAnnotations(destructive=True), _sql_execute, _sql(write=True)),
 )
 
 DATA_TOOL_DEFS: tuple[ToolDef, ...] = tuple(
-    ToolDef(name=n, description=d, args=m, annotations=ann) for n, d, m, ann, _ in _TOOLS
+    ToolDef(name=n, description=d, args=m, annotations=ann, access=acc) for n, d, m, ann, _, acc in _TOOLS
 )
-DATA_HANDLERS: dict[str, Handler] = {n: h for n, _, _, _, h in _TOOLS}
+DATA_HANDLERS: dict[str, Handler] = {n: h for n, _, _, _, h, _ in _TOOLS}

@@ -4,6 +4,10 @@ Each model is the single source of truth for one tool: the JSON Schema the agent
 is exported from it, and a call is validated against it before anything touches the
 world. ``strict`` is on because a typed layer's guarantee is that a wrong type is a
 rejected call, never a silently coerced one (``"3"`` is not an ``expected_count``).
+
+A tool's definition also carries its access rule (``ToolDef.access``): what a call would
+do, to what (``harness.runtime.access``). The rule reads the arguments as sent, before
+validation, since the security layer judges a request before it is run.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.runtime.access import Access, AccessRule, file_resource, no_access
 from harness.runtime.port import ToolAnnotations
 
 
@@ -72,7 +77,8 @@ READ_ONLY = ToolAnnotations(read_only=True, idempotent=True)
 
 
 class ToolDef(BaseModel):
-    """A tool of the registry: what the agent is shown plus the model that guards it."""
+    """A tool of the registry: what the agent is shown, the model that guards it, and what a
+    call of it does, to what (required: a tool without a rule would go unauthorised)."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
@@ -80,6 +86,20 @@ class ToolDef(BaseModel):
     description: str
     args: type[Args]
     annotations: ToolAnnotations
+    access: AccessRule
+
+
+# -- access rules of the workspace tools --------------------------------------------------
+def _on_file(action: str, key: str) -> AccessRule:
+    return lambda a: [Access(action, file_resource(str(a.get(key, ""))))]
+
+
+def _on_paths(action: str) -> AccessRule:
+    """Every path of ``paths``; none given (or not a list) is the whole workspace."""
+    def rule(a: dict[str, Any]) -> list[Access]:
+        paths = a.get("paths") or [""]
+        return [Access(action, file_resource(str(p))) for p in (paths if isinstance(paths, list) else [""])]
+    return rule
 
 
 TOOL_DEFS: tuple[ToolDef, ...] = (
@@ -88,18 +108,21 @@ TOOL_DEFS: tuple[ToolDef, ...] = (
         description="List workspace files (sorted) under a prefix. Returns {files}.",
         args=ListFilesArgs,
         annotations=READ_ONLY,
+        access=_on_file("read", "prefix"),
     ),
     ToolDef(
         name="read_file",
         description="Read one file. Returns {path, text}.",
         args=ReadFileArgs,
         annotations=READ_ONLY,
+        access=_on_file("read", "path"),
     ),
     ToolDef(
         name="search",
         description="Find matching lines. Returns {hits:[{path,line,text}], files, count}.",
         args=SearchArgs,
         annotations=READ_ONLY,
+        access=_on_paths("read"),
     ),
     ToolDef(
         name="replace_in_file",
@@ -107,12 +130,14 @@ TOOL_DEFS: tuple[ToolDef, ...] = (
         "Returns {path, replacements}.",
         args=ReplaceInFileArgs,
         annotations=ToolAnnotations(),
+        access=_on_file("write", "path"),
     ),
     ToolDef(
         name="write_file",
         description="Create or overwrite a file with the given text. Returns {path, chars}.",
         args=WriteFileArgs,
         annotations=ToolAnnotations(destructive=True, idempotent=True),
+        access=_on_file("write", "path"),
     ),
     ToolDef(
         name="rename_symbol",
@@ -121,6 +146,7 @@ TOOL_DEFS: tuple[ToolDef, ...] = (
         "Returns {old_name, new_name, files_changed, occurrences}.",
         args=RenameSymbolArgs,
         annotations=ToolAnnotations(idempotent=True),
+        access=_on_paths("write"),
     ),
     ToolDef(
         name="run_tests",
@@ -128,11 +154,13 @@ TOOL_DEFS: tuple[ToolDef, ...] = (
         "error_type, message, path, line}], collection_error, timed_out, over_budget, ok}.",
         args=RunTestsArgs,
         annotations=READ_ONLY,
+        access=_on_file("execute", "path"),
     ),
     ToolDef(
         name="submit",
         description="Submit the final answer and end the task. Returns {submitted}.",
         args=SubmitArgs,
         annotations=ToolAnnotations(idempotent=True),
+        access=no_access,
     ),
 )

@@ -1,8 +1,9 @@
 """Typed tools over the world's services component (system administration).
 
-Each tool is an argument model plus a handler calling exactly one world primitive; the
-handler shapes the primitive's answer as a dict and turns a ``WorldError`` into a
-structured refusal. Every primitive checks its arguments before it mutates anything, so
+Each tool is an argument model, an access rule (what a call does, to what:
+``harness.runtime.access``) and a handler calling exactly one world primitive; the handler
+shapes the primitive's answer as a dict and turns a ``WorldError`` into a structured
+refusal. Every primitive checks its arguments before it mutates anything, so
 a refusal always means the world is unchanged (``applied=False``).
 
 A restart or deploy whose service then fails to start is *not* a refusal: it happened,
@@ -16,6 +17,13 @@ from typing import Any
 
 from pydantic import Field
 
+from harness.runtime.access import (
+    Access,
+    AccessRule,
+    credential_resource,
+    host_resource,
+    service_resource,
+)
 from harness.runtime.port import ToolAnnotations, ToolError
 from harness.runtime.tools.typed_models import READ_ONLY, Args, ToolDef
 from harness.world import World, WorldError
@@ -213,47 +221,71 @@ def _revoke(world: World, a: CredentialArgs) -> dict[str, Any]:
     return {"producer": a.producer, "revoked": True}
 
 
+# -- access rules --------------------------------------------------------------------------
+def _service(action: str) -> AccessRule:
+    return lambda a: [Access(action, service_resource(a.get("service")))]
+
+
+def _host(action: str, path_key: str | None = None) -> AccessRule:
+    if path_key is None:
+        return lambda a: [Access(action, host_resource(a.get("host")))]
+    return lambda a: [Access(action, host_resource(a.get("host"), a.get(path_key)))]
+
+
+def _credential(action: str) -> AccessRule:
+    return lambda a: [Access(action, credential_resource(a.get("producer"), a.get("secret")))]
+
+
+def _every_service(a: dict[str, Any]) -> list[Access]:
+    return [Access("read", "service:")]
+
+
 # -- the registry ------------------------------------------------------------------------
 _WRITE = ToolAnnotations()
 _IDEMPOTENT = ToolAnnotations(idempotent=True)
 _DESTRUCTIVE = ToolAnnotations(destructive=True)
 
-_TOOLS: tuple[tuple[str, str, type[Args], ToolAnnotations, Handler], ...] = (
+# (name, description, arguments, annotations, handler, access rule)
+_TOOLS: tuple[tuple[str, str, type[Args], ToolAnnotations, Handler, AccessRule], ...] = (
     ("list_services", "Every service with its status. Returns {services:[{service, status, version, restarts, "
-     "host, depends_on}]}.", NoArgs, READ_ONLY, _list_services),
+     "host, depends_on}]}.", NoArgs, READ_ONLY, _list_services, _every_service),
     ("service_status", "One service. Returns {service, status, version, restarts, host, depends_on}.",
-     ServiceArgs, READ_ONLY, _status),
-    ("read_config", "A service's config file. Returns {service, text}.", ServiceArgs, READ_ONLY, _read_config),
+     ServiceArgs, READ_ONLY, _status, _service("read")),
+    ("read_config", "A service's config file. Returns {service, text}.", ServiceArgs, READ_ONLY, _read_config,
+     _service("read")),
     ("write_config", "Replace a service's whole config (takes effect at the next restart). "
      "Returns {service, chars, takes_effect}.", WriteConfigArgs, ToolAnnotations(destructive=True, idempotent=True),
-     _write_config),
+     _write_config, _service("write")),
     ("query_metrics", "A metric's time series, oldest first. Returns {service, metric, values}.",
-     QueryMetricsArgs, READ_ONLY, _query_metrics),
-    ("tail_logs", "The last log lines of a service. Returns {service, lines}.", TailLogsArgs, READ_ONLY, _tail_logs),
+     QueryMetricsArgs, READ_ONLY, _query_metrics, _service("read")),
+    ("tail_logs", "The last log lines of a service. Returns {service, lines}.", TailLogsArgs, READ_ONLY, _tail_logs,
+     _service("read")),
     ("get_traces", "Trace spans (trace_id, span_id, parent, service, minute, duration...). Returns {spans}.",
-     TracesArgs, READ_ONLY, _traces),
+     TracesArgs, READ_ONLY, _traces, _service("read")),
     # Recorded by the world (rollout policies are judged on checks made), but changes no service.
     ("health_check", "Probe a service. Returns {service, status, version, error_rate, healthy}.",
-     ServiceArgs, READ_ONLY, _health_check),
+     ServiceArgs, READ_ONLY, _health_check, _service("read")),
     ("restart_service", "Restart (or start) a service with its current config. "
-     "Returns its status plus {started, reason if not started}.", ServiceArgs, _WRITE, _restart),
-    ("stop_service", "Stop a service (its callers degrade). Returns its status.", ServiceArgs, _DESTRUCTIVE, _stop),
+     "Returns its status plus {started, reason if not started}.", ServiceArgs, _WRITE, _restart, _service("restart")),
+    ("stop_service", "Stop a service (its callers degrade). Returns its status.", ServiceArgs, _DESTRUCTIVE, _stop,
+     _service("stop")),
     ("deploy", "Deploy a release of a service and start it. Returns its status plus {started, reason}.",
-     DeployArgs, _WRITE, _deploy),
+     DeployArgs, _WRITE, _deploy, _service("deploy")),
     ("rollback", "Return a service to the version before its last deploy. Returns its status plus "
-     "{started, reason}.", ServiceArgs, _WRITE, _rollback),
+     "{started, reason}.", ServiceArgs, _WRITE, _rollback, _service("deploy")),
     ("list_host_files", "Files on a host with sizes. Returns {host, files:[{path, size_mb}]}.",
-     ListHostFilesArgs, READ_ONLY, _list_host_files),
-    ("disk_free", "Free disk space of a host. Returns {host, free_mb}.", HostArgs, READ_ONLY, _disk_free),
+     ListHostFilesArgs, READ_ONLY, _list_host_files, _host("read", "prefix")),
+    ("disk_free", "Free disk space of a host. Returns {host, free_mb}.", HostArgs, READ_ONLY, _disk_free,
+     _host("read")),
     ("delete_host_file", "Delete one file on a host (irreversible). Returns {host, path, freed_mb, free_mb}.",
-     HostFileArgs, _DESTRUCTIVE, _delete_host_file),
+     HostFileArgs, _DESTRUCTIVE, _delete_host_file, _host("delete", "path")),
     ("issue_credential", "Make a producer accept a new credential (the old ones stay valid). "
-     "Returns {producer, accepted}.", CredentialArgs, _IDEMPOTENT, _issue),
+     "Returns {producer, accepted}.", CredentialArgs, _IDEMPOTENT, _issue, _credential("issue")),
     ("revoke_credential", "Make a producer stop accepting a credential; services still using it fail. "
-     "Returns {producer, revoked}.", CredentialArgs, _DESTRUCTIVE, _revoke),
+     "Returns {producer, revoked}.", CredentialArgs, _DESTRUCTIVE, _revoke, _credential("revoke")),
 )
 
 OPS_TOOL_DEFS: tuple[ToolDef, ...] = tuple(
-    ToolDef(name=n, description=d, args=m, annotations=ann) for n, d, m, ann, _ in _TOOLS
+    ToolDef(name=n, description=d, args=m, annotations=ann, access=acc) for n, d, m, ann, _, acc in _TOOLS
 )
-OPS_HANDLERS: dict[str, Handler] = {n: h for n, _, _, _, h in _TOOLS}
+OPS_HANDLERS: dict[str, Handler] = {n: h for n, _, _, _, h, _ in _TOOLS}

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import Field
 
+from harness.runtime.access import Access, AccessRule
 from harness.runtime.port import ToolAnnotations
 from harness.runtime.tools.typed_models import READ_ONLY, Args, ToolDef
 from harness.runtime.tools.typed_ops import Handler, guarded
@@ -36,14 +37,15 @@ def _read(world: World, a: ReadThreadArgs) -> dict[str, Any]:
             "count": len(comments)}
 
 
-_TOOLS: tuple[tuple[str, str, type[Args], ToolAnnotations, Handler], ...] = (
+# (name, description, arguments, annotations, handler, access rule): the thread is one resource.
+_TOOLS: tuple[tuple[str, str, type[Args], ToolAnnotations, Handler, AccessRule], ...] = (
     ("ticket_comment", "Post a comment on the task's ticket (kept across sessions). Returns {comment}.",
-     CommentArgs, ToolAnnotations(), _comment),
+     CommentArgs, ToolAnnotations(), _comment, lambda a: [Access("write", "ticket:")]),
     ("ticket_read", "Read the comments on the task's ticket, oldest first. Returns {comments:[{n, author, "
-     "text}], count}.", ReadThreadArgs, READ_ONLY, _read),
+     "text}], count}.", ReadThreadArgs, READ_ONLY, _read, lambda a: [Access("read", "ticket:")]),
 )
 
 THREAD_TOOL_DEFS: tuple[ToolDef, ...] = tuple(
-    ToolDef(name=n, description=d, args=m, annotations=ann) for n, d, m, ann, _ in _TOOLS
+    ToolDef(name=n, description=d, args=m, annotations=ann, access=acc) for n, d, m, ann, _, acc in _TOOLS
 )
-THREAD_HANDLERS: dict[str, Handler] = {n: h for n, _, _, _, h in _TOOLS}
+THREAD_HANDLERS: dict[str, Handler] = {n: h for n, _, _, _, h, _ in _TOOLS}
