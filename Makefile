@@ -37,7 +37,7 @@ reproduce: $(STAMP)
 	$(BIN)/harness run experiment=table4 executor.workers=2
 	$(BIN)/harness report
 	$(BIN)/harness run experiment=phases executor.workers=2
-	$(BIN)/harness run experiment=table3
+	$(BIN)/harness chaos experiment=table3
 	$(BIN)/harness paper
 
 # JupyterLab on the notebooks, with the project's interpreter as the kernel.

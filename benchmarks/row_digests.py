@@ -1,8 +1,9 @@
 """Digests of the rows that experiments store, to show that a refactor changed no behaviour.
 
-For each experiment (run through the real CLI on a slice), the sha256 of its deterministic
-rows: every episode column but ``wall_*`` and ``run_id`` (``reader.deterministic_episode_rows``)
-for the episode experiments; for Table 3, whose kills land at wall-clock times, the rows
+For each experiment (run through the real CLI on a slice: ``harness chaos`` for Table 3,
+``harness run`` for the others), the sha256 of its deterministic rows: every episode
+column but ``wall_*`` and ``run_id`` (``reader.deterministic_episode_rows``) for the
+episode experiments; for Table 3, whose kills land at wall-clock times, the rows
 that do not depend on timing (each configured session's final-state verdict and duplicate
 count, and the configured settings).
 
@@ -41,6 +42,7 @@ FULL: dict[str, list[str]] = {
     "table1": ["experiment=table1"],
     "table3": SLICES["table3"],
 }
+CHAOS = {"table3"}  # run by `harness chaos` (worker processes and kills), the rest by `harness run`
 TIMING_FREE_CONFIG = ("heartbeat_interval_ms", "heartbeat_timeout_ms", "checkpoint_every", "poll_ms",
                       "kills_configured", "tasks_configured")
 
@@ -68,11 +70,12 @@ def _rows(db: Path, run_id: str, table3: bool) -> list:
 
 def digest(name: str, overrides: list[str], workdir: Path) -> dict:
     db = workdir / f"{name}.duckdb"
-    cmd = [sys.executable, "-m", "harness.cli.main", "run", *overrides, f"store.path={db}", f"run.id={name}",
+    command = "chaos" if name in CHAOS else "run"
+    cmd = [sys.executable, "-m", "harness.cli.main", command, *overrides, f"store.path={db}", f"run.id={name}",
            "executor.workers=2"]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise SystemExit(f"{name}: harness run failed ({proc.returncode}): {proc.stderr[-2000:]}")
+        raise SystemExit(f"{name}: harness {command} failed ({proc.returncode}): {proc.stderr[-2000:]}")
     rows = _rows(db, name, table3=name == "table3")
     blob = json.dumps(rows, default=str, separators=(",", ":")).encode()
     return {"overrides": overrides, "rows": len(rows), "sha256": hashlib.sha256(blob).hexdigest()}

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from harness.cli import (
     bench_cmd,
+    chaos_cmd,
     compare_cmd,
     paper_cmd,
     report_cmd,
@@ -28,8 +29,15 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 app.command(
     "run",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    help="Run an experiment: harness run [-m] [key=value ...] (Hydra overrides).",
+    # typer renders help as rich markup: a backslash keeps "[" a literal bracket
+    help="Run an episode experiment: harness run [-m] \\[key=value ...] (Hydra overrides).",
 )(run_cmd.run)
+app.command(
+    "chaos",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    help="Run the chaos experiment (Table 3: worker processes, real SIGKILLs): harness chaos [-m] \\[key=value ...] "
+         "(default experiment=table3).",
+)(chaos_cmd.chaos)
 app.command("report", help="Completion and paired gaps of a stored run.")(report_cmd.report)
 app.command("compare", help="Paired difference of two runs; exit 1 on a significant regression.")(
     compare_cmd.compare_runs)

@@ -1,4 +1,9 @@
-"""``harness run``: compose the config, run (or resume) the experiment, show progress."""
+"""``harness run``: compose the config, run (or resume) the experiment, show progress.
+
+Episode experiments only: a config with a ``chaos`` section (Table 3's worker processes
+and real kills) is refused before anything is stored and named to ``harness chaos``,
+its own command (``harness.cli.chaos_cmd``).
+"""
 
 from __future__ import annotations
 
@@ -30,17 +35,35 @@ def run(
     multirun: bool = typer.Option(False, "--multirun", "-m", help="Sweep over comma-separated override values."),
 ) -> None:
     overrides = list(ctx.args)
+    # Every combination is composed and checked before the first one runs, so a refused
+    # one leaves nothing stored.
+    composed = [(combo, compose_config(combo)) for combo in (sweep(overrides) if multirun else [overrides])]
+    for combo, data in composed:
+        _refuse_chaos(combo, data)
     errored = 0
-    for combo in _sweep(overrides) if multirun else [overrides]:
+    for combo, data in composed:
         if multirun:
             console.print(f"[bold]sweep[/] {' '.join(combo)}")
-        summary = _run_one(combo)
-        errored += summary.error_count if summary is not None else 0
+        errored += _run_one(combo, data).error_count
     if errored:
         raise typer.Exit(1)  # errors are not failures, but a run that had them is not a clean run
 
 
-def _sweep(overrides: list[str]) -> list[list[str]]:
+def names_experiment(overrides: list[str]) -> bool:
+    """Whether the overrides choose the experiment (``experiment=x``, ``+experiment=x``)."""
+    return any(o.split("=", 1)[0].lstrip("+~") == "experiment" for o in overrides)
+
+
+def _refuse_chaos(overrides: list[str], data: dict) -> None:
+    if data.get("chaos") is None:
+        return
+    args = overrides if names_experiment(overrides) else [f"experiment={data['experiment']}", *overrides]
+    raise ConfigError(f"experiment {data['experiment']} is a chaos experiment (worker processes and real kills, "
+                      f"not episodes): run it with `harness chaos {' '.join(args)}`")
+
+
+def sweep(overrides: list[str]) -> list[list[str]]:
+    """The override combinations of a ``--multirun`` (comma-separated values)."""
     try:
         parsed = OverridesParser.create().parse_overrides(overrides)
         return BasicSweeper.split_arguments(parsed, max_batch_size=None)[0]
@@ -48,11 +71,7 @@ def _sweep(overrides: list[str]) -> list[list[str]]:
         raise ConfigError(f"bad override: {str(exc).strip().splitlines()[0]}") from None
 
 
-def _run_one(overrides: list[str]) -> RunSummary | None:
-    data = compose_config(overrides)
-    if data.get("chaos") is not None:  # a process-level chaos experiment (table3), not episodes
-        _run_chaos(data)
-        return None
+def _run_one(overrides: list[str], data: dict) -> RunSummary:
     cfg = build_run_config(overrides, data)
     live = cfg.progress and console.is_terminal
     progress = Progress(
@@ -94,15 +113,6 @@ def _run_one(overrides: list[str]) -> RunSummary | None:
                       f"  first: {summary.first_error}\n  tracebacks: episodes.traceback in {summary.store}",
                       highlight=False)
     return summary
-
-
-def _run_chaos(data: dict) -> None:
-    from harness.experiment.chaos.run import run_chaos_experiment  # spawns processes; import on use
-
-    result = run_chaos_experiment(data)
-    for name, st in result.summary().items():
-        console.print(f"  {name:24s} n={st['n']:<6d} median={st['median']:.3f} p95={st['p95']:.3f} "
-                      f"p99={st['p99']:.3f} max={st['max']:.3f}", highlight=False)
 
 
 class _Meter:

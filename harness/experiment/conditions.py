@@ -2,18 +2,24 @@
 
 The name is a label for tables and nothing else: the runtime receives only the layer
 choices, so a preset copied under a new name yields identical episodes.
+
+``loop`` names an entry of the loop registry (``harness.experiment.loops.LOOPS``) and
+``loop_options`` are checked by that loop's options model when the condition is made; the
+options are kept as written (not filled with defaults), so the stored spec and its hash
+are what the preset says.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from omegaconf import OmegaConf
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from harness.core.errors import ConfigError
 from harness.core.hashing import stable_hash
+from harness.experiment.loops import validate_loop
 
 
 class LayerChoice(BaseModel):
@@ -28,10 +34,15 @@ class Condition(BaseModel):
 
     name: str
     description: str = ""
-    loop: Literal["autonomous", "chatbot", "chain"] = "autonomous"
+    loop: str = "autonomous"  # a name in the loop registry
     loop_options: dict[str, Any] = Field(default_factory=dict)
     layers: dict[str, LayerChoice]
     faults: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_loop(self) -> Condition:
+        validate_loop(self.loop, self.loop_options)  # a ConfigError naming loop / loop_options.<key>
+        return self
 
     def behaviour(self) -> dict[str, Any]:
         """Everything that can change an episode: the spec without name and description."""
@@ -53,6 +64,8 @@ def load_condition(config_dir: Path, name: str) -> Condition:
     data = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
     try:
         return Condition(name=name, **data)
+    except ConfigError as exc:
+        raise ConfigError(f"condition preset {path} is invalid: {exc.message}", hint=exc.hint) from None
     except (ValidationError, TypeError) as exc:
         raise ConfigError(f"condition preset {path} is invalid: {exc}".splitlines()[0]) from None
 

@@ -6,16 +6,21 @@ relay per action and one more per further message a long output takes) and turns
 structured result into text. ``chain``: a prompt chain with no feedback, so a failed step
 reads like any other output (the chain has no branch for it). A loop only changes what passes between agent and runtime;
 it never reads the task or decides success.
+
+Every loop lives in this module and registers itself in ``LOOPS`` (a
+``harness.core.registry.Registry``, so no folder scan is needed) with the pydantic model
+of its options; a condition's ``loop`` and ``loop_options`` are checked against it when
+the condition is loaded (``validate_loop``), before anything is built or stored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from harness.core.errors import ConfigError
+from harness.core.registry import NoOptions, Registry
 from harness.runtime.port import Observation
 
 
@@ -24,7 +29,7 @@ class _Options(BaseModel):
 
 
 class Loop:
-    """The autonomous loop: nothing in between."""
+    """What every loop does unless it says otherwise: pass actions and results through."""
 
     max_actions_per_session: int | None = None
 
@@ -39,11 +44,23 @@ class Loop:
         return 0.0
 
 
+LOOPS: Registry[Loop] = Registry("loop")
+
+
+@LOOPS.register("autonomous")
+class AutonomousLoop(Loop):
+    """The agent acts and reads results directly: nothing in between."""
+
+    def __init__(self, options: NoOptions):
+        self.options = options
+
+
 class ChatbotOptions(_Options):
     relay_minutes: float = Field(3.0, ge=0, description="a person copying one action in and its output back")
     max_lines: int = Field(40, ge=1, description="output lines that fit in one pasted chat message")
 
 
+@LOOPS.register("chatbot", options=ChatbotOptions)
 class ChatbotLoop(Loop):
     def __init__(self, options: ChatbotOptions):
         self.options = options
@@ -68,6 +85,7 @@ class ChainOptions(_Options):
     steps_per_session: int | None = Field(None, ge=1, description="a cap on the chain's tool steps per session")
 
 
+@LOOPS.register("chain", options=ChainOptions)
 class ChainLoop(Loop):
     def __init__(self, options: ChainOptions):
         self.max_actions_per_session = options.steps_per_session
@@ -86,24 +104,14 @@ def _as_text(obs: Observation) -> str:
     return json.dumps(obs.data, sort_keys=True, default=str) + "\n" if obs.data is not None else ""
 
 
-LOOPS: dict[str, tuple[type[_Options] | None, Callable[[Any], Loop]]] = {
-    "autonomous": (None, lambda _o: Loop()),
-    "chatbot": (ChatbotOptions, ChatbotLoop),
-    "chain": (ChainOptions, ChainLoop),
-}
+def validate_loop(name: str, options: Mapping[str, Any] | None = None, where: str = "") -> BaseModel:
+    """The loop's validated options, building nothing: an unknown name is a ConfigError
+    naming ``<where>.loop``, a bad option one naming ``<where>.loop_options.<key>``."""
+    prefix = f"{where}." if where else ""
+    LOOPS.entry(name, where=f"{prefix}loop")
+    return LOOPS.options(name, options, where=f"{prefix}loop_options")
 
 
-def make_loop(name: str, options: dict[str, Any] | None = None) -> Loop:
-    if name not in LOOPS:
-        raise ConfigError(f"unknown loop {name!r}; loops: {', '.join(LOOPS)}")
-    model, build = LOOPS[name]
-    if model is None:
-        if options:
-            raise ConfigError(f"the {name} loop takes no options, got {sorted(options)}")
-        return build(None)
-    try:
-        return build(model(**(options or {})))
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"bad {name} loop option {where}: {err['msg']}") from None
+def make_loop(name: str, options: Mapping[str, Any] | None = None) -> Loop:
+    LOOPS.entry(name, where="loop")  # the unknown-name message names the key, as validate_loop's does
+    return LOOPS.build(name, options, where="loop_options")

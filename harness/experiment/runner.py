@@ -27,7 +27,7 @@ from harness.core.models import ERROR_TERMINATIONS, ActionRecord, EpisodeRecord
 from harness.experiment.conditions import Condition, runtime_layers
 from harness.experiment.config import RunConfig, config_dir
 from harness.experiment.episode import run_episode
-from harness.experiment.executors import get_executor
+from harness.experiment.executors import make_executor, validate_executor
 from harness.experiment.faults import FaultModel
 from harness.experiment.loops import make_loop
 from harness.runtime.runtime import Runtime
@@ -131,7 +131,7 @@ def validate(cfg: RunConfig) -> list[TaskSpec]:
         FaultModel.parse(cond.faults)
         make_loop(cond.loop, cond.loop_options)
     make_agent(cfg.agent)
-    get_executor(cfg.executor.name)
+    validate_executor(cfg.executor)
     check_families(cfg.workload)
     return build_workload(cfg.workload, base_dir=config_dir().parent)
 
@@ -219,7 +219,7 @@ def run_experiment(cfg: RunConfig, on_progress: Callable[[int, int, int], None] 
             on_usage(summary.tokens, summary.cost_usd)
         if on_progress:
             on_progress(len(done), planned, len(done))
-        for result in get_executor(cfg.executor.name)(run_task_job, jobs, cfg.executor):
+        for result in make_executor(cfg.executor)(run_task_job, jobs):
             for episode, actions, exchanges in result.rows:
                 writer.add(episode, actions, exchanges)
                 summary.successes[episode.condition] = summary.successes.get(episode.condition, 0) + episode.success

@@ -1,7 +1,7 @@
 """Table 3 under real faults: worker processes, SIGKILLs, heartbeat detection, recovery.
 
 Bounded for CI (the whole file runs in well under two minutes on 2 cores). The full run
-(>= 200 kills) is ``harness run experiment=table3``.
+(>= 200 kills) is ``harness chaos experiment=table3``.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def test_work_too_short_for_the_kills_is_extended_with_verified_tasks(tmp_path: 
 
 def test_unreachable_kill_count_fails_the_run_and_stores_nothing(tmp_path: Path) -> None:
     store = tmp_path / "short.duckdb"
-    proc = run_cli("run", "experiment=table3", f"store.path={store}", f"chaos.workdir={tmp_path}",
+    proc = run_cli("chaos", "experiment=table3", f"store.path={store}", f"chaos.workdir={tmp_path}",
                    "chaos.tasks=1", "chaos.sessions_per_task=1", "chaos.actions_per_session=100",
                    "chaos.kills=40", "chaos.mean_kill_gap_ms=100", "chaos.max_chaos_seconds=0.5",
                    "chaos.max_wall_seconds=30", timeout=60)
@@ -179,3 +179,25 @@ def test_without_reconciliation_the_same_kill_applies_an_effect_twice(tmp_path: 
     world = DiskWorld(tmp_path / "t0" / "world")
     assert world.duplicates() == {("t0.s1", seq): 2}
     assert world.digest() != ref.digest()
+
+
+def test_harness_chaos_runs_table3_by_default_under_the_usual_run_id(tmp_path: Path) -> None:
+    """`harness chaos` with no experiment named is `harness chaos experiment=table3`; its
+    run id is <experiment>-<config hash>, as it was under `harness run experiment=table3`."""
+    from harness.experiment.chaos.run import parse
+    from harness.experiment.chaos.table3 import config_hash
+    from harness.experiment.config import compose_config
+
+    store = tmp_path / "t3.duckdb"
+    small = [f"store.path={store}", f"chaos.workdir={tmp_path}", "chaos.tasks=1", "chaos.sessions_per_task=1",
+             "chaos.actions_per_session=300", "chaos.kills=2", "chaos.mean_kill_gap_ms=100",
+             "chaos.max_chaos_seconds=30", "chaos.max_wall_seconds=60"]
+    proc = run_cli("chaos", *small, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "final_state_matches" in proc.stderr  # the summary lines
+    cfg, seed, run_id, _ = parse(compose_config(["experiment=table3", *small]))
+    assert run_id == f"table3-{config_hash(cfg, seed)[:10]}"
+    con = duckdb.connect(str(store), read_only=True)
+    runs = con.execute("SELECT id, experiment FROM runs").fetchall()
+    con.close()
+    assert runs == [(run_id, "table3")]

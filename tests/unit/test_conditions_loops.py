@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 
 from harness.core.errors import ConfigError
-from harness.experiment.conditions import known_conditions, load_condition
+from harness.core.registry import PluginError
+from harness.experiment.conditions import Condition, known_conditions, load_condition
 from harness.experiment.config import build_run_config
 from harness.experiment.episode import run_episode
 from harness.experiment.factorial import FactorialSpec, expand
-from harness.experiment.loops import make_loop
+from harness.experiment.loops import LOOPS, ChainOptions, ChatbotOptions, make_loop, validate_loop
 from harness.runtime.port import Observation, ToolError
 from harness.runtime.runtime import Runtime
 from tests.strategy_support import tasks
@@ -113,6 +114,49 @@ def test_bad_loop_options_are_config_errors():
         make_loop("chain", {"steps_per_session": 0})
     with pytest.raises(ConfigError, match="unknown loop"):
         make_loop("telepathy")
+
+
+def test_loops_are_a_registry_with_typed_options():
+    assert LOOPS.names() == ["autonomous", "chain", "chatbot"]
+    assert validate_loop("chatbot", {"max_lines": 10}) == ChatbotOptions(max_lines=10)
+    assert validate_loop("chain") == ChainOptions()
+    assert type(make_loop("autonomous")).__name__ == "AutonomousLoop"
+
+
+@pytest.mark.parametrize("loop,options,key", [
+    ("telepathy", {}, "loop: unknown loop 'telepathy'; known: autonomous, chain, chatbot"),
+    ("chain", {"steps_per_session": 0}, "loop_options.steps_per_session"),
+    ("chatbot", {"relay_minute": 1}, "loop_options.relay_minute"),
+    ("autonomous", {"relay_minutes": 1}, "loop_options.relay_minutes"),  # it takes no options
+])
+def test_a_condition_with_a_bad_loop_is_a_config_error_naming_the_key(loop, options, key):
+    with pytest.raises(ConfigError) as err:
+        Condition(name="c", loop=loop, loop_options=options, layers={})
+    assert key in err.value.message
+    with pytest.raises(ConfigError, match=key.split(":")[0]):
+        validate_loop(loop, options)
+
+
+def test_a_preset_with_a_bad_loop_names_its_file_and_the_key(tmp_path):
+    (tmp_path / "condition").mkdir()
+    (tmp_path / "condition" / "odd.yaml").write_text("loop: chain\nloop_options: {steps: 3}\nlayers: {}\n")
+    with pytest.raises(ConfigError, match=r"odd\.yaml is invalid: .*loop_options\.steps"):
+        load_condition(tmp_path, "odd")
+
+
+def test_a_loop_name_registered_twice_is_refused():
+    with pytest.raises(PluginError, match="registered twice"):
+        LOOPS.register("chatbot", options=ChatbotOptions)(type("OtherChatbot", (), {}))
+    assert LOOPS.entry("chatbot").factory.__name__ == "ChatbotLoop"
+
+
+def test_loop_validation_leaves_the_stored_condition_spec_as_written():
+    """The condition hash is stored: validating loop_options must not fill in defaults."""
+    cond = load_condition(CONFIGS, "chatbot")
+    assert cond.behaviour()["loop"] == "chatbot"
+    assert cond.behaviour()["loop_options"] == cond.loop_options
+    chain = Condition(name="c", loop="chain", layers={})
+    assert chain.behaviour() == {"loop": "chain", "loop_options": {}, "layers": {}, "faults": {}}
 
 
 def test_a_custom_agent_plugs_in_by_import_path(tmp_path, monkeypatch, renames):

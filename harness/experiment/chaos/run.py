@@ -1,7 +1,8 @@
-"""``harness run experiment=table3``: from the composed config to stored ``exec_perf`` rows.
+"""``harness chaos``: from the composed config to stored ``exec_perf`` rows.
 
-Dispatched on the presence of a ``chaos`` section in the composed config (a kind of
-experiment, not a condition: no condition name is read). Results are stored before the
+The engine of the ``harness chaos`` command (``harness.cli.chaos_cmd``), for a composed
+config with a ``chaos`` section (a kind of experiment, not a condition: no condition name
+is read); ``harness run`` refuses such a config and names this command. Results are stored before the
 correctness verdict is enforced, so a failing run still leaves its evidence behind. A run
 that executed fewer kills than configured is not the run the config describes: it fails
 before the store is opened (``KillShortfallError``, one line and a hint, exit 2), so no

@@ -1,4 +1,4 @@
-"""``experiment=table3``: a fault-free reference, a chaos run, verification, result rows.
+"""``harness chaos experiment=table3``: a fault-free reference, a chaos run, verification, result rows.
 
 The reference runs every task's sessions in process with no execution layer at all (an
 oracle that shares no code with checkpoints or intents). The chaos run is the supervisor
