@@ -16,8 +16,11 @@ from typing import Any
 from harness.core.clock import SimClock
 from harness.core.models import Brief
 from harness.runtime.access import Access
-from harness.runtime.effects import EffectLedger
-from harness.runtime.observability import ActionEvent, ReasoningTrace
+from harness.runtime.effect_ledger import EffectLedger
+from harness.runtime.execution.base import ExecutionLayer
+from harness.runtime.execution.ephemeral import EphemeralExecution
+from harness.runtime.memory.base import MemoryLayer
+from harness.runtime.observability.base import ActionEvent, ObservabilityLayer, ReasoningTrace
 from harness.runtime.port import (
     Call,
     History,
@@ -29,9 +32,10 @@ from harness.runtime.port import (
     ToolError,
     ToolSpec,
 )
-from harness.runtime.security.base import Request
+from harness.runtime.security.base import Request, SecurityLayer
 from harness.runtime.security.judge import PolicyJudge
 from harness.runtime.tools.access_rules import accesses
+from harness.runtime.tools.base import ToolLayer
 from harness.world import World
 
 APPROVAL_CODES = frozenset({"approved", "approval_denied", "approval_timeout"})
@@ -66,12 +70,13 @@ class SafetyCounters:
 class Session:
     world: World
     brief: Brief
-    tools: Any
+    tools: ToolLayer
     clock: SimClock = field(default_factory=SimClock)
-    security: Any = None
-    observability: Any = None
-    memory: Any = None
-    execution: Any = None
+    security: SecurityLayer | None = None
+    observability: ObservabilityLayer | None = None
+    memory: MemoryLayer | None = None
+    # Nothing beyond the agent's own process unless a condition names an execution layer.
+    execution: ExecutionLayer = field(default_factory=EphemeralExecution)
     responses: dict[str, Any] = field(default_factory=dict)  # answers by idempotency key (service side)
     log: list[ActionLog] = field(default_factory=list)
     thoughts: list[Think] = field(default_factory=list)

@@ -31,9 +31,9 @@ def test_tool_bench_measures_both_variants_against_the_primitive():
 
 def test_a_tool_variant_with_bad_config_is_a_config_error():
     from harness.core.errors import ConfigError
-    from harness.runtime.tools import make_tool_layer
+    from harness.runtime.tools import TOOL_LAYERS
 
     with pytest.raises(ConfigError):
-        make_tool_layer("typed", {"no_such_option": 1})
+        TOOL_LAYERS.build("typed", {"no_such_option": 1})
     with pytest.raises(ConfigError, match="known: shell, typed"):
-        make_tool_layer("gui")
+        TOOL_LAYERS.build("gui")

@@ -2,7 +2,7 @@
 
 For the first tasks of every family of W500 (the same ids, params and seeds as the
 workload, one per difficulty), each gold step is translated into (a) typed tool calls
-and (b) shell commands, run through ``make_tool_layer`` on the initial world, and the
+and (b) shell commands, run through ``TOOL_LAYERS.build`` on the initial world, and the
 answer is submitted through the layer's own submit. Then every checker must pass, and
 the final world must be byte-identical to the one the gold steps produce directly: the
 layers differ in interface, never in what the world does.
@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from harness.runtime.tools import make_tool_layer
+from harness.runtime.tools import TOOL_LAYERS
 from harness.workload.checks import run_checkers
 from harness.workload.gold import apply_gold
 from harness.workload.registry import get_family
@@ -116,7 +116,7 @@ def _tasks(family: str) -> list[TaskSpec]:
 
 def _solve(spec: TaskSpec, variant: str) -> World:
     world = get_family(spec.family).build_world(spec)
-    layer = make_tool_layer(variant)
+    layer = TOOL_LAYERS.build(variant)
     table = TYPED if variant == "typed" else SHELL
     steps = list(spec.gold)
     if not any(s.op == "submit" for s in steps):

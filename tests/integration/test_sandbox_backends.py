@@ -6,7 +6,7 @@ import pytest
 
 from harness.core.errors import ConfigError
 from harness.core.rng import stream
-from harness.runtime.tools import make_tool_layer
+from harness.runtime.tools import TOOL_LAYERS
 from harness.workload.gold import apply_steps
 from harness.workload.registry import FAMILIES, get_family
 from harness.world import World
@@ -67,7 +67,7 @@ def _a_world() -> tuple[World, str]:
 def test_typed_run_tests_is_the_same_through_either_backend():
     world, module = _a_world()
     observations = [
-        make_tool_layer("typed", {"test_runner": runner}).call(world, "run_tests", {"path": module})
+        TOOL_LAYERS.build("typed", {"test_runner": runner}).call(world, "run_tests", {"path": module})
         for runner in ("inprocess", "sandbox")
     ]
     assert observations[0].data == observations[1].data
@@ -79,7 +79,7 @@ def test_shell_test_commands_are_the_same_through_either_backend(command):
     world, module = _a_world()
     line = command.format(m=module)
     texts = [
-        make_tool_layer("shell", {"test_runner": runner}).call(world, "shell", {"command": line}).text
+        TOOL_LAYERS.build("shell", {"test_runner": runner}).call(world, "shell", {"command": line}).text
         for runner in ("inprocess", "sandbox")
     ]
     assert texts[0] == texts[1]
@@ -88,7 +88,7 @@ def test_shell_test_commands_are_the_same_through_either_backend(command):
 
 def test_an_unknown_test_runner_is_a_config_error():
     with pytest.raises(ConfigError):
-        make_tool_layer("typed", {"test_runner": "docker"})
+        TOOL_LAYERS.build("typed", {"test_runner": "docker"})
 
 
 def test_the_overhead_benchmark_reports_both_backends():

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.runtime.memory import InMemoryStore, make_memory_layer
+from harness.runtime.memory import MEMORY_LAYERS, InMemoryStore
 from harness.runtime.memory.consolidation import LongTermMemory
 from harness.runtime.memory.embedders import HashingEmbedder
 from harness.runtime.memory.episodic import EpisodicBuffer, EpisodicItem
@@ -102,7 +102,7 @@ def test_consolidation_newest_value_wins_and_history_keeps_the_rest(puts):
 @settings(max_examples=40, deadline=None)
 @given(n=st.integers(0, 30), window=st.integers(1, 10))
 def test_context_keeps_exactly_the_last_window_items(n, window):
-    m = make_memory_layer("context", {"window": window})
+    m = MEMORY_LAYERS.build("context", {"window": window})
     for i in range(n):
         m.remember(f"k{i}", f"shared fact {i}")
     assert [h.key for h in m.recall("shared fact", 100)] == [

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from harness.runtime.observability.base import ActionEvent
 from harness.runtime.observability.causal import CausalDag, CausalLayer, DagError
-from harness.runtime.observability.textlog import TextLogLayer
+from harness.runtime.observability.textlog import TextLogLayer, TextLogOptions
 
 RESOURCES = [f"file:f{i}" for i in range(4)] + ["service:api"]
 
@@ -96,7 +96,7 @@ def test_resource_queries_match_a_linear_scan_and_snapshots_round_trip(ops):
 @given(st.lists(st.text(alphabet="ab -/x", max_size=8), max_size=25), st.text(alphabet="ab -", max_size=3),
        st.integers(0, 6))
 def test_textlog_history_is_the_last_n_grep_hits(summaries, query, n):
-    log = TextLogLayer(history_lines=n)
+    log = TextLogLayer(TextLogOptions(history_lines=n))
     for i, s in enumerate(summaries):
         log.record(ActionEvent(tool="shell", summary=s, sim_minutes=float(i)))
     hits = [ln for ln in log.lines if query in ln]

@@ -21,10 +21,10 @@ from harness.agents.reference.sysadmin_change_regression import (
 from harness.core.rng import stream
 from harness.experiment.conditions import load_condition
 from harness.experiment.episode import run_episode
-from harness.runtime.observability.causal import CausalLayer
+from harness.runtime.observability.causal import CausalLayer, CausalOptions
 from harness.runtime.observability.telemetry import TelemetryData, correlate
 from harness.runtime.observability.textlog import TextLogLayer
-from harness.runtime.tools import make_tool_layer
+from harness.runtime.tools import TOOL_LAYERS
 from harness.workload import get_family, run_checkers
 from harness.workload.families import change_regression as cr
 from harness.workload.gold import apply_steps
@@ -191,7 +191,7 @@ def test_correlate_shows_changes_with_who_and_what_ordered_before_their_effects(
     assert text.data is None and "CHG-7" not in (text.text or "")  # a log tail: no change history
     obs = CausalLayer().telemetry(svcs, "api", (35, 49))
     assert obs.data["events"][0]["kind"] == "change"
-    assert CausalLayer(change_ops=("deploy",)).telemetry(svcs, "api", (35, 49)).data["events"][0]["kind"] == "metric"
+    assert CausalLayer(CausalOptions(change_ops=("deploy",))).telemetry(svcs, "api", (35, 49)).data["events"][0]["kind"] == "metric"
 
 
 @pytest.mark.parametrize("difficulty", [1, 3, 5])
@@ -200,7 +200,7 @@ def test_typed_and_shell_tools_read_the_same_change_history_the_causal_layer_cor
     shell command return are the same, and they say what the causal layer's records say."""
     spec = spec_for(difficulty, 2)
     world = build(spec)
-    typed, shell = make_tool_layer("typed"), make_tool_layer("shell")
+    typed, shell = TOOL_LAYERS.build("typed"), TOOL_LAYERS.build("shell")
     for name in spec.params["path"]:
         got = typed.call(world, "tail_logs", {"service": name, "n": 0, "contains": "config change"})
         lines = got.data["lines"]

@@ -8,7 +8,7 @@ import pytest
 
 from harness.runtime.tools import cmdline
 from harness.runtime.tools.access_rules import shell_accesses
-from harness.runtime.tools.shell import ShellTools
+from harness.runtime.tools.shell import ShellToolOptions, ShellTools
 from harness.runtime.tools.shell_ops import split_heredoc
 from harness.world import Workspace, World
 
@@ -82,7 +82,7 @@ def test_the_shell_and_the_access_map_split_the_same_way():
 
 def test_a_sed_expression_with_a_long_flag_run_parses():
     # flags were collected a character at a time: quadratic on a long run
-    shell = ShellTools(max_command_chars=10_000_000)
+    shell = ShellTools(ShellToolOptions(max_command_chars=10_000_000))
     world = World(Workspace({"f.txt": "aaa\n"}))
     result, ran = shell.run(world, "sed s/a/b/" + "g" * 2_000_000 + " f.txt")
     assert ran and result.out == "bbb\n"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from harness.agents.profile import AgentProfile
 from harness.experiment.conditions import Condition, LayerChoice
 from harness.experiment.episode import run_episode
-from harness.runtime.effects import EffectLedger
+from harness.runtime.effect_ledger import EffectLedger
 from harness.runtime.port import Call, Submit
 from harness.workload import get_family
 from harness.workload.workloads import WorkloadConfig, build_workload

@@ -17,7 +17,7 @@ from harness.core.clock import SimClock
 from harness.core.errors import ConfigError
 from harness.core.hashing import stable_hash
 from harness.core.rng import RngStreams
-from harness.runtime.execution import make_execution_layer
+from harness.runtime.execution import EXECUTION_LAYERS
 from harness.runtime.execution.budget_pool import BudgetPool
 from harness.runtime.execution.codec import (
     FORMAT_VERSION,
@@ -473,7 +473,7 @@ def run_episode(layer, world, n, crash_at=(), corrupt_newest=False):
 @pytest.mark.parametrize("corrupt", [False, True])
 def test_durable_crash_resume_applies_each_effect_once(tmp_path, store, corrupt):
     world = CounterWorld()
-    layer = make_execution_layer("durable", {"checkpoint_every": 3, "store": store, "full_every": 2,
+    layer = EXECUTION_LAYERS.build("durable", {"checkpoint_every": 3, "store": store, "full_every": 2,
                                              "path": str(tmp_path / "d.db")})
     seen = run_episode(layer, world, 12, crash_at=(7, 10), corrupt_newest=corrupt)
     assert world.counter == 12  # no effect applied twice, none lost
@@ -487,14 +487,14 @@ def test_durable_crash_resume_applies_each_effect_once(tmp_path, store, corrupt)
 
 def test_ephemeral_loses_state_and_reapplies_effects():
     world = CounterWorld()
-    layer = make_execution_layer("ephemeral")
+    layer = EXECUTION_LAYERS.build("ephemeral")
     seen = run_episode(layer, world, 12, crash_at=(5,))
     assert len(seen) == 12 and world.counter == 18  # 6 applied before the crash, all 12 again
     assert layer.resume() is None and layer.status()["checkpoints"] == 0
 
 
 def test_durable_session_boundary_resumes_previous_session_state():
-    layer = make_execution_layer("durable", {"store": "memory"})
+    layer = EXECUTION_LAYERS.build("durable", {"store": "memory"})
     layer.begin("ep", 0)
     for i in range(4):
         layer.record({"i": i}, {"o": i}, 1.0, lambda: {"memory": {"fact": "v"}})
@@ -507,7 +507,7 @@ def test_durable_session_boundary_resumes_previous_session_state():
 
 def test_durable_detects_a_crash_on_the_sim_clock():
     clock = SimClock()
-    layer = make_execution_layer("durable", {"store": "memory", "heartbeat_interval": 1.0, "heartbeat_timeout": 5.0})
+    layer = EXECUTION_LAYERS.build("durable", {"store": "memory", "heartbeat_interval": 1.0, "heartbeat_timeout": 5.0})
     layer.begin("ep", 0, clock)
     layer.record({}, None, 0.0, dict)
     layer.crash()
@@ -518,7 +518,7 @@ def test_durable_detects_a_crash_on_the_sim_clock():
 
 
 def test_durable_budget_extension_is_checkpointed():
-    layer = make_execution_layer("durable", {"store": "memory", "budget_cap": 40, "budget_increment": 20})
+    layer = EXECUTION_LAYERS.build("durable", {"store": "memory", "budget_cap": 40, "budget_increment": 20})
     layer.begin("ep", 0)
     assert layer.extend_budget(0.5) == 20
     layer.checkpoint(dict)
@@ -529,20 +529,20 @@ def test_durable_budget_extension_is_checkpointed():
 
 def test_registry_and_config_errors():
     with pytest.raises(ConfigError, match="durable, ephemeral"):
-        make_execution_layer("nope")
+        EXECUTION_LAYERS.build("nope")
     with pytest.raises(ConfigError, match="checkpoint_evry"):
-        make_execution_layer("durable", {"checkpoint_evry": 5})
+        EXECUTION_LAYERS.build("durable", {"checkpoint_evry": 5})
     with pytest.raises(ConfigError):
-        make_execution_layer("ephemeral", {"store": "sqlite"})
+        EXECUTION_LAYERS.build("ephemeral", {"store": "sqlite"})
     with pytest.raises(ConfigError):
-        make_execution_layer("durable", {"store": "redis"})
+        EXECUTION_LAYERS.build("durable", {"store": "redis"})
     with pytest.raises(ConfigError):
-        make_execution_layer("durable", {"checkpoint_every": 0})
+        EXECUTION_LAYERS.build("durable", {"checkpoint_every": 0})
 
 
 def test_checkpoint_is_plain_sqlite_blob(tmp_path):
     path = str(tmp_path / "d.db")
-    layer = make_execution_layer("durable", {"path": path, "checkpoint_every": 1})
+    layer = EXECUTION_LAYERS.build("durable", {"path": path, "checkpoint_every": 1})
     layer.begin("ep", 0)
     layer.record({"i": 0}, {"o": 0}, 1.0, dict)
     layer.close()
@@ -555,14 +555,14 @@ def test_checkpoint_is_plain_sqlite_blob(tmp_path):
 
 def test_durable_without_any_checkpoint_still_never_reapplies():
     world = CounterWorld()
-    layer = make_execution_layer("durable", {"checkpoint_every": 50, "store": "memory"})
+    layer = EXECUTION_LAYERS.build("durable", {"checkpoint_every": 50, "store": "memory"})
     seen = run_episode(layer, world, 8, crash_at=(3,))
     assert world.counter == 8 and [o["counter"] for o in seen] == list(range(1, 9))
     assert layer.status()["recoveries"] == 0 and layer.status()["effects_skipped"] == 4
 
 
 def test_discard_forgets_checkpoints_and_intents_for_a_fresh_world(tmp_path):
-    layer = make_execution_layer("durable", {"checkpoint_every": 2, "path": str(tmp_path / "d.db")})
+    layer = EXECUTION_LAYERS.build("durable", {"checkpoint_every": 2, "path": str(tmp_path / "d.db")})
     run_episode(layer, CounterWorld(), 4)
     layer.discard("ep")
     fresh = CounterWorld()
@@ -583,7 +583,7 @@ def test_full_record_equals_plain_encode_and_compression_round_trips():
 
 
 def test_failed_checkpoint_write_keeps_the_session_usable():
-    layer = make_execution_layer("durable", {"store": "memory", "checkpoint_every": 100})
+    layer = EXECUTION_LAYERS.build("durable", {"store": "memory", "checkpoint_every": 100})
     layer.begin("ep", 0)
     layer.record({"i": 0}, {"o": 0}, 1.0, dict)
     layer.checkpoint(dict)

@@ -11,7 +11,7 @@ import pytest
 
 from harness.core.clock import SimClock
 from harness.core.errors import ConfigError
-from harness.runtime.memory import InMemoryStore, SQLiteStore, make_memory_layer
+from harness.runtime.memory import MEMORY_LAYERS, InMemoryStore, SQLiteStore
 from harness.runtime.memory import embedders as emb
 from harness.runtime.memory.consolidation import LongTermMemory
 from harness.runtime.memory.embedders import HashingEmbedder, WordLlamaEmbedder, make_embedder
@@ -285,9 +285,9 @@ def test_eviction_protects_often_used_facts():
 
 def test_sqlite_store_shares_long_term_memory_between_instances(tmp_path):
     path = tmp_path / "mem.sqlite"
-    a = make_memory_layer("tiered", {"embedder": "hashing"}, store=SQLiteStore(path))
+    a = MEMORY_LAYERS.build("tiered", {"embedder": "hashing"}, store=SQLiteStore(path))
     a.remember("oncall", "the on-call engineer is Dana")
-    b = make_memory_layer("tiered", {"embedder": "hashing"}, store=SQLiteStore(path))
+    b = MEMORY_LAYERS.build("tiered", {"embedder": "hashing"}, store=SQLiteStore(path))
     got = b.recall("who is the on-call engineer", 1)
     assert got and got[0].text == "the on-call engineer is Dana" and got[0].source == "long_term"
     with pytest.raises(ConfigError):
@@ -297,7 +297,7 @@ def test_sqlite_store_shares_long_term_memory_between_instances(tmp_path):
 def test_restore_never_clobbers_a_newer_revision():
     store = InMemoryStore()
     clock = SimClock()
-    m = make_memory_layer("tiered", {"embedder": "hashing"}, store=store, clock=clock)
+    m = MEMORY_LAYERS.build("tiered", {"embedder": "hashing"}, store=store, clock=clock)
     m.remember("region", "primary region is east")
     snap = json.loads(json.dumps(m.snapshot()))
     clock.advance(3)
@@ -309,22 +309,22 @@ def test_restore_never_clobbers_a_newer_revision():
 # -- variants ----------------------------------------------------------------------------
 def test_registry_errors():
     with pytest.raises(ConfigError, match="known: context, notes, tiered"):
-        make_memory_layer("vector_db")
+        MEMORY_LAYERS.build("vector_db")
     for variant in ("tiered", "context", "notes"):
-        with pytest.raises(ConfigError, match="unknown"):
-            make_memory_layer(variant, {"bogus": 1})
+        with pytest.raises(ConfigError, match="layers.memory.config.bogus: Extra inputs"):
+            MEMORY_LAYERS.build(variant, {"bogus": 1}, where="layers.memory.config")
     with pytest.raises(ConfigError):
-        make_memory_layer("context", {"window": 0})
+        MEMORY_LAYERS.build("context", {"window": 0})
 
 
 def _two_sessions(variant: str, config: dict, filler: int) -> list:
     store, clock = InMemoryStore(), SimClock()
-    m = make_memory_layer(variant, config, store=store, clock=clock)
+    m = MEMORY_LAYERS.build(variant, config, store=store, clock=clock)
     m.remember("convention", "release branches are named release/YYYY-MM")
     for i in range(filler):
         m.remember(f"obs{i}", f"observation {i}: service latency {i} ms")
     m.end_session()
-    m2 = make_memory_layer(variant, config, store=store, clock=clock)  # a new instance, same store
+    m2 = MEMORY_LAYERS.build(variant, config, store=store, clock=clock)  # a new instance, same store
     return m.recall("how are release branches named", 3) + m2.recall(
         "how are release branches named", 3
     )
@@ -341,7 +341,7 @@ def test_cross_session_retention_differs_by_variant():
 
 
 def test_context_window_is_oldest_out_first():
-    m = make_memory_layer("context", {"window": 3})
+    m = MEMORY_LAYERS.build("context", {"window": 3})
     for i in range(5):
         m.remember(f"k{i}", f"fact alpha {i}")
     assert [h.key for h in m.recall("alpha", 10)] == ["k4", "k3", "k2"]
@@ -350,7 +350,7 @@ def test_context_window_is_oldest_out_first():
 
 def test_tiered_recall_prefers_current_value_and_observations_stay_episodic():
     clock = SimClock()
-    m = make_memory_layer("tiered", {"embedder": "wordllama"}, clock=clock)
+    m = MEMORY_LAYERS.build("tiered", {"embedder": "wordllama"}, clock=clock)
     m.remember("test-cmd", "run the unit tests with pytest -q")
     clock.advance(1)
     m.remember("test-cmd", "run the unit tests with make check")
@@ -370,18 +370,18 @@ def test_tiered_recall_prefers_current_value_and_observations_stay_episodic():
     "variant,config", [("tiered", {"embedder": "hashing"}), ("context", {}), ("notes", {})]
 )
 def test_snapshot_roundtrip_through_json(variant, config):
-    m = make_memory_layer(variant, config)
+    m = MEMORY_LAYERS.build(variant, config)
     for i in range(8):
         m.remember(f"k{i}", f"item {i} mentions topic {i % 3}. It has two sentences.")
     snap = json.loads(json.dumps(m.snapshot()))
-    fresh = make_memory_layer(variant, config)
+    fresh = MEMORY_LAYERS.build(variant, config)
     fresh.restore(snap)
     assert fresh.recall("topic 1", 4) == m.recall("topic 1", 4)
     assert fresh.snapshot() == m.snapshot()
     other = "notes" if variant != "notes" else "context"
     with pytest.raises(ValueError, match="variant"):
         fresh.restore(
-            make_memory_layer(
+            MEMORY_LAYERS.build(
                 other, {"embedder": "hashing"} if other == "tiered" else {}
             ).snapshot()
         )

@@ -12,8 +12,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harness.runtime.memory import MEMORY_LAYERS
 from harness.runtime.memory import embedders as emb
-from harness.runtime.memory import make_memory_layer
 from harness.runtime.memory.embedders import (
     HashingEmbedder,
     WordLlamaEmbedder,
@@ -88,7 +88,7 @@ def test_the_hashing_embedder_is_bit_for_bit_what_it_was():
 
 
 def test_a_megabyte_is_remembered_recalled_and_shown():
-    memory = make_memory_layer("tiered", {"max_item_chars": 2_000_000})
+    memory = MEMORY_LAYERS.build("tiered", {"max_item_chars": 2_000_000})
     memory.remember("small", "the on-call engineer is Dana")
     big = _prose(1_000_000, 6) + " the deploy window is friday"
     assert memory.remember("runbook", big) is None

@@ -11,17 +11,16 @@ from opentelemetry.trace import StatusCode
 
 from harness.core.errors import ConfigError
 from harness.runtime.observability import (
-    OBSERVABILITY_VARIANTS,
+    OBSERVABILITY_LAYERS,
     ActionEvent,
     ReasoningTrace,
-    make_observability_layer,
 )
 from harness.runtime.observability.bench import bench_observability
-from harness.runtime.observability.causal import CausalDag, CausalLayer, DagError
+from harness.runtime.observability.causal import CausalDag, CausalLayer, CausalOptions, DagError
 from harness.runtime.observability.dot import dag_dot
 from harness.runtime.observability.otel import export_spans
 from harness.runtime.observability.telemetry import TelemetryData, correlate
-from harness.runtime.observability.textlog import TextLogLayer
+from harness.runtime.observability.textlog import TextLogLayer, TextLogOptions
 from harness.runtime.port import Think
 from harness.world.services import Services
 
@@ -32,7 +31,7 @@ def ev(tool: str = "read", **kw) -> ActionEvent:
 
 def small_dag() -> CausalLayer:
     """0 read a; 1 edit a (uses 0, fails); 2 read b (line b); 3 edit a (uses 0); 4 run tests (uses 3, 2)."""
-    layer = CausalLayer(agent_name="ref")
+    layer = CausalLayer(CausalOptions(agent_name="ref"))
     layer.record(ev("read", args={"p": "a"}, reads=("file:a",), sim_minutes=0.0, minutes=0.5))
     layer.think(ReasoningTrace(step="replace foo", state="a has foo", evidence=("line 3",), confidence=0.7,
                                rejected=("rewrite file",)))
@@ -47,18 +46,18 @@ def small_dag() -> CausalLayer:
 
 # -- registry and config ----------------------------------------------------------------------
 def test_both_variants_registered_and_unknown_variant_lists_them():
-    assert isinstance(make_observability_layer("causal"), CausalLayer)
-    assert isinstance(make_observability_layer("textlog", {"tail_lines": 5}), TextLogLayer)
-    assert {"causal", "textlog"} <= set(OBSERVABILITY_VARIANTS)
+    assert isinstance(OBSERVABILITY_LAYERS.build("causal"), CausalLayer)
+    assert isinstance(OBSERVABILITY_LAYERS.build("textlog", {"tail_lines": 5}), TextLogLayer)
+    assert {"causal", "textlog"} <= set(OBSERVABILITY_LAYERS.names())
     with pytest.raises(ConfigError, match="causal, textlog"):
-        make_observability_layer("flight_recorder")
+        OBSERVABILITY_LAYERS.build("flight_recorder")
 
 
 @pytest.mark.parametrize("variant,config", [("causal", {"z_treshold": 2}), ("textlog", {"metrics": True}),
                                             ("causal", {"history_limit": "many"})])
 def test_unknown_or_bad_config_keys_are_config_errors(variant, config):
-    with pytest.raises(ConfigError, match=f"observability.{variant}"):
-        make_observability_layer(variant, config)
+    with pytest.raises(ConfigError, match=f"layers.observability.config.{next(iter(config))}"):
+        OBSERVABILITY_LAYERS.build(variant, config, where="layers.observability.config")
 
 
 # -- the DAG ----------------------------------------------------------------------------------
@@ -123,7 +122,7 @@ def test_history_answers_structured_and_rejects_bad_queries():
 
 
 def test_history_limit_keeps_the_newest():
-    layer = CausalLayer(history_limit=3)
+    layer = CausalLayer(CausalOptions(history_limit=3))
     for _ in range(10):
         layer.record(ev())
     data = layer.history({"op": "recent", "n": 10}).data
@@ -187,7 +186,7 @@ def test_causal_and_textlog_telemetry_differ_in_what_they_show():
     causal = CausalLayer().telemetry(data, "api", (35, 50))
     assert causal.ok and causal.data["events"][0]["metric"] == "latency_ms"
     assert CausalLayer().telemetry(data, "db", (0, 1)).error.code == "not_found"
-    text = TextLogLayer(tail_lines=2).telemetry(data, "api", (35, 50))
+    text = TextLogLayer(TextLogOptions(tail_lines=2)).telemetry(data, "api", (35, 50))
     assert text.text == "t+0042m WARN retrying\nt+0043m DEBUG x" and text.data is None
     assert "No such file" in TextLogLayer().telemetry(data, "db", (0, 1)).text
 
@@ -235,7 +234,7 @@ def test_otel_export_is_deterministic_and_leaves_the_global_provider_alone():
 
 # -- textlog ----------------------------------------------------------------------------------
 def test_textlog_lines_grep_and_notes():
-    log = TextLogLayer(history_lines=2)
+    log = TextLogLayer(TextLogOptions(history_lines=2))
     log.record(ev("shell", summary="sed -i s/a/b/ f.py", outcome="exit 0", sim_minutes=0.05))
     log.think(ReasoningTrace(step="check the tests", confidence=0.3, sim_minutes=0.1))
     log.record(ev("shell", summary="pytest tests/", ok=False, error="2 failed", sim_minutes=1.0))

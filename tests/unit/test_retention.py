@@ -8,7 +8,7 @@ from harness.core.clock import SimClock
 from harness.experiment.conditions import Condition, LayerChoice
 from harness.experiment.episode import run_episode
 from harness.experiment.probes import scored
-from harness.runtime.memory import make_memory_layer
+from harness.runtime.memory import MEMORY_LAYERS
 from harness.runtime.port import Submit
 from harness.workload.workloads import WorkloadConfig, build_workload
 
@@ -69,7 +69,7 @@ def test_an_agent_without_the_probe_hook_is_not_asked(two_session):
 
 
 def test_a_measurement_recall_leaves_tiered_memory_as_it_was():
-    memory = make_memory_layer("tiered", {"embedder": "hashing"}, clock=SimClock())
+    memory = MEMORY_LAYERS.build("tiered", {"embedder": "hashing"}, clock=SimClock())
     for i in range(5):
         memory.remember(f"fact {i}", f"the value of setting {i} is {i * 7}")
     before = memory.snapshot()

@@ -11,13 +11,13 @@ import pytest
 from harness.core.errors import ConfigError
 from harness.core.rng import RngStreams
 from harness.runtime.security import (
+    SECURITY_LAYERS,
     CapabilitySet,
     DelegationError,
     Denial,
     PolicyError,
     SecurityLayer,
     compile_policy,
-    make_security_layer,
 )
 from harness.runtime.security import patterns as P
 from harness.runtime.security.base import SnapshotError
@@ -305,13 +305,13 @@ POLICY = ("may read, query and execute anything", "may write, restart and deploy
 
 
 def approval(rng_seed: int = 7, policy=POLICY, **config):
-    return make_security_layer("approval", config, rng=RngStreams(rng_seed, "task", 0), policy=policy)
+    return SECURITY_LAYERS.build("approval", config, rng=RngStreams(rng_seed, "task", 0), policy=policy)
 
 
 def test_approval_config_is_checked():
     with pytest.raises(ConfigError, match="RngStreams"):
-        make_security_layer("approval", {})
-    with pytest.raises(ConfigError, match="unknown config key"):
+        SECURITY_LAYERS.build("approval", {})
+    with pytest.raises(ConfigError, match="latency: Extra inputs are not permitted"):
         approval(latency=3)
     with pytest.raises(ConfigError, match="probability"):
         approval(availability=1.5)
@@ -442,25 +442,25 @@ def test_approval_is_deterministic_and_snapshots_its_audit():
 
 # -- ambient and the registry --------------------------------------------------------------
 def test_ambient_allows_everything_and_records_it():
-    layer = make_security_layer("ambient")
+    layer = SECURITY_LAYERS.build("ambient")
     d = layer.authorize("delete", "service:production/db", 5.0, unsafe=True)
     assert d.allowed and d.code == "ambient" and d.waited_minutes == 0
     (entry,) = layer.audit()
     assert entry.unsafe and entry.allowed and entry.action == "delete"
     with pytest.raises(ConfigError):
-        make_security_layer("ambient", {"strict": True})
+        SECURITY_LAYERS.build("ambient", {"strict": True})
 
 
 def test_registry_knows_the_three_variants():
     with pytest.raises(ConfigError, match="ambient, approval, capabilities"):
-        make_security_layer("acl")
+        SECURITY_LAYERS.build("acl")
     rng = RngStreams(0, "t", 0)
     for v in ("ambient", "approval", "capabilities"):
-        assert isinstance(make_security_layer(v, {}, rng=rng), SecurityLayer)
+        assert isinstance(SECURITY_LAYERS.build(v, {}, rng=rng), SecurityLayer)
 
 
 def test_capabilities_variant_from_policy_and_listed_capabilities():
-    layer = make_security_layer("capabilities", {
+    layer = SECURITY_LAYERS.build("capabilities", {
         "policy": ["may read files under src/", "may not read files under src/secret/"],
         "capabilities": [{"resource": "table:orders", "actions": ["query"], "uses": 1}],
         "denials": [{"resource": "table:orders", "actions": ["delete"]}],
@@ -473,34 +473,35 @@ def test_capabilities_variant_from_policy_and_listed_capabilities():
     layer.revoke("cap-1")
     assert layer.caps.status(child.id, 0) == "revoked"
     snap = json.loads(json.dumps(layer.snapshot()))
-    fresh = make_security_layer("capabilities", {"policy": "may read files under src/"})
+    fresh = SECURITY_LAYERS.build("capabilities", {"policy": "may read files under src/"})
     fresh.restore(snap)
     assert fresh.snapshot() == layer.snapshot()
     assert fresh.authorize("read", "file:src/a.py", 1).code == "revoked"
 
 
 def test_capabilities_config_errors():
-    with pytest.raises(ConfigError, match="unknown config key"):
-        make_security_layer("capabilities", {"polciy": []})
-    with pytest.raises(PolicyError):
-        make_security_layer("capabilities", {"policy": ["may read files", "may dance"]})
+    with pytest.raises(ConfigError, match="polciy: Extra inputs are not permitted"):
+        SECURITY_LAYERS.build("capabilities", {"polciy": []})
+    with pytest.raises(ConfigError, match='layers.security.config.policy: .*sentence 2 "may dance"'):
+        SECURITY_LAYERS.build("capabilities", {"policy": ["may read files", "may dance"]},
+                              where="layers.security.config")
     with pytest.raises(ConfigError, match="bad capability"):
-        make_security_layer("capabilities", {"capabilities": [{"resource": "nocolon", "actions": ["read"]}]})
+        SECURITY_LAYERS.build("capabilities", {"capabilities": [{"resource": "nocolon", "actions": ["read"]}]})
     with pytest.raises(ConfigError, match="max_depth"):
-        make_security_layer("capabilities", {"max_depth": -1})
+        SECURITY_LAYERS.build("capabilities", {"max_depth": -1})
 
 
 
 @pytest.mark.parametrize("variant", ["ambient", "approval", "capabilities"])
 def test_a_foreign_truncated_or_tampered_snapshot_is_refused_and_changes_nothing(variant):
     rng = RngStreams(0, "t", 0)
-    layer = make_security_layer(variant, {"policy": "may read files"} if variant == "capabilities" else {},
+    layer = SECURITY_LAYERS.build(variant, {"policy": "may read files"} if variant == "capabilities" else {},
                                 rng=rng)
     layer.authorize("read", "file:a", 0.0)
     good = layer.snapshot()
     other = "ambient" if variant != "ambient" else "approval"
     bad = [
-        make_security_layer(other, {}, rng=rng).snapshot(),
+        SECURITY_LAYERS.build(other, {}, rng=rng).snapshot(),
         {k: v for k, v in good.items() if k != "audit"},
         {**good, "audit": [{"at": "soon"}]},
         "not a dict",

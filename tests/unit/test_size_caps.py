@@ -10,10 +10,10 @@ import pytest
 
 from harness.core.errors import ConfigError
 from harness.core.models import Brief
-from harness.runtime.memory import make_memory_layer
+from harness.runtime.memory import MEMORY_LAYERS
 from harness.runtime.port import Remember
 from harness.runtime.session import Session
-from harness.runtime.tools import make_tool_layer
+from harness.runtime.tools import TOOL_LAYERS
 from harness.world import Workspace, World
 
 BRIEF = Brief(task_id="t-0001", category="code_modification", family="demo", instructions="do it")
@@ -25,11 +25,11 @@ def _world() -> World:
 
 # -- shell ---------------------------------------------------------------------------------
 def test_the_shell_limit_defaults_to_100k_characters():
-    assert make_tool_layer("shell").limits.max_command_chars == 100_000
+    assert TOOL_LAYERS.build("shell").limits.max_command_chars == 100_000
 
 
 def test_a_command_just_under_the_limit_runs_and_one_just_over_is_refused():
-    shell = make_tool_layer("shell", {"max_command_chars": 1_000})
+    shell = TOOL_LAYERS.build("shell", {"max_command_chars": 1_000})
     world = _world()
     under = "echo " + "x" * (1_000 - len("echo  > b.txt")) + " > b.txt"
     assert len(under) == 1_000
@@ -46,14 +46,14 @@ def test_a_command_just_under_the_limit_runs_and_one_just_over_is_refused():
 def test_a_five_megabyte_command_is_refused_before_it_is_parsed():
     world = _world()
     before = world.digest()
-    obs = make_tool_layer("shell").call(world, "shell", {"command": "rm a.txt '" + "x" * 5_000_000})
+    obs = TOOL_LAYERS.build("shell").call(world, "shell", {"command": "rm a.txt '" + "x" * 5_000_000})
     assert not obs.applied and "command refused: 5,000,010 characters, the limit is 100,000" in obs.text
     assert world.digest() == before
 
 
 def test_a_bad_shell_limit_is_a_config_error():
-    with pytest.raises(ConfigError, match="bad shell tools option"):
-        make_tool_layer("shell", {"max_command_chars": 0})
+    with pytest.raises(ConfigError, match="layers.tools.config.max_command_chars"):
+        TOOL_LAYERS.build("shell", {"max_command_chars": 0}, where="layers.tools.config")
 
 
 # -- typed ---------------------------------------------------------------------------------
@@ -65,11 +65,11 @@ def _write_args(size: int) -> dict:
 
 
 def test_the_typed_limit_defaults_to_100k_characters():
-    assert make_tool_layer("typed").budgets.max_argument_chars == 100_000
+    assert TOOL_LAYERS.build("typed").budgets.max_argument_chars == 100_000
 
 
 def test_arguments_just_under_the_limit_run_and_just_over_are_refused_as_too_large():
-    typed = make_tool_layer("typed", {"max_argument_chars": 500})
+    typed = TOOL_LAYERS.build("typed", {"max_argument_chars": 500})
     world = _world()
     obs = typed.call(world, "write_file", _write_args(500))
     assert obs.ok and obs.applied and world.workspace.exists("b.txt")
@@ -84,7 +84,7 @@ def test_arguments_just_under_the_limit_run_and_just_over_are_refused_as_too_lar
 
 
 def test_oversized_arguments_are_refused_whatever_their_shape():
-    typed = make_tool_layer("typed")
+    typed = TOOL_LAYERS.build("typed")
     nested = {"answer": {"rows": [["x" * 1_000] * 60] * 2}}
     obs = typed.call(_world(), "submit", nested)
     assert obs.error.code == "too_large" and not obs.applied
@@ -99,13 +99,13 @@ VARIANTS = [("context", {}), ("notes", {}), ("tiered", {"embedder": "hashing"})]
 
 
 def _session(variant: str, config: dict) -> Session:
-    return Session(world=_world(), brief=BRIEF, tools=make_tool_layer("shell"),
-                   memory=make_memory_layer(variant, config))
+    return Session(world=_world(), brief=BRIEF, tools=TOOL_LAYERS.build("shell"),
+                   memory=MEMORY_LAYERS.build(variant, config))
 
 
 @pytest.mark.parametrize(("variant", "config"), VARIANTS)
 def test_the_memory_limit_defaults_to_64k_characters(variant, config):
-    assert make_memory_layer(variant, config).max_item_chars == 64_000
+    assert MEMORY_LAYERS.build(variant, config).max_item_chars == 64_000
 
 
 @pytest.mark.parametrize(("variant", "config"), VARIANTS)
@@ -141,10 +141,10 @@ def test_ten_megabytes_are_refused_without_raising(variant, config):
 @pytest.mark.parametrize("variant", ["context", "notes", "tiered"])
 def test_a_bad_memory_limit_is_a_config_error(variant):
     with pytest.raises(ConfigError, match="max_item_chars"):
-        make_memory_layer(variant, {"max_item_chars": 0})
+        MEMORY_LAYERS.build(variant, {"max_item_chars": 0})
 
 
 def test_a_briefing_is_the_tasks_text_and_is_kept_whatever_its_size():
-    memory = make_memory_layer("tiered", {"embedder": "hashing", "max_item_chars": 100})
+    memory = MEMORY_LAYERS.build("tiered", {"embedder": "hashing", "max_item_chars": 100})
     memory.observe("briefing of session 2", "the release branch is named stable-blue. " * 10)
     assert memory.recall("release branch", 1)[0].key == "briefing of session 2"

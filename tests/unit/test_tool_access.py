@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from harness.runtime.access import Access, no_access
 from harness.runtime.port import ToolAnnotations
-from harness.runtime.tools import make_tool_layer
+from harness.runtime.tools import TOOL_LAYERS
 from harness.runtime.tools.access_rules import TYPED_ACCESS, accesses
 from harness.runtime.tools.shell import ShellTools
 from harness.runtime.tools.shell_commands import COMMAND_ACCESS, access_rule
@@ -24,7 +24,7 @@ def _pairs(tool: str, args: dict) -> list[tuple[str, str]]:
 
 
 def test_every_typed_tool_has_an_access_rule():
-    shown = {spec.name for spec in make_tool_layer("typed").specs()}
+    shown = {spec.name for spec in TOOL_LAYERS.build("typed").specs()}
     assert shown and shown == set(TYPED_ACCESS)
     assert all(callable(rule) for rule in TYPED_ACCESS.values())
 

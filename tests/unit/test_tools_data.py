@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from harness.runtime.access import sql_accesses
-from harness.runtime.tools import make_tool_layer
+from harness.runtime.tools import TOOL_LAYERS
 from harness.runtime.tools.access_rules import accesses
 from harness.runtime.tools.shell_psql import aligned
 from harness.world import Workspace, World
@@ -29,12 +29,12 @@ def world() -> World:
 
 @pytest.fixture(scope="module")
 def typed():
-    return make_tool_layer("typed")
+    return TOOL_LAYERS.build("typed")
 
 
 @pytest.fixture(scope="module")
 def shell():
-    return make_tool_layer("shell")
+    return TOOL_LAYERS.build("shell")
 
 
 def sh(shell, world, command):

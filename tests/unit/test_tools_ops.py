@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.runtime.tools import make_tool_layer
+from harness.runtime.tools import TOOL_LAYERS
 from harness.runtime.tools.access_rules import accesses
 from harness.runtime.tools.shell_ops import split_heredoc
 from harness.runtime.tools.typed_ops import OPS_TOOL_DEFS
@@ -44,12 +44,12 @@ def world() -> World:
 
 @pytest.fixture(scope="module")
 def typed():
-    return make_tool_layer("typed")
+    return TOOL_LAYERS.build("typed")
 
 
 @pytest.fixture(scope="module")
 def shell():
-    return make_tool_layer("shell")
+    return TOOL_LAYERS.build("shell")
 
 
 def sh(shell, world, command):
@@ -169,7 +169,7 @@ _ARG = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.text(max_size=
 def test_no_argument_makes_a_typed_call_raise_and_refusals_change_nothing(tool, args):
     world = make_world()
     before = world.digest()
-    obs = make_tool_layer("typed").call(world, tool, args)
+    obs = TOOL_LAYERS.build("typed").call(world, tool, args)
     if not obs.ok:
         assert obs.error is not None and not obs.applied and world.digest() == before
 
@@ -380,7 +380,7 @@ _WORDS = ["systemctl", "restart", "status", "stop", "journalctl", "-u", "-n", "x
 def test_no_shell_command_raises_and_refused_ones_change_nothing(words):
     world = make_world()
     before = world.digest()
-    obs = make_tool_layer("shell").call(world, "shell", {"command": " ".join(words)})
+    obs = TOOL_LAYERS.build("shell").call(world, "shell", {"command": " ".join(words)})
     assert isinstance(obs.text, str)
     if not obs.applied:
         assert world.digest() == before

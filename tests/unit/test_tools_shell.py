@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.core.errors import ConfigError
-from harness.runtime.tools import TOOL_LAYERS, make_tool_layer
+from harness.runtime.tools import TOOL_LAYERS
 from harness.runtime.tools.shell import ShellTools
 from harness.world import Workspace, World
 
@@ -74,10 +74,10 @@ def test_one_tool_with_the_contract_schema(shell):
         "properties": {"command": {"type": "string"}},
         "required": ["command"],
     }
-    assert TOOL_LAYERS["shell"] is ShellTools
-    assert isinstance(make_tool_layer("shell", {"test_timeout_s": 5}), ShellTools)
+    assert TOOL_LAYERS.entry("shell").factory is ShellTools
+    assert isinstance(TOOL_LAYERS.build("shell", {"test_timeout_s": 5}), ShellTools)
     with pytest.raises(ConfigError):
-        make_tool_layer("shell", {"verbose": True})
+        TOOL_LAYERS.build("shell", {"verbose": True})
 
 
 def test_unknown_command_is_127_text(shell, world):
@@ -314,18 +314,18 @@ def test_determinism(shell):
 def test_a_missing_redirect_target_is_a_syntax_error_before_anything_opens():
     world = make_world()
     before = world.digest()
-    obs = make_tool_layer("shell").call(world, "shell", {"command": "echo hi > out.txt >"})
+    obs = TOOL_LAYERS.build("shell").call(world, "shell", {"command": "echo hi > out.txt >"})
     assert not obs.applied and "syntax error" in obs.text and world.digest() == before
 
 
 def test_a_failed_later_redirect_leaves_the_earlier_truncation_and_says_so():
     world = make_world({"notes.txt": "keep me\n"})
-    obs = make_tool_layer("shell").call(world, "shell", {"command": "echo hi > notes.txt > pkg"})
+    obs = TOOL_LAYERS.build("shell").call(world, "shell", {"command": "echo hi > notes.txt > pkg"})
     assert "Is a directory" in obs.text and obs.applied  # bash opened notes.txt first
     assert world.workspace.read("notes.txt") == ""
 
 
 def test_a_command_that_removes_its_own_output_file_leaves_it_gone():
     world = make_world()
-    obs = make_tool_layer("shell").call(world, "shell", {"command": "rm notes.txt > notes.txt"})
+    obs = TOOL_LAYERS.build("shell").call(world, "shell", {"command": "rm notes.txt > notes.txt"})
     assert obs.applied and not world.workspace.exists("notes.txt")

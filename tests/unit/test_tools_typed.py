@@ -7,8 +7,8 @@ import pytest
 
 from harness.core.errors import ConfigError
 from harness.runtime.port import Observation
-from harness.runtime.tools import TOOL_LAYERS, make_tool_layer
-from harness.runtime.tools.typed import TypedTools
+from harness.runtime.tools import TOOL_LAYERS
+from harness.runtime.tools.typed import TypedToolOptions, TypedTools
 from harness.world import Workspace, World
 from harness.world.pycode import identifier_counts
 
@@ -100,13 +100,13 @@ def refused(obs: Observation, code: str, field: str | None = "unset") -> None:
 
 # -- registry and schemas ---------------------------------------------------------------
 def test_registered_and_configurable():
-    assert TOOL_LAYERS["typed"] is TypedTools
-    layer = make_tool_layer("typed", {"minutes_per_call": 1.0})
+    assert TOOL_LAYERS.entry("typed").factory is TypedTools
+    layer = TOOL_LAYERS.build("typed", {"minutes_per_call": 1.0})
     assert isinstance(layer, TypedTools) and layer.minutes_per_call == 1.0
     with pytest.raises(ConfigError):
-        make_tool_layer("typed", {"minutes_per_cal": 1.0})
-    with pytest.raises(ConfigError):
-        TypedTools(test_timeout_s=-1)
+        TOOL_LAYERS.build("typed", {"minutes_per_cal": 1.0})
+    with pytest.raises(ConfigError, match="test_timeout_s"):
+        TOOL_LAYERS.build("typed", {"test_timeout_s": -1})
 
 
 def test_specs_in_contract_order_with_annotations(tools):
@@ -361,7 +361,7 @@ def test_submit_and_costs(tools, world):
     assert world.submission == {"renamed": 4}
     assert tools.call(world, "submit", {}).ok and world.submission == {}
     assert tools.cost_minutes("submit", obs) == 0.5
-    assert TypedTools(minutes_per_call=1.5).cost_minutes("read_file", obs) == 1.5
+    assert TypedTools(TypedToolOptions(minutes_per_call=1.5)).cost_minutes("read_file", obs) == 1.5
 
 
 def test_determinism_same_world_same_call_same_observation(tools):
@@ -380,10 +380,10 @@ def test_determinism_same_world_same_call_same_observation(tools):
 
 
 def test_call_budgets_refuse_before_the_world_is_touched():
-    from harness.runtime.tools.base import make_tool_layer
+    from harness.runtime.tools.base import TOOL_LAYERS
     from harness.world import Workspace, World
 
-    tools = make_tool_layer("typed", {"max_calls": 3, "per_tool": {"write_file": 1}})
+    tools = TOOL_LAYERS.build("typed", {"max_calls": 3, "per_tool": {"write_file": 1}})
     world = World(workspace=Workspace({"a.py": "x = 1\n"}))
     assert tools.call(world, "write_file", {"path": "b.py", "text": "y"}).ok
     second = tools.call(world, "write_file", {"path": "c.py", "text": "z"})
@@ -396,7 +396,7 @@ def test_call_budgets_refuse_before_the_world_is_touched():
 
 def test_a_bad_budget_is_a_config_error():
     from harness.core.errors import ConfigError
-    from harness.runtime.tools.base import make_tool_layer
+    from harness.runtime.tools.base import TOOL_LAYERS
 
-    with pytest.raises(ConfigError, match="budget"):
-        make_tool_layer("typed", {"max_calls": -1})
+    with pytest.raises(ConfigError, match="layers.tools.config.max_calls"):
+        TOOL_LAYERS.build("typed", {"max_calls": -1}, where="layers.tools.config")

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from harness.core.errors import HarnessError
 from harness.experiment.chaos.diskworld import DiskWorld
 from harness.experiment.chaos.soak import SoakSpec, agent, perform, reconcile
-from harness.runtime.execution.durable import DurableExecution
+from harness.runtime.execution.durable import DurableExecution, DurableOptions
 
 # Deterministic fault injection for tests: "<point>:<session>:<seq>", point is
 # "after_effect" (SIGKILL right after the effect's fsync, before its completion record)
@@ -114,9 +114,9 @@ class SessionRunner:
         self.root = Path(job.dir)
 
     def _layer(self) -> DurableExecution:
-        return DurableExecution(checkpoint_every=self.job.checkpoint_every, store="sqlite",
-                                path=str(self.root / "exec.sqlite"), synchronous=self.job.synchronous,
-                                full_every=self.job.full_every)
+        return DurableExecution(DurableOptions(checkpoint_every=self.job.checkpoint_every, store="sqlite",
+                                               path=str(self.root / "exec.sqlite"), synchronous=self.job.synchronous,
+                                               full_every=self.job.full_every))
 
     def run(self, session: str) -> None:
         layer = self._layer()

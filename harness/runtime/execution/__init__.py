@@ -1,11 +1,6 @@
 """The execution layer: ``durable`` (agent-native) and ``ephemeral`` (human-oriented)."""
 
-from harness.runtime.execution.base import (
-    EXECUTION_LAYERS,
-    ExecutionLayer,
-    execution_variant,
-    make_execution_layer,
-)
+from harness.runtime.execution.base import EXECUTION_LAYERS, ExecutionLayer
 from harness.runtime.execution.snapshot import AgentSnapshot
 
-__all__ = ["EXECUTION_LAYERS", "AgentSnapshot", "ExecutionLayer", "execution_variant", "make_execution_layer"]
+__all__ = ["EXECUTION_LAYERS", "AgentSnapshot", "ExecutionLayer"]

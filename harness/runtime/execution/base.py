@@ -1,5 +1,8 @@
 """The execution-layer protocol and its registry of variants.
 
+A variant registers itself on ``EXECUTION_LAYERS`` with its options model; build one with
+``EXECUTION_LAYERS.build(variant, config, where="layers.execution.config")``.
+
 The seam the episode loop calls, in order, for one session of one agent:
 
     layer.discard(session_id)                           # only for a fresh episode/world
@@ -29,7 +32,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from harness.core.clock import SimClock
-from harness.core.errors import ConfigError
+from harness.core.registry import Registry
 from harness.runtime.execution.heartbeat import Detection
 from harness.runtime.execution.intent_log import Intent
 from harness.runtime.execution.snapshot import AgentSnapshot
@@ -88,24 +91,5 @@ class ExecutionLayer(Protocol):
     def close(self) -> None: ...
 
 
-EXECUTION_LAYERS: dict[str, Callable[..., ExecutionLayer]] = {}
-
-
-def execution_variant(name: str) -> Callable[[type], type]:
-    def register(cls: type) -> type:
-        EXECUTION_LAYERS[name] = cls
-        return cls
-
-    return register
-
-
-def make_execution_layer(variant: str, config: dict[str, Any] | None = None) -> ExecutionLayer:
-    import harness.runtime.execution.durable  # noqa: F401 - registers on import
-    import harness.runtime.execution.ephemeral  # noqa: F401
-
-    try:
-        cls = EXECUTION_LAYERS[variant]
-    except KeyError:
-        known = ", ".join(sorted(EXECUTION_LAYERS))
-        raise ConfigError(f"unknown execution variant {variant!r}; known: {known}") from None
-    return cls(**(config or {}))
+EXECUTION_LAYERS: Registry[ExecutionLayer] = Registry(
+    "execution variant", plugins="harness.runtime.execution", skip={"bench"})

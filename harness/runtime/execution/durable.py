@@ -18,11 +18,12 @@ shared pool within ``budget_cap``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.core.clock import SimClock
-from harness.core.errors import ConfigError
-from harness.runtime.execution.base import Apply, Capture, Reconcile, execution_variant
+from harness.runtime.execution.base import EXECUTION_LAYERS, Apply, Capture, Reconcile
 from harness.runtime.execution.budget_pool import BudgetPool
 from harness.runtime.execution.codec import KIND_FULL
 from harness.runtime.execution.fsm import Lifecycle, LifecycleFSM
@@ -32,46 +33,58 @@ from harness.runtime.execution.intent_log import IntentLog
 from harness.runtime.execution.snapshot import AgentSnapshot, ResourceCounters, replay_entry
 from harness.runtime.execution.stores import SYNCHRONOUS, make_store
 
+PositiveInt = Annotated[int, Field(strict=True, ge=1)]  # strict: 2.5 or True is no count
 
-@execution_variant("durable")
+
+class DurableOptions(BaseModel):
+    """``layers.execution.config`` of the durable variant."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    checkpoint_every: PositiveInt = 50
+    store: Literal["sqlite", "memory"] = "sqlite"
+    path: str | None = None  # SQLite file; None: a private in-memory database
+    synchronous: str = "FULL"  # SQLite's PRAGMA synchronous, any case
+    full_every: PositiveInt = 10  # 1 = every checkpoint is full
+    compress: bool = False
+    intent_log: bool = True
+    heartbeat_interval: float = 1.0  # simulated minutes
+    heartbeat_timeout: float = 5.0
+    budget_cap: int = Field(100, ge=0)  # extra actions the shared pool may grant in total
+    budget_increment: int = Field(20, gt=0)
+    budget_min_progress: float = Field(0.05, ge=0)
+    budget_max_per_session: int = Field(3, ge=0)
+
+    @field_validator("synchronous")
+    @classmethod
+    def _known_mode(cls, v: str) -> str:
+        if v.upper() not in SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _heartbeat(self) -> DurableOptions:
+        if not 0 < self.heartbeat_interval < self.heartbeat_timeout:
+            raise ValueError("heartbeat needs 0 < heartbeat_interval < heartbeat_timeout")
+        return self
+
+
+@EXECUTION_LAYERS.register("durable", options=DurableOptions)
 class DurableExecution:
     durable = True
 
-    def __init__(
-        self,
-        *,
-        checkpoint_every: int = 50,
-        store: str = "sqlite",
-        path: str | None = None,  # SQLite file; None: a private in-memory database
-        synchronous: str = "FULL",
-        full_every: int = 10,  # 1 = every checkpoint is full
-        compress: bool = False,
-        intent_log: bool = True,
-        heartbeat_interval: float = 1.0,  # simulated minutes
-        heartbeat_timeout: float = 5.0,
-        budget_cap: int = 100,  # extra actions the shared pool may grant in total
-        budget_increment: int = 20,
-        budget_min_progress: float = 0.05,
-        budget_max_per_session: int = 3,
-        **unknown: Any,
-    ):
-        if unknown:
-            raise ConfigError(f"unknown durable execution option(s): {', '.join(sorted(unknown))}")
-        if not isinstance(checkpoint_every, int) or checkpoint_every < 1:
-            raise ConfigError(f"checkpoint_every must be a positive integer, got {checkpoint_every!r}")
-        if not isinstance(full_every, int) or full_every < 1:
-            raise ConfigError(f"full_every must be a positive integer, got {full_every!r}")
-        if str(synchronous).upper() not in SYNCHRONOUS:
-            raise ConfigError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}, got {synchronous!r}")
-        self.checkpoint_every = checkpoint_every
-        self.store = make_store(store, path, synchronous)
-        self.encoder = IncrementalEncoder(full_every=full_every, compress=compress)
-        self.intents = IntentLog(path if store == "sqlite" else None, str(synchronous).upper()) if intent_log else None
-        self.heartbeat_interval, self.heartbeat_timeout = heartbeat_interval, heartbeat_timeout
-        self.pool = BudgetPool(budget_cap, budget_increment, budget_min_progress, budget_max_per_session)
+    def __init__(self, options: DurableOptions | None = None):
+        o = options or DurableOptions()
+        sync = o.synchronous.upper()
+        self.checkpoint_every = o.checkpoint_every
+        self.store = make_store(o.store, o.path, o.synchronous)
+        self.encoder = IncrementalEncoder(full_every=o.full_every, compress=o.compress)
+        self.intents = IntentLog(o.path if o.store == "sqlite" else None, sync) if o.intent_log else None
+        self.heartbeat_interval, self.heartbeat_timeout = o.heartbeat_interval, o.heartbeat_timeout
+        self.pool = BudgetPool(o.budget_cap, o.budget_increment, o.budget_min_progress, o.budget_max_per_session)
         self.fsm = LifecycleFSM()
         self.clock = SimClock()
-        self.monitor = HeartbeatMonitor(heartbeat_interval, heartbeat_timeout, self.clock.now)
+        self.monitor = HeartbeatMonitor(o.heartbeat_interval, o.heartbeat_timeout, self.clock.now)
         self.session_id = ""
         self.session_index = 0
         self._reset_live()

@@ -14,20 +14,18 @@ from collections.abc import Callable
 from typing import Any
 
 from harness.core.clock import SimClock
-from harness.core.errors import ConfigError
-from harness.runtime.execution.base import Apply, Capture, Reconcile, execution_variant
+from harness.core.registry import NoOptions
+from harness.runtime.execution.base import EXECUTION_LAYERS, Apply, Capture, Reconcile
 from harness.runtime.execution.fsm import Lifecycle, LifecycleFSM
 from harness.runtime.execution.heartbeat import Detection
 from harness.runtime.execution.snapshot import AgentSnapshot
 
 
-@execution_variant("ephemeral")
+@EXECUTION_LAYERS.register("ephemeral")  # takes no options
 class EphemeralExecution:
     durable = False
 
-    def __init__(self, **unknown: Any):
-        if unknown:
-            raise ConfigError(f"unknown ephemeral execution option(s): {', '.join(sorted(unknown))}")
+    def __init__(self, options: NoOptions | None = None):
         self.fsm = LifecycleFSM()
         self.actions = 0
         self.crashes = 0

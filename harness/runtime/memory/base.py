@@ -1,11 +1,12 @@
 """The memory-layer protocol and its registry of variants.
 
 This is the seam behind the agent port's ``remember``/``recall``. The Runtime builds one
-layer per agent instance with ``make_memory_layer(variant, config, store=..., clock=...)``:
-``config`` is the condition's ``layers.memory.config`` (keyword options with documented
-defaults, unknown keys are a ConfigError); ``store`` is the ``MemoryStore`` shared by the
-sessions and instances that should share long-term memory (an in-memory one if omitted);
-``clock`` stamps items with simulated time (0.0 if omitted).
+layer per agent instance with ``MEMORY_LAYERS.build(variant, config, store=..., clock=...)``:
+``config`` is the condition's ``layers.memory.config``, checked by the variant's options
+model (a ``MemoryOptions``; documented defaults, an unknown key is a ConfigError);
+``store`` is the ``MemoryStore`` shared by the sessions and instances that should share
+long-term memory (an in-memory one if omitted); ``clock`` stamps items with simulated
+time (0.0 if omitted).
 
 Every variant refuses an item larger than its ``max_item_chars`` (key, text and metadata
 together): ``remember`` then returns the reason and keeps nothing, so an agent that
@@ -15,14 +16,13 @@ sends megabytes gets an error it can read instead of stalling the episode.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
-from harness.core.clock import SimClock
-from harness.core.errors import ConfigError
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.core.registry import Registry
 from harness.runtime.memory.embedders import words
-from harness.runtime.memory.store import InMemoryStore, MemoryStore
 
 
 @dataclass(frozen=True)
@@ -76,37 +76,8 @@ class MemoryLayer(Protocol):
         """JSON-able counters for the episode row and the bench."""
 
 
-MEMORY_VARIANTS: dict[str, Callable[..., MemoryLayer]] = {}
-
-
-def memory_variant(name: str) -> Callable[[type], type]:
-    def register(cls: type) -> type:
-        MEMORY_VARIANTS[name] = cls
-        return cls
-
-    return register
-
-
-def make_memory_layer(
-    variant: str,
-    config: dict[str, Any] | None = None,
-    *,
-    store: MemoryStore | None = None,
-    clock: SimClock | None = None,
-) -> MemoryLayer:
-    import harness.runtime.memory.simple  # noqa: F401 - registers on import
-    import harness.runtime.memory.tiered  # noqa: F401
-
-    try:
-        cls = MEMORY_VARIANTS[variant]
-    except KeyError:
-        known = ", ".join(sorted(MEMORY_VARIANTS))
-        raise ConfigError(f"unknown memory variant {variant!r}; known: {known}") from None
-    return cls(
-        store=store if store is not None else InMemoryStore(),
-        clock=clock or SimClock(),
-        **(config or {}),
-    )
+MEMORY_LAYERS: Registry[MemoryLayer] = Registry("memory variant", plugins="harness.runtime.memory",
+                                                skip={"bench"})
 
 
 # -- helpers shared by the variants -------------------------------------------------------
@@ -152,6 +123,16 @@ def content_words(text: str) -> set[str]:
 # note (a convention, a file map); the longest a task's briefing gets is ~1,300 characters.
 DEFAULT_MAX_ITEM_CHARS = 64_000
 
+PositiveInt = Annotated[int, Field(strict=True, ge=1)]  # strict: 2.5 or True is no count
+
+
+class MemoryOptions(BaseModel):
+    """What every variant's ``layers.memory.config`` may say; each variant adds its own."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_item_chars: PositiveInt = DEFAULT_MAX_ITEM_CHARS
+
 
 def oversized(key: str, text: str, meta: dict[str, Any] | None, limit: int) -> str | None:
     """Why an item may not be remembered, or None. Counted as the agent sent it: key and
@@ -165,17 +146,6 @@ def oversized(key: str, text: str, meta: dict[str, Any] | None, limit: int) -> s
     if size <= limit:
         return None
     return f"remember refused: {size:,} characters (key, text and meta), the limit is {limit:,}"
-
-
-def check_positive_int(owner: str, name: str, value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ConfigError(f"{owner} memory option {name} must be a positive integer, got {value!r}")
-    return value
-
-
-def reject_unknown(owner: str, unknown: dict[str, Any]) -> None:
-    if unknown:
-        raise ConfigError(f"unknown {owner} memory option(s): {', '.join(sorted(unknown))}")
 
 
 def check_snapshot(state: dict[str, Any], variant: str) -> None:

@@ -12,23 +12,32 @@ from typing import Any
 
 from harness.core.clock import SimClock
 from harness.runtime.memory.base import (
-    DEFAULT_MAX_ITEM_CHARS,
+    MEMORY_LAYERS,
+    MemoryOptions,
+    PositiveInt,
     Recalled,
-    check_positive_int,
     check_snapshot,
     content_words,
-    memory_variant,
     oversized,
-    reject_unknown,
 )
-from harness.runtime.memory.store import MemoryStore
+from harness.runtime.memory.store import InMemoryStore, MemoryStore
 
 
 def _overlap(query_words: set[str], text: str) -> float:
     return len(query_words & content_words(text)) / len(query_words) if query_words else 0.0
 
 
-@memory_variant("context")
+class ContextOptions(MemoryOptions):
+    window: PositiveInt = 20  # items kept, oldest out first
+
+
+class NotesOptions(MemoryOptions):
+    scan_window: PositiveInt = 200  # last lines a recall reads
+    path: str = "NOTES.txt"
+    namespace: str = "default"
+
+
+@MEMORY_LAYERS.register("context", options=ContextOptions)
 class ContextMemory:
     """A bounded context window: the last ``window`` remembered items, oldest out first.
 
@@ -36,12 +45,12 @@ class ContextMemory:
     ``end_session()`` (a new session starts with an empty context, as a new chat would).
     """
 
-    def __init__(self, *, store: MemoryStore, clock: SimClock, window: int = 20,
-                 max_item_chars: int = DEFAULT_MAX_ITEM_CHARS, **unknown: Any):
-        reject_unknown("context", unknown)
-        self.window = check_positive_int("context", "window", window)
-        self.max_item_chars = check_positive_int("context", "max_item_chars", max_item_chars)
-        self.clock = clock
+    def __init__(self, options: ContextOptions | None = None, *, store: MemoryStore | None = None,
+                 clock: SimClock | None = None):
+        options = options or ContextOptions()
+        self.window = options.window
+        self.max_item_chars = options.max_item_chars
+        self.clock = clock or SimClock()
         self.items: deque[dict[str, Any]] = deque(maxlen=self.window)
         self.dropped = 0
         self.sessions_ended = 0
@@ -101,7 +110,7 @@ class ContextMemory:
         }
 
 
-@memory_variant("notes")
+@MEMORY_LAYERS.register("notes", options=NotesOptions)
 class NotesMemory:
     """An append-only scratch file (``path`` in a dict-backed file system kept in the
     ``MemoryStore``, so it survives sessions and is visible to instances sharing the store).
@@ -113,24 +122,15 @@ class NotesMemory:
     newer value replacing an older one beyond ranking ties by recency.
     """
 
-    def __init__(
-        self,
-        *,
-        store: MemoryStore,
-        clock: SimClock,
-        scan_window: int = 200,
-        path: str = "NOTES.txt",
-        namespace: str = "default",
-        max_item_chars: int = DEFAULT_MAX_ITEM_CHARS,
-        **unknown: Any,
-    ):
-        reject_unknown("notes", unknown)
-        self.scan_window = check_positive_int("notes", "scan_window", scan_window)
-        self.max_item_chars = check_positive_int("notes", "max_item_chars", max_item_chars)
-        self.store = store
-        self.clock = clock
-        self.ns = f"notes:{namespace}"
-        self.path = path
+    def __init__(self, options: NotesOptions | None = None, *, store: MemoryStore | None = None,
+                 clock: SimClock | None = None):
+        options = options or NotesOptions()
+        self.scan_window = options.scan_window
+        self.max_item_chars = options.max_item_chars
+        self.store = store if store is not None else InMemoryStore()
+        self.clock = clock or SimClock()
+        self.ns = f"notes:{options.namespace}"
+        self.path = options.path
         self.appended = 0
 
     def _read(self) -> str:

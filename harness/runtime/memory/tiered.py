@@ -25,78 +25,73 @@ costs time linear in it: ``embedders.LONG_TEXT_CHARS``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from harness.core.clock import SimClock
-from harness.core.errors import ConfigError
 from harness.runtime.memory.base import (
-    DEFAULT_MAX_ITEM_CHARS,
+    MEMORY_LAYERS,
+    MemoryOptions,
+    PositiveInt,
     Recalled,
-    check_positive_int,
     check_snapshot,
-    memory_variant,
     oversized,
-    reject_unknown,
 )
 from harness.runtime.memory.consolidation import LongTermMemory
 from harness.runtime.memory.embedders import make_embedder
 from harness.runtime.memory.episodic import EpisodicBuffer, EpisodicItem
-from harness.runtime.memory.store import MemoryStore
+from harness.runtime.memory.store import InMemoryStore, MemoryStore
 from harness.runtime.memory.working import WorkingMemory
 
 
-@memory_variant("tiered")
+class TieredOptions(MemoryOptions):
+    """``layers.memory.config`` of the tiered variant; the bounds are those the tiers check."""
+
+    embedder: Literal["wordllama", "hashing"] = "wordllama"  # wordllama falls back to hashing if it cannot load
+    embedder_fallback: bool = True
+    namespace: str = "default"
+    hnsw_threshold: PositiveInt = 20_000
+    hnsw_m: PositiveInt = 32
+    ef_construction: PositiveInt = 200  # tuned at 100k real embeddings: see memory/episodic.py
+    ef_search: PositiveInt = 64
+    token_budget: PositiveInt = 400
+    working_max_items: PositiveInt = 200
+    merge_threshold: float = Field(0.95, gt=0.0, le=1.0)
+    protect_uses: PositiveInt = 3
+    capacity: PositiveInt = 2000
+    history_limit: PositiveInt = 20
+    min_score: float = Field(0.0, ge=-1.0, le=1.0)  # recall drops hits below this cosine
+
+
+@MEMORY_LAYERS.register("tiered", options=TieredOptions)
 class TieredMemory:
-    def __init__(
-        self,
-        *,
-        store: MemoryStore,
-        clock: SimClock,
-        embedder: str = "wordllama",  # or "hashing"; wordllama falls back to hashing if it cannot load
-        embedder_fallback: bool = True,
-        namespace: str = "default",
-        hnsw_threshold: int = 20_000,
-        hnsw_m: int = 32,
-        ef_construction: int = 200,  # tuned at 100k real embeddings: see memory/episodic.py
-        ef_search: int = 64,
-        token_budget: int = 400,
-        working_max_items: int = 200,
-        merge_threshold: float = 0.95,
-        protect_uses: int = 3,
-        capacity: int = 2000,
-        history_limit: int = 20,
-        min_score: float = 0.0,  # recall drops hits below this cosine
-        max_item_chars: int = DEFAULT_MAX_ITEM_CHARS,
-        **unknown: Any,
-    ):
-        reject_unknown("tiered", unknown)
-        self.max_item_chars = check_positive_int("tiered", "max_item_chars", max_item_chars)
-        if not isinstance(min_score, int | float) or not -1.0 <= min_score <= 1.0:
-            raise ConfigError(
-                f"tiered memory option min_score must be in [-1, 1], got {min_score!r}"
-            )
-        self.clock = clock
-        self.embedder = make_embedder(embedder, fallback=embedder_fallback)
-        self.requested_embedder = embedder
+    def __init__(self, options: TieredOptions | None = None, *, store: MemoryStore | None = None,
+                 clock: SimClock | None = None):
+        o = options or TieredOptions()
+        self.max_item_chars = o.max_item_chars
+        self.clock = clock or SimClock()
+        self.embedder = make_embedder(o.embedder, fallback=o.embedder_fallback)
+        self.requested_embedder = o.embedder
         self.episodic = EpisodicBuffer(
             self.embedder.dim,
             self.embedder,
-            hnsw_threshold=hnsw_threshold,
-            hnsw_m=hnsw_m,
-            ef_construction=ef_construction,
-            ef_search=ef_search,
+            hnsw_threshold=o.hnsw_threshold,
+            hnsw_m=o.hnsw_m,
+            ef_construction=o.ef_construction,
+            ef_search=o.ef_search,
         )
-        self.working = WorkingMemory(token_budget=token_budget, max_items=working_max_items)
+        self.working = WorkingMemory(token_budget=o.token_budget, max_items=o.working_max_items)
         self.long_term = LongTermMemory(
-            store,
+            store if store is not None else InMemoryStore(),
             self.embedder,
-            namespace=namespace,
-            merge_threshold=merge_threshold,
-            protect_uses=protect_uses,
-            capacity=capacity,
-            history_limit=history_limit,
+            namespace=o.namespace,
+            merge_threshold=o.merge_threshold,
+            protect_uses=o.protect_uses,
+            capacity=o.capacity,
+            history_limit=o.history_limit,
         )
-        self.min_score = float(min_score)
+        self.min_score = o.min_score
         self.next_id = 0
         self.outcomes: dict[str, int] = {}
         self.recalls = 0

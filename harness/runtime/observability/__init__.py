@@ -1,21 +1,17 @@
 """The observability layer: ``causal`` (agent-native) and ``textlog`` (human-oriented)."""
 
 from harness.runtime.observability.base import (
-    OBSERVABILITY_VARIANTS,
+    OBSERVABILITY_LAYERS,
     ActionEvent,
     ObservabilityLayer,
     ReasoningTrace,
     TelemetryWindow,
-    make_observability_layer,
-    observability_variant,
 )
 
 __all__ = [
-    "OBSERVABILITY_VARIANTS",
+    "OBSERVABILITY_LAYERS",
     "ActionEvent",
     "ObservabilityLayer",
     "ReasoningTrace",
     "TelemetryWindow",
-    "make_observability_layer",
-    "observability_variant",
 ]

@@ -1,5 +1,8 @@
 """The observability-layer protocol, the records it takes, and its registry of variants.
 
+A variant registers itself on ``OBSERVABILITY_LAYERS`` with its options model; build one
+with ``OBSERVABILITY_LAYERS.build(variant, config, where="layers.observability.config")``.
+
 The seam: the Runtime calls ``record`` once per executed action (after the tool layer
 answered) and ``think`` once per reasoning-trace record; the agent port calls ``history``
 and ``telemetry`` when the agent asks about its own past or about the world's health.
@@ -12,13 +15,13 @@ with text a person would grep.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harness.core.errors import ConfigError
 from harness.core.hashing import canonical_json
+from harness.core.registry import Registry
 from harness.runtime.port import Observation
 
 SNAPSHOT_VERSION = 1
@@ -130,37 +133,9 @@ class ObservabilityLayer(Protocol):
         """JSON-able record of everything observed, for the results store."""
 
 
-OBSERVABILITY_VARIANTS: dict[str, Callable[..., ObservabilityLayer]] = {}
-
-
-def observability_variant(name: str) -> Callable[[type], type]:
-    def register(cls: type) -> type:
-        OBSERVABILITY_VARIANTS[name] = cls
-        return cls
-
-    return register
-
-
-def make_observability_layer(variant: str, config: dict[str, Any] | None = None) -> ObservabilityLayer:
-    import harness.runtime.observability.causal  # noqa: F401 - registers on import
-    import harness.runtime.observability.textlog  # noqa: F401
-
-    try:
-        cls = OBSERVABILITY_VARIANTS[variant]
-    except KeyError:
-        known = ", ".join(sorted(OBSERVABILITY_VARIANTS))
-        raise ConfigError(f"unknown observability variant {variant!r}; known: {known}") from None
-    return cls(**(config or {}))
-
-
-def parse_config(model: type[BaseModel], variant: str, config: dict[str, Any]) -> Any:
-    """Validate a variant's config; unknown keys and bad values are a ConfigError naming them."""
-    try:
-        return model(**config)
-    except ValidationError as e:
-        known = ", ".join(sorted(model.model_fields))
-        problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or '?'}: {err['msg']}" for err in e.errors())
-        raise ConfigError(f"bad observability.{variant} config: {problems}", hint=f"known keys: {known}") from None
+# otel is an exporter, not a variant: discovery need not load the OpenTelemetry SDK.
+OBSERVABILITY_LAYERS: Registry[ObservabilityLayer] = Registry(
+    "observability variant", plugins="harness.runtime.observability", skip={"bench", "otel"})
 
 
 def epoch_seconds(epoch: str) -> float:

@@ -18,13 +18,12 @@ from harness.core.errors import ConfigError
 from harness.core.hashing import stable_hash
 from harness.runtime.observability.base import (
     DEFAULT_EPOCH,
+    OBSERVABILITY_LAYERS,
     SNAPSHOT_VERSION,
     ActionEvent,
     ReasoningTrace,
     TelemetryWindow,
     check_version,
-    observability_variant,
-    parse_config,
 )
 from harness.runtime.observability.telemetry import CHANGE_OPS, TelemetryData, correlate
 from harness.runtime.port import Observation, ToolError
@@ -194,7 +193,9 @@ class CausalDag:
         return dag
 
 
-class CausalConfig(BaseModel):
+class CausalOptions(BaseModel):
+    """``layers.observability.config`` of the causal variant."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     agent_name: str | None = None  # gen_ai.agent.name on exported spans
@@ -212,15 +213,15 @@ _NEEDS = {"last_change": "resource", "actions_touching": "resource", "ancestors"
 QUERY_OPS = ("last_change", "failed_calls", "ancestors", "dependencies", "actions_touching", "recent", "grep", "call")
 
 
-@observability_variant("causal")
+@OBSERVABILITY_LAYERS.register("causal", options=CausalOptions)
 class CausalLayer:
     """Agent-native observability: the DAG, reasoning traces, structured history and
     telemetry queries, OpenTelemetry export (``otel.export_spans``)."""
 
     variant = "causal"
 
-    def __init__(self, **config: Any):
-        self.config: CausalConfig = parse_config(CausalConfig, "causal", config)
+    def __init__(self, options: CausalOptions | None = None):
+        self.config = options or CausalOptions()
         self.dag = CausalDag()
         # Full arguments of every recorded call, for the ``call`` query: a node keeps only a
         # digest and a cut summary, but undoing an edit needs exactly what was sent.

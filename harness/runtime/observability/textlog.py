@@ -18,20 +18,21 @@ from pydantic import BaseModel, ConfigDict
 from harness.core.errors import ConfigError
 from harness.runtime.observability.base import (
     DEFAULT_EPOCH,
+    OBSERVABILITY_LAYERS,
     SNAPSHOT_VERSION,
     ActionEvent,
     ReasoningTrace,
     TelemetryWindow,
     check_version,
-    observability_variant,
-    parse_config,
     sim_timestamp,
 )
 from harness.runtime.observability.telemetry import TelemetryData, log_tail
 from harness.runtime.port import Observation
 
 
-class TextLogConfig(BaseModel):
+class TextLogOptions(BaseModel):
+    """``layers.observability.config`` of the textlog variant."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     epoch: str = DEFAULT_EPOCH  # time shown for simulated minute 0
@@ -40,14 +41,14 @@ class TextLogConfig(BaseModel):
     max_line_chars: int = 200  # long commands are cut, as a terminal log would wrap/cut them
 
 
-@observability_variant("textlog")
+@OBSERVABILITY_LAYERS.register("textlog", options=TextLogOptions)
 class TextLogLayer:
     """A flat, append-only text log of what was done; greppable, nothing more."""
 
     variant = "textlog"
 
-    def __init__(self, **config: Any):
-        self.config: TextLogConfig = parse_config(TextLogConfig, "textlog", config)
+    def __init__(self, options: TextLogOptions | None = None):
+        self.config = options or TextLogOptions()
         self.lines: list[str] = []
         self._count = 0  # actions recorded, to hand back a seq like the causal variant
 

@@ -2,12 +2,10 @@
 (human-oriented). ``base`` documents the seam the runtime calls."""
 
 from harness.runtime.security.base import (
-    SECURITY_VARIANTS,
+    SECURITY_LAYERS,
     AuditEntry,
     Decision,
     SecurityLayer,
-    make_security_layer,
-    security_variant,
 )
 from harness.runtime.security.capabilities import (
     Capability,
@@ -18,7 +16,7 @@ from harness.runtime.security.capabilities import (
 from harness.runtime.security.policy import PolicyError, compile_policy
 
 __all__ = [
-    "SECURITY_VARIANTS",
+    "SECURITY_LAYERS",
     "AuditEntry",
     "Capability",
     "CapabilitySet",
@@ -28,6 +26,4 @@ __all__ = [
     "PolicyError",
     "SecurityLayer",
     "compile_policy",
-    "make_security_layer",
-    "security_variant",
 ]

@@ -12,25 +12,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from harness.core.registry import NoOptions
 from harness.core.rng import RngStreams
 from harness.runtime.security.base import (
+    SECURITY_LAYERS,
     AuditEntry,
     Decision,
     Request,
     authorize_each,
-    check_keys,
     restore_guard,
-    security_variant,
 )
 
 
-@security_variant("ambient")
+@SECURITY_LAYERS.register("ambient")  # takes no options
 class AmbientSecurity:
     """Everything allowed, everything recorded."""
 
-    def __init__(self, config: dict[str, Any] | None = None, rng: RngStreams | None = None,
+    def __init__(self, options: NoOptions | None = None, *, rng: RngStreams | None = None,
                  policy: Sequence[str] = ()):
-        check_keys("ambient", dict(config or {}), set())
         self._audit: list[AuditEntry] = []
 
     def authorize(self, action_kind: str, resource: str, now: float, *, unsafe: bool = False) -> Decision:

@@ -44,52 +44,80 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
 from harness.core.errors import ConfigError
 from harness.core.rng import RngStreams
 from harness.runtime.security.base import (
+    SECURITY_LAYERS,
     AuditEntry,
     Decision,
     Request,
-    check_keys,
     restore_guard,
-    security_variant,
 )
 from harness.runtime.security.judge import PolicyJudge
 
 _Z90 = 1.2815515655446004  # standard normal quantile at 0.9
 _DAY = 1440.0
-DEFAULTS: dict[str, Any] = {
-    "privileged_actions": ["delete", "restart", "stop", "deploy"],
-    "latency_median_minutes": 45.0,
-    "latency_p90_minutes": 240.0,
-    "working_hours": [9, 17],
-    "working_days": 5,
-    "week_offset_minutes": 540.0,
-    "availability": 0.9,
-    "timeout_probability": 0.02,
-    "timeout_minutes": 480.0,
-    "rubber_stamp_probability": 0.1,
-    "false_refusal_probability": 0.02,
-}
+_PROBABILITIES = ("availability", "timeout_probability", "rubber_stamp_probability", "false_refusal_probability")
 
 
-def _prob(name: str, v: Any) -> float:
-    if not isinstance(v, int | float) or isinstance(v, bool) or not 0.0 <= v <= 1.0:
-        raise ConfigError(f"security.approval: {name} must be a probability in [0, 1], got {v!r}")
-    return float(v)
+class ApprovalOptions(BaseModel):
+    """``layers.security.config`` of the approval variant (documented in the module docstring)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    privileged_actions: tuple[str, ...] = ("delete", "restart", "stop", "deploy")
+    latency_median_minutes: float = 45.0
+    latency_p90_minutes: float = 240.0
+    working_hours: tuple[float, float] | None = (9.0, 17.0)  # None: always working
+    working_days: int = 5
+    week_offset_minutes: float = 540.0
+    availability: float = 0.9
+    timeout_probability: float = 0.02
+    timeout_minutes: float = Field(480.0, ge=0)
+    rubber_stamp_probability: float = 0.1
+    false_refusal_probability: float = 0.02
+
+    @field_validator(*_PROBABILITIES, mode="before")
+    @classmethod
+    def _probability(cls, v: Any) -> Any:  # before pydantic's own check: a bool is no probability
+        if not isinstance(v, int | float) or isinstance(v, bool) or not 0.0 <= v <= 1.0:
+            raise ValueError("must be a probability in [0, 1]")
+        return float(v)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ApprovalOptions:
+        if not 0 < self.latency_median_minutes <= self.latency_p90_minutes:
+            raise ValueError(f"need 0 < latency_median_minutes <= latency_p90_minutes, got "
+                             f"{self.latency_median_minutes} and {self.latency_p90_minutes}")
+        if self.availability == 0 and self.working_hours is not None:
+            raise ValueError("availability 0 means no request is ever reviewed")
+        problem = hours_problem(self.working_hours, self.working_days)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
+def hours_problem(hours: Sequence[float] | None, days: Any) -> str | None:
+    """What is wrong with working windows of ``hours`` on ``days`` days a week, or None."""
+    if hours is None:
+        return None
+    if len(hours) != 2 or not 0 <= hours[0] < hours[1] <= 24:
+        return f"working_hours must be [start, end] with 0 <= start < end <= 24, got {hours!r}"
+    if not isinstance(days, int) or not 1 <= days <= 7:
+        return f"working_days must be 1..7, got {days!r}"
+    return None
 
 
 class WorkingHours:
     """Working windows on the simulated clock; ``None`` hours means always working.
     ``present(day)`` says whether the approver works on a day (index from minute 0's day)."""
 
-    def __init__(self, hours: list[float] | None, days: int, offset: float, present=lambda day: True):
-        if hours is not None:
-            if len(hours) != 2 or not 0 <= hours[0] < hours[1] <= 24:
-                raise ConfigError(f"security.approval: working_hours must be [start, end] with "
-                                  f"0 <= start < end <= 24, got {hours!r}")
-            if not isinstance(days, int) or not 1 <= days <= 7:
-                raise ConfigError(f"security.approval: working_days must be 1..7, got {days!r}")
+    def __init__(self, hours: Sequence[float] | None, days: int, offset: float, present=lambda day: True):
+        problem = hours_problem(hours, days)
+        if problem:
+            raise ConfigError(f"security.approval: {problem}")
         self.hours, self.days, self.offset, self.present = hours, days, float(offset), present
 
     def window(self, t: float) -> tuple[float, float]:
@@ -120,36 +148,27 @@ class WorkingHours:
         return t
 
 
-@security_variant("approval")
+@SECURITY_LAYERS.register("approval", options=ApprovalOptions)
 class ApprovalSecurity:
     """A change process: privileged requests judged against the task's policy by a person."""
 
-    def __init__(self, config: dict[str, Any] | None = None, rng: RngStreams | None = None,
+    def __init__(self, options: ApprovalOptions | None = None, *, rng: RngStreams | None = None,
                  policy: Sequence[str] = ()):
-        config = dict(config or {})
-        check_keys("approval", config, set(DEFAULTS))
+        c = options or ApprovalOptions()
         if rng is None:
             raise ConfigError("security.approval draws from the episode's RngStreams; "
-                              "build it with make_security_layer(..., rng=streams)")
-        c = {**DEFAULTS, **config}
+                              "build it with SECURITY_LAYERS.build(..., rng=streams)")
         self.rng = rng
-        self.privileged = frozenset(c["privileged_actions"])
-        median, p90 = float(c["latency_median_minutes"]), float(c["latency_p90_minutes"])
-        if not 0 < median <= p90:
-            raise ConfigError(f"security.approval: need 0 < latency_median_minutes <= latency_p90_minutes, "
-                              f"got {median} and {p90}")
-        self.mu, self.sigma = math.log(median), math.log(p90 / median) / _Z90
-        self.availability = _prob("availability", c["availability"])
-        if self.availability == 0 and c["working_hours"] is not None:
-            raise ConfigError("security.approval: availability 0 means no request is ever reviewed")
+        self.privileged = frozenset(c.privileged_actions)
+        self.mu = math.log(c.latency_median_minutes)
+        self.sigma = math.log(c.latency_p90_minutes / c.latency_median_minutes) / _Z90
+        self.availability = c.availability
         self._days: list[bool] = []  # presence of working days drawn so far, in day order
-        self.hours = WorkingHours(c["working_hours"], c["working_days"], c["week_offset_minutes"], self._present)
-        self.p_timeout = _prob("timeout_probability", c["timeout_probability"])
-        self.p_rubber = _prob("rubber_stamp_probability", c["rubber_stamp_probability"])
-        self.p_refuse = _prob("false_refusal_probability", c["false_refusal_probability"])
-        self.timeout_minutes = float(c["timeout_minutes"])
-        if self.timeout_minutes < 0:
-            raise ConfigError(f"security.approval: timeout_minutes must be >= 0, got {self.timeout_minutes}")
+        self.hours = WorkingHours(c.working_hours, c.working_days, c.week_offset_minutes, self._present)
+        self.p_timeout = c.timeout_probability
+        self.p_rubber = c.rubber_stamp_probability
+        self.p_refuse = c.false_refusal_probability
+        self.timeout_minutes = c.timeout_minutes
         self.judge = PolicyJudge(policy)
         self.change_approved = False  # a sanctioned request was approved: the change may go ahead
         self._audit: list[AuditEntry] = []

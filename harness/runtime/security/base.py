@@ -21,7 +21,11 @@ which ``restore()`` rebuilds the layer's mutable state (uses consumed, revocatio
 audit trail); RNG states live in the episode's ``RngStreams`` and are checkpointed there.
 
 Layers are per episode: they hold consumed uses and an episode's RNG streams, so build
-one with ``make_security_layer`` at deploy time, not once per ``Runtime``.
+one at deploy time, not once per ``Runtime``:
+``SECURITY_LAYERS.build(variant, config, rng=streams, policy=task_policy)``. ``rng`` is
+the environment's streams (required by variants that draw, e.g. ``approval``; ignored by
+the others); ``policy`` is the task's stated policy, which ``capabilities`` compiles and
+``approval`` judges by. Each variant registers itself with its options model.
 """
 
 from __future__ import annotations
@@ -32,8 +36,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
-from harness.core.errors import ConfigError, HarnessError
-from harness.core.rng import RngStreams
+from harness.core.errors import HarnessError
+from harness.core.registry import Registry
 
 
 class SnapshotError(HarnessError):
@@ -124,15 +128,8 @@ class SecurityLayer(Protocol):
         """Rebuild the mutable state from ``snapshot()`` output."""
 
 
-SECURITY_VARIANTS: dict[str, Callable[..., SecurityLayer]] = {}
-
-
-def security_variant(name: str) -> Callable[[type], type]:
-    def register(cls: type) -> type:
-        SECURITY_VARIANTS[name] = cls
-        return cls
-
-    return register
+SECURITY_LAYERS: Registry[SecurityLayer] = Registry("security variant", plugins="harness.runtime.security",
+                                                    skip={"bench"})
 
 
 def restore_guard(variant: str, state: Any, build: Callable[[dict[str, Any]], Any]) -> Any:
@@ -144,27 +141,3 @@ def restore_guard(variant: str, state: Any, build: Callable[[dict[str, Any]], An
         return build(state)
     except (KeyError, TypeError, ValueError) as e:  # pydantic's ValidationError is a ValueError
         raise SnapshotError(f"corrupt {variant!r} security snapshot: {e}") from None
-
-
-def check_keys(variant: str, config: dict[str, Any], known: set[str]) -> None:
-    unknown = sorted(set(config) - known)
-    if unknown:
-        raise ConfigError(f"security variant {variant!r}: unknown config key(s) {unknown}; "
-                          f"known: {', '.join(sorted(known))}")
-
-
-def make_security_layer(variant: str, config: dict[str, Any] | None = None, *,
-                        rng: RngStreams | None = None, policy: Sequence[str] = ()) -> SecurityLayer:
-    """Build one episode's security layer. ``rng`` is the environment's streams (required
-    by variants that draw, e.g. ``approval``; ignored by the others); ``policy`` is the
-    task's stated policy, which ``capabilities`` compiles and ``approval`` judges by."""
-    import harness.runtime.security.ambient  # noqa: F401 - registers on import
-    import harness.runtime.security.approval  # noqa: F401
-    import harness.runtime.security.layer  # noqa: F401
-
-    try:
-        cls = SECURITY_VARIANTS[variant]
-    except KeyError:
-        known = ", ".join(sorted(SECURITY_VARIANTS))
-        raise ConfigError(f"unknown security variant {variant!r}; known: {known}") from None
-    return cls(config=dict(config or {}), rng=rng, policy=tuple(policy))

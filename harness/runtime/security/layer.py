@@ -14,7 +14,7 @@ Guarantees: an action is allowed only if a live capability covers it and no deny
 does; consumed uses, revocations and the audit trail survive ``snapshot``/``restore``.
 It draws no randomness.
 
-Config (keyword arguments, all optional):
+Config (``CapabilitiesOptions``, all optional):
   policy: str | list[str]          standing rules added to the task's policy (see ``policy.DOCS``); default none
   capabilities: list[dict]         root capabilities {resource, actions, expiry?, uses?, id?}
   denials: list[dict]              deny rules {resource, actions}
@@ -25,20 +25,19 @@ Config (keyword arguments, all optional):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from harness.core.errors import ConfigError
 from harness.core.rng import RngStreams
 from harness.runtime.security.base import (
+    SECURITY_LAYERS,
     AuditEntry,
     Decision,
     Request,
     authorize_each,
-    check_keys,
     restore_guard,
-    security_variant,
 )
 from harness.runtime.security.capabilities import (
     Capability,
@@ -48,36 +47,67 @@ from harness.runtime.security.capabilities import (
 )
 from harness.runtime.security.policy import compile_policy
 
-_KEYS = {"policy", "capabilities", "denials", "max_depth", "now"}
+
+class CapabilitiesOptions(BaseModel):
+    """``layers.security.config`` of the capabilities variant; checked by compiling it, so a
+    bad sentence or capability is found before any episode runs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    policy: str | list[str] | None = None
+    capabilities: list[dict[str, Any]] = Field(default_factory=list)
+    denials: list[dict[str, Any]] = Field(default_factory=list)
+    max_depth: Annotated[int, Field(strict=True, ge=0)] = 3
+    now: float = 0.0
+
+    def standing_rules(self) -> list[str]:
+        own = self.policy or []
+        return [own] if isinstance(own, str) else list(own)
+
+    @field_validator("policy")
+    @classmethod
+    def _sentences_compile(cls, v: str | list[str] | None) -> str | list[str] | None:
+        try:
+            compile_policy(v or [])
+        except ConfigError as e:  # a PolicyError names the sentence and what was expected
+            raise ValueError(e.message) from None
+        return v
+
+    @model_validator(mode="after")
+    def _capabilities_build(self) -> CapabilitiesOptions:
+        try:
+            capability_set(self, ())
+        except ConfigError as e:
+            raise ValueError(e.message) from None
+        return self
 
 
-@security_variant("capabilities")
+def capability_set(options: CapabilitiesOptions, task_policy: Sequence[str]) -> CapabilitySet:
+    """The task's stated policy plus the deployment's standing rules and listed capabilities
+    (a deny rule there wins over the task's grants, as every deny rule does)."""
+    lines = [*task_policy, *options.standing_rules()]
+    caps = compile_policy(lines, now=options.now, max_depth=options.max_depth)
+    try:
+        for spec in options.capabilities:
+            spec = dict(spec)
+            if spec.get("id") is None:
+                caps.grant(spec.pop("resource"), spec.pop("actions"), **spec)
+            else:
+                caps.add(Capability.model_validate(spec))
+        for spec in options.denials:
+            caps.deny(Denial.model_validate(spec))
+    except (ValidationError, TypeError, KeyError, DelegationError) as e:
+        raise ConfigError(f"security.capabilities: bad capability or denial in config: {e}") from None
+    return caps
+
+
+@SECURITY_LAYERS.register("capabilities", options=CapabilitiesOptions)
 class CapabilitiesSecurity:
     """Capability-based authorization (agent-native)."""
 
-    def __init__(self, config: dict[str, Any] | None = None, rng: RngStreams | None = None,
+    def __init__(self, options: CapabilitiesOptions | None = None, *, rng: RngStreams | None = None,
                  policy: Sequence[str] = ()):
-        config = dict(config or {})
-        check_keys("capabilities", config, _KEYS)
-        max_depth = config.get("max_depth", 3)
-        if not isinstance(max_depth, int) or max_depth < 0:
-            raise ConfigError(f"security.capabilities: max_depth must be an integer >= 0, got {max_depth!r}")
-        # The task's stated policy, plus any standing rules of the deployment (config ``policy``;
-        # a deny rule there wins over the task's grants, as every deny rule does).
-        own = config.get("policy") or []
-        lines = [*policy, *([own] if isinstance(own, str) else own)]
-        self.caps = compile_policy(lines, now=float(config.get("now", 0.0)), max_depth=max_depth)
-        try:
-            for spec in config.get("capabilities") or []:
-                spec = dict(spec)
-                if spec.get("id") is None:
-                    self.caps.grant(spec.pop("resource"), spec.pop("actions"), **spec)
-                else:
-                    self.caps.add(Capability.model_validate(spec))
-            for spec in config.get("denials") or []:
-                self.caps.deny(Denial.model_validate(spec))
-        except (ValidationError, TypeError, KeyError, DelegationError) as e:
-            raise ConfigError(f"security.capabilities: bad capability or denial in config: {e}") from None
+        self.caps = capability_set(options or CapabilitiesOptions(), policy)
         self._audit: list[AuditEntry] = []
 
     def authorize(self, action_kind: str, resource: str, now: float, *, unsafe: bool = False) -> Decision:

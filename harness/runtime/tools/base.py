@@ -1,19 +1,25 @@
-"""The tool-layer protocol and its registry of variants."""
+"""The tool-layer protocol, the options every variant shares, and the registry of variants.
+
+A variant registers itself on ``TOOL_LAYERS`` with its options model (a ``ToolCosts``
+subclass); the registry finds it by scanning this package, so this module never imports
+a variant. Build one with ``TOOL_LAYERS.build(variant, config, where="layers.tools.config")``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from harness.core.errors import ConfigError
+from harness.core.registry import Registry
 from harness.runtime.port import Observation, ToolSpec
 from harness.world import World
 
 
 class ToolLayer(Protocol):
     """Turns an agent's call into primitive world operations and an observation."""
+
+    minutes_per_call: float  # what a call costs that the layer did not price itself (a refusal, a recall)
 
     def specs(self) -> list[ToolSpec]:
         """The tool list the agent is shown."""
@@ -39,37 +45,5 @@ class ToolCosts(BaseModel):
     # Where workspace tests execute: "sandbox" for agents whose code is not ours to trust.
     test_runner: Literal["inprocess", "sandbox"] = "inprocess"
 
-    @classmethod
-    def parse(cls, variant: str, config: dict[str, Any]) -> ToolCosts:
-        try:
-            return cls(**config)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"])
-            raise ConfigError(f"bad {variant} tools option {where}: {err['msg']}") from None
 
-
-TOOL_LAYERS: dict[str, Callable[..., ToolLayer]] = {}
-
-
-def tool_layer(name: str) -> Callable[[type], type]:
-    def register(cls: type) -> type:
-        TOOL_LAYERS[name] = cls
-        return cls
-
-    return register
-
-
-def make_tool_layer(variant: str, config: dict[str, Any] | None = None) -> ToolLayer:
-    import harness.runtime.tools.shell  # noqa: F401 - registers on import
-    import harness.runtime.tools.typed  # noqa: F401
-
-    try:
-        cls = TOOL_LAYERS[variant]
-    except KeyError:
-        known = ", ".join(sorted(TOOL_LAYERS))
-        raise ConfigError(f"unknown tools variant {variant!r}; known: {known}") from None
-    try:
-        return cls(**(config or {}))
-    except TypeError as exc:  # a variant that does not check its own keyword arguments
-        raise ConfigError(f"bad config for tools variant {variant!r}: {exc}") from None
+TOOL_LAYERS: Registry[ToolLayer] = Registry("tools variant", plugins="harness.runtime.tools", skip={"bench"})

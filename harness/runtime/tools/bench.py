@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from harness.runtime.tools import make_tool_layer
+from harness.runtime.tools import TOOL_LAYERS
 from harness.world import Workspace, World
 
 
@@ -27,7 +27,7 @@ def _timed(fn, n: int) -> dict[str, float]:
 
 def bench_tools(n: int = 2000, files: int = 200) -> dict:
     world = World(Workspace({f"pkg/m{i:03d}.py": f"X{i} = {i}\n" for i in range(files)}))
-    typed, shell = make_tool_layer("typed"), make_tool_layer("shell")
+    typed, shell = TOOL_LAYERS.build("typed"), TOOL_LAYERS.build("shell")
     out = {
         "reference_workspace_list": _timed(lambda: world.workspace.list("pkg"), n),
         "typed_list_files": _timed(lambda: typed.call(world, "list_files", {"prefix": "pkg"}), n),

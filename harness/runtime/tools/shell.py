@@ -18,14 +18,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from harness.core.errors import ConfigError
 from harness.runtime.port import Observation, ToolSpec
 from harness.runtime.tools import cmdline
 from harness.runtime.tools import shell_commands as cmd
 from harness.runtime.tools import shell_ops as ops
-from harness.runtime.tools.base import ToolCosts, tool_layer
+from harness.runtime.tools.base import TOOL_LAYERS, ToolCosts
 from harness.runtime.tools.shell_commands import Result
 from harness.runtime.tools.shell_sed import sed
 from harness.world import World
@@ -68,17 +67,17 @@ class ShellLimits(BaseModel):
     max_command_chars: int = Field(100_000, ge=1)
 
 
-@tool_layer("shell")
+class ShellToolOptions(ToolCosts, ShellLimits):
+    """Everything ``layers.tools.config`` may say to the shell layer: costs and limits."""
+
+
+@TOOL_LAYERS.register("shell", options=ShellToolOptions)
 class ShellTools:
     """A small POSIX-like shell over the world. Stateless (no working directory)."""
 
-    def __init__(self, **config: Any):
-        limit_keys = {k: config.pop(k) for k in ShellLimits.model_fields if k in config}
-        try:
-            self.limits = ShellLimits(**limit_keys)
-        except ValidationError as exc:
-            raise ConfigError(f"bad shell tools option: {exc.errors()[0]['msg']}") from None
-        costs = ToolCosts.parse("shell", config)
+    def __init__(self, options: ShellToolOptions | None = None):
+        costs = options or ShellToolOptions()
+        self.limits: ShellLimits = costs
         self.minutes_per_call = costs.minutes_per_call
         self.minutes_per_test_run = costs.minutes_per_test_run
         self.test_timeout_s = costs.test_timeout_s

@@ -20,9 +20,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from harness.core.errors import ConfigError
 from harness.runtime.port import Observation, ToolError, ToolSpec
-from harness.runtime.tools.base import ToolCosts, tool_layer
+from harness.runtime.tools.base import TOOL_LAYERS, ToolCosts
 from harness.runtime.tools.typed_data import DATA_HANDLERS, DATA_TOOL_DEFS
 from harness.runtime.tools.typed_models import (
     TOOL_DEFS,
@@ -82,6 +81,10 @@ class ToolBudgets(BaseModel):
     max_argument_chars: int = Field(100_000, ge=1, description="a call's arguments, as compact JSON")
 
 
+class TypedToolOptions(ToolCosts, ToolBudgets):
+    """Everything ``layers.tools.config`` may say to the typed layer: costs and budgets."""
+
+
 @functools.cache
 def _specs() -> tuple[tuple[ToolSpec, str], ...]:
     """The exported schemas: fixed per process, and generating them is costly (pydantic
@@ -94,23 +97,19 @@ def _specs() -> tuple[tuple[ToolSpec, str], ...]:
     return tuple(out)
 
 
-@tool_layer("typed")
+@TOOL_LAYERS.register("typed", options=TypedToolOptions)
 class TypedTools:
     """Typed, validated tools. Everything lives in the world it is handed, except the call
     counts its budgets need."""
 
-    def __init__(self, **config: Any):
-        budget_keys = {k: config.pop(k) for k in ToolBudgets.model_fields if k in config}
-        try:
-            self.budgets = ToolBudgets(**budget_keys)
-        except ValidationError as exc:
-            raise ConfigError(f"bad typed tools budget: {exc.errors()[0]['msg']}") from None
+    def __init__(self, options: TypedToolOptions | None = None):
+        options = options or TypedToolOptions()
+        self.budgets: ToolBudgets = options
         self.calls: dict[str, int] = {}
-        costs = ToolCosts.parse("typed", config)
-        self.minutes_per_call = costs.minutes_per_call
-        self.minutes_per_test_run = costs.minutes_per_test_run
-        self.test_timeout_s = costs.test_timeout_s
-        self.test_runner = costs.test_runner
+        self.minutes_per_call = options.minutes_per_call
+        self.minutes_per_test_run = options.minutes_per_test_run
+        self.test_timeout_s = options.test_timeout_s
+        self.test_runner = options.test_runner
         self._defs = {d.name: d for d in ALL_DEFS}
         self._handlers = {
             "list_files": self._list_files,

@@ -1,4 +1,4 @@
-"""Tool-call accuracy: did a call have its intended effect?
+"""The session's ledger of applied effects: did a tool call have its intended effect?
 
 DESIGN §4 counts a call as accurate when it was well-formed and had its intended effect.
 The harness cannot read an agent's intent, so "intended effect" is judged from the world,
