@@ -79,3 +79,26 @@ def runtime_layers(condition: Condition, code_trusted: bool) -> dict[str, dict[s
         tools = layers["tools"]
         tools["config"] = {**(tools.get("config") or {}), "test_runner": "sandbox"}
     return layers
+
+
+def with_layer_options(conditions: list[Condition], overrides: dict[str, Any]) -> list[Condition]:
+    """The run's layer options (``layers.<layer>.config.<key>=v`` on the command line) set
+    over every condition that deploys that layer, key by key. Only options: a variant is
+    what a condition is, so it is chosen by preset, never for the whole run."""
+    for layer, section in overrides.items():
+        if not isinstance(section, dict) or set(section) - {"config"}:
+            keys = sorted(section) if isinstance(section, dict) else section
+            raise ConfigError(f"layers.{layer}: a run-wide layer override sets options only (layers.{layer}.config.<key>), "
+                              f"got {keys}", hint="choose variants with conditions=[...] presets")
+        if not isinstance(section.get("config") or {}, dict):
+            raise ConfigError(f"layers.{layer}.config: expected options as keys, got {section['config']!r}")
+    return [_with_options(c, overrides) for c in conditions]
+
+
+def _with_options(condition: Condition, overrides: dict[str, Any]) -> Condition:
+    layers = dict(condition.layers)
+    for layer, section in overrides.items():
+        if layer in layers and section.get("config"):
+            old = layers[layer]
+            layers[layer] = old.model_copy(update={"config": {**old.config, **section["config"]}})
+    return condition.model_copy(update={"layers": layers}) if layers != condition.layers else condition

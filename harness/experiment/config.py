@@ -20,8 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.core.errors import ConfigError
 from harness.core.hashing import stable_hash
-from harness.experiment.conditions import Condition, load_condition
+from harness.experiment.conditions import Condition, load_condition, with_layer_options
 from harness.experiment.factorial import FactorialSpec, expand
+from harness.experiment.plugin_check import check_plugins
 from harness.workload.workloads import WorkloadConfig
 
 CONFIG_ENV = "HARNESS_CONFIG_DIR"
@@ -106,12 +107,19 @@ class RunConfig(_Strict):
         return (pair[0], pair[1]) if len(pair) == 2 else None
 
 
+def _layer_override(override: str) -> str:
+    """``layers.<layer>.config.<key>=v`` adds or sets (``++``): layer options are each
+    variant's own, so config.yaml cannot declare them all for Hydra's struct check."""
+    return f"++{override}" if override.startswith("layers.") else override
+
+
 def compose_config(overrides: list[str]) -> dict[str, Any]:
     """Hydra composition; Hydra's own errors become one-line ConfigErrors."""
     directory = config_dir()
     try:
         with initialize_config_dir(config_dir=str(directory), version_base="1.3", job_name="harness"):
-            cfg = compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
+            cfg = compose(config_name="config", overrides=[_layer_override(o) for o in overrides],
+                          return_hydra_config=True)
     except (HydraException, OmegaConfBaseException, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError(f"bad override or config: {first}", hint="see `harness run --help` and configs/") from None
@@ -141,7 +149,7 @@ def build_run_config(overrides: list[str], composed: dict[str, Any] | None = Non
     all_names = [c.name for c in conditions]
     if len(set(all_names)) != len(all_names):
         raise ConfigError(f"conditions listed twice: {all_names}")
-    data["conditions"] = conditions
+    data["conditions"] = with_layer_options(conditions, data.pop("layers", None) or {})
     try:
         cfg = RunConfig(**data)
     except ValidationError as exc:
@@ -151,4 +159,5 @@ def build_run_config(overrides: list[str], composed: dict[str, Any] | None = Non
     names_set = {c.name for c in cfg.conditions}
     if cfg.compare and not set(cfg.compare) <= names_set:
         raise ConfigError(f"compare={cfg.compare} names conditions not in this run: {sorted(names_set)}")
+    check_plugins(cfg)
     return cfg
