@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 import time
 
+from harness.analysis.report import plan_of
 from harness.analysis.suite import Analyses, Settings
-from harness.cli.report_cmd import plan_of
 from harness.store import reader
 
 

@@ -57,7 +57,7 @@ nb([
     ("md", "# Table 2: the infrastructure gap by category\n\nCompletion under I_human and I_opt per category, the paired gap with its 95% task-bootstrap CI, Holm-adjusted p-values, the minimum detectable gap, and the report's published numbers beside them (from `paper/claims.yaml`, only compared against)."),
     ("code", 'db = "results/harness.duckdb"\nrun_id = None  # default: the latest table2-like run', ["parameters"]),
     ("code", SETUP + "\n\n" + PICK),
-    ("code", 'from harness.paper.build import estimates_for\nfrom harness.paper.claims import load_claims\nfrom harness.paper.tables import table2\nfrom harness.cli.report_tables import drivers\n\nrun_id = pick_run(DB, run_id, ["table2", "factorial_smoke", "native_vs_human", "smoke"])\nest = estimates_for(DB, run_id)\nt = table2(est, load_claims(), drivers(est))\npd.DataFrame(t.rows, columns=t.header)'),
+    ("code", 'from harness.analysis.report import estimates_for\nfrom harness.analysis.report_tables import drivers\nfrom harness.paper.claims import load_claims\nfrom harness.paper.tables import table2\n\nrun_id = pick_run(DB, run_id, ["table2", "factorial_smoke", "native_vs_human", "smoke"])\nest = estimates_for(DB, run_id)\nt = table2(est, load_claims(), drivers(est))\npd.DataFrame(t.rows, columns=t.header)'),
     ("code", 'import tempfile\nfrom harness.paper import figures\n\nout = Path(tempfile.mkdtemp())\nfor path in figures.completion_by_condition(est, out):\n    if path.suffix == ".png":\n        display(Image(filename=str(path)))'),
     ("code", 'episodes = reader.episodes(DB, run_id)\ngap = est[est.analysis == "gap"]\ntreatment, baseline = gap.conditions.iloc[0].split("|")\nfor path in figures.per_task_gap_distribution(episodes, treatment, baseline, out):\n    if path.suffix == ".png":\n        display(Image(filename=str(path)))'),
 ], "01_table2_gap_by_category")
@@ -66,7 +66,7 @@ nb([
     ("md", "# The gap decomposition: context, agency, observability\n\nExact Shapley values over the 2^3 factorial (fixed linear maps of the eight cell means, so they sum to the gap in every resample), the interaction terms beside them, and the one-at-a-time attribution in every order as a sensitivity view."),
     ("code", 'db = "results/harness.duckdb"\nrun_id = None  # default: the latest factorial run', ["parameters"]),
     ("code", SETUP + "\n\n" + PICK),
-    ("code", 'from harness.paper.build import estimates_for\n\nrun_id = pick_run(DB, run_id, ["table2", "factorial_smoke", "factorial5"])\nest = estimates_for(DB, run_id)\nd = est[est.analysis == "decomposition"]\nif d.empty:\n    print(f"run {run_id} is not a complete factorial: no decomposition")\nelse:\n    shap = d[d.statistic.str.startswith(("shapley:", "gap:"))]\n    display(shap.pivot(index="category", columns="statistic", values="estimate").style.format("{:+.1%}"))'),
+    ("code", 'from harness.analysis.report import estimates_for\n\nrun_id = pick_run(DB, run_id, ["table2", "factorial_smoke", "factorial5"])\nest = estimates_for(DB, run_id)\nd = est[est.analysis == "decomposition"]\nif d.empty:\n    print(f"run {run_id} is not a complete factorial: no decomposition")\nelse:\n    shap = d[d.statistic.str.startswith(("shapley:", "gap:"))]\n    display(shap.pivot(index="category", columns="statistic", values="estimate").style.format("{:+.1%}"))'),
     ("code", 'if not d.empty:\n    overall = d[d.category == "all"]\n    terms = overall[overall.statistic.str.startswith(("alone:", "interaction:", "main:"))]\n    display(terms[["statistic", "estimate", "low", "high", "method"]])'),
     ("code", 'import tempfile\nfrom harness.paper import figures\n\nfor path in figures.decomposition_waterfall(est, Path(tempfile.mkdtemp())):\n    if path.suffix == ".png":\n        display(Image(filename=str(path)))'),
 ], "02_gap_decomposition")
@@ -75,7 +75,7 @@ nb([
     ("md", "# Reliability: pass^k\n\npass^k is the chance that k attempts at a task all succeed (unbiased estimator C(c,k)/C(n,k) per task); it falls with k faster where an infrastructure makes an agent's outcome depend on luck."),
     ("code", 'db = "results/harness.duckdb"\nrun_id = None', ["parameters"]),
     ("code", SETUP + "\n\n" + PICK),
-    ("code", 'from harness.paper.build import estimates_for\n\nrun_id = pick_run(DB, run_id, ["table2", "native_vs_human", "smoke"])\nest = estimates_for(DB, run_id)\np = est[(est.analysis == "pass_k") & (est.category == "all") & est.statistic.str.startswith("pass^k")]\np.pivot(index="conditions", columns="statistic", values="estimate").style.format("{:.1%}")'),
+    ("code", 'from harness.analysis.report import estimates_for\n\nrun_id = pick_run(DB, run_id, ["table2", "native_vs_human", "smoke"])\nest = estimates_for(DB, run_id)\np = est[(est.analysis == "pass_k") & (est.category == "all") & est.statistic.str.startswith("pass^k")]\np.pivot(index="conditions", columns="statistic", values="estimate").style.format("{:.1%}")'),
     ("code", 'import tempfile\nfrom harness.paper import figures\n\nfor path in figures.pass_k_curves(est, Path(tempfile.mkdtemp())):\n    if path.suffix == ".png":\n        display(Image(filename=str(path)))'),
 ], "03_reliability_pass_k")
 

@@ -40,26 +40,26 @@ info = reader.run_info(DB, run_id)
 order = [c["name"] for c in info["config"]["conditions"]]
 print(f"run {run_id}: {info['episodes_done']} episodes, conditions {', '.join(order)}")'''
 
-_ESTIMATES = '''from harness.paper.build import estimates_for
+_ESTIMATES = '''from harness.analysis.report import estimates_for
 from harness.paper.claims import load_claims
 
 claims = load_claims()
 est = estimates_for(DB, run_id, resamples)  # stored by `harness report`, else computed the same way and stored
 est.groupby("analysis").size()'''
 
-_TABLE1 = '''from harness.paper.scenarios import table1
+_TABLE1 = '''from harness.paper.scenario_section import table1
 
 t1 = table1(est, claims, order)
 pd.DataFrame(t1.rows, columns=t1.header)'''
 
 _FIGURE = '''import tempfile
-from harness.paper.scenarios import completion_by_scenario
+from harness.paper.scenario_section import completion_by_scenario
 
 for path in completion_by_scenario(est, Path(tempfile.mkdtemp()), claims=claims, order=order):
     if path.suffix == ".png":
         display(Image(filename=str(path)))'''
 
-_TABLE4 = '''from harness.paper.scenarios import table4
+_TABLE4 = '''from harness.paper.scenario_section import table4
 
 t4 = table4(est, claims)
 pd.DataFrame(t4.rows, columns=t4.header)'''
@@ -82,7 +82,7 @@ CELLS = [
            "S12 (12 scenarios × 50 tasks) under the report's four kinds of infrastructure — chatbot overlay, "
            "prompt-chained API, manual agent script, agent-native — plus five leave-one-layer-out cells of "
            "agent-native. Every number is read from the `estimates` the analysis stored "
-           "(`harness.analysis.scenarios`): task-clustered bootstrap stratified by scenario, paired across "
+           "(`harness.analysis.scenario_analysis`): task-clustered bootstrap stratified by scenario, paired across "
            "conditions. The report's numbers (from `paper/claims.yaml`) stand beside them and are only compared "
            "against."),
     ("code", 'db = "results/harness.duckdb"  # the results store (relative to the project root)\n'

@@ -29,14 +29,14 @@ tco_run = tco_run or latest_of(DB, ("table4", "table1", "phases")) or reader.lat
 roi_run = roi_run or latest_of(DB, ("phases",)) or reader.latest_run(DB)
 print(f"TCO from {tco_run}, roll-out from {roi_run}")'''
 
-_PARAMS = '''from harness.paper.cost import methods_markdown
+_PARAMS = '''from harness.paper.cost_section import methods_markdown
 from IPython.display import Markdown
 
 Markdown(methods_markdown(model))'''
 
-_TCO = '''from harness.analysis.cost import tco_estimates
+_TCO = '''from harness.analysis.tco import tco_estimates
 from harness.paper.claims import load_claims
-from harness.paper.cost import tco_table, treatment_of
+from harness.paper.cost_section import tco_table, treatment_of
 
 info = reader.run_info(DB, tco_run)
 episodes, specs = reader.episodes(DB, tco_run), reader.conditions(DB, tco_run)
@@ -47,7 +47,7 @@ tco = pd.DataFrame([r.model_dump() for r in tco_estimates(episodes, specs, model
 table = tco_table(tco, load_claims(), model.n_agents)
 pd.DataFrame(table.rows, columns=table.header)'''
 
-_PARTS = '''from harness.analysis.cost import episode_costs, profile_of
+_PARTS = '''from harness.analysis.tco import episode_costs, profile_of
 
 profiles = {name: profile_of(name, spec, model) for name, spec in specs.items() if name in set(episodes.condition)}
 minutes = ["approval_minutes", "relay_minutes", "incident_minutes", "rework_minutes"]
@@ -55,8 +55,8 @@ episode_costs(episodes, profiles, model).groupby("condition")[["compute_usd", *m
 
 _SENS = '''import tempfile
 
-from harness.analysis.cost import sensitivity
-from harness.paper.cost import HOURLY_RATES, INFRA_SCALES, sensitivity_figure
+from harness.analysis.tco import sensitivity
+from harness.paper.cost_section import HOURLY_RATES, INFRA_SCALES, sensitivity_figure
 from harness.paper.style import save, style
 
 out = Path(tempfile.mkdtemp())
@@ -67,7 +67,7 @@ display(Image(filename=str(paths[1])))
 grid[grid.infra_scale == 1.0].round(3)'''
 
 _ROI = '''from harness.analysis.roi import roi_band, roi_estimates
-from harness.paper.cost import roi_figure, roi_table
+from harness.paper.cost_section import roi_figure, roi_table
 
 r_episodes, r_specs = reader.episodes(DB, roi_run), reader.conditions(DB, roi_run)
 needed = {model.rollout.baseline, *(p.condition for p in model.rollout.phases)}

@@ -1,6 +1,6 @@
 """One-at-a-time sensitivity of the TCO ratio to every price of the cost model.
 
-The two-axis grid (``cost.sensitivity``) varies the hourly rate and the infrastructure
+The two-axis grid (``tco.sensitivity``) varies the hourly rate and the infrastructure
 prices together; a reviewer also wants to know which single assumption the conclusion
 hangs on (rework minutes per failure? relay minutes? the price of an action?). Each
 numeric price is multiplied by ``low`` and ``high`` in turn, everything else held at the
@@ -18,8 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from harness.analysis.cost import _comparison, _ratios, cost_table, tco
 from harness.analysis.cost_model import CostModel
+from harness.analysis.tco import _comparison, _ratios, cost_table, tco
 
 VARIED = ("usage", "compute", "human", "infrastructure")  # top-level sections holding prices
 

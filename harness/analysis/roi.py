@@ -10,7 +10,7 @@ Per operating week, for N agents doing ``tasks_per_agent_month`` tasks each:
 - gain of condition c over the baseline b (the savings the report counts):
   ``N T / wpm x [V (p_c - p_b) - ((compute_c + r hours_c) - (compute_b + r hours_b))]``,
   V the value of a completed task beyond the rework it saves, p measured completion,
-  compute and hours the measured per-task means (``cost``), r the hourly rate, wpm weeks
+  compute and hours the measured per-task means (``tco``), r the hourly rate, wpm weeks
   per month;
 - spend: the extra infrastructure ``N (infra_c - infra_b) / wpm``, plus each phase's
   one-off investment (engineer-hours x r + one-off USD) spread evenly over its build weeks.
@@ -34,8 +34,8 @@ import numpy as np
 import pandas as pd
 
 from harness.analysis.bootstrap import OVERALL, StratifiedBootstrap
-from harness.analysis.cost import CostTable, cost_table, to_record
 from harness.analysis.cost_model import WEEKS_PER_MONTH, CostModel
+from harness.analysis.tco import CostTable, cost_table, to_record
 from harness.core.errors import ConfigError
 from harness.core.models import EstimateRecord
 

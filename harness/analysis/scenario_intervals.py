@@ -6,7 +6,7 @@ ratio is unbounded). Rather than divide by zero or silently drop resamples, each
 handled one documented way and named in the ``method`` string stored with the estimate:
 
 - point estimate NaN (0/0 in the data itself): no interval; method says "undefined" (the
-  store holds no NaN, so ``scenarios`` leaves such a statistic out and the tables say
+  store holds no NaN, so ``scenario_analysis`` leaves such a statistic out and the tables say
   "undefined" where its rates are both 0).
 - some resamples NaN: the interval is the percentile interval of the defined resamples,
   and the method says how many of B were undefined and left out (none defined: the

@@ -2,7 +2,7 @@
 
 Factor i's Shapley value is the average, over every order of switching factors on, of
 the change in completion when i is switched on. Over a full factorial this is a fixed
-linear map of the 2^n cell means (``harness.analysis.effects``), so the components sum
+linear map of the 2^n cell means (``harness.analysis.factorial_effects``), so the components sum
 exactly to the gap (all-on minus all-off) in the point estimate and in every bootstrap
 resample, because each resample applies the same map to its own cell means. Resampling
 is by task within category (every task keeps all its cells and repeats), seeded.
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from harness.analysis.bootstrap import OVERALL, StratifiedBootstrap, TaskTable
-from harness.analysis.effects import cell_index, gap_row, shapley_matrix
+from harness.analysis.factorial_effects import cell_index, gap_row, shapley_matrix
 
 __all__ = ["OVERALL", "cell_index", "decompose", "primary_driver", "shapley_matrix"]
 

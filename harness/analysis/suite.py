@@ -27,7 +27,7 @@ import pandas as pd
 
 from harness.analysis.bootstrap import OVERALL, Estimate, StratifiedBootstrap, TaskTable
 from harness.analysis.clt import stratified_se
-from harness.analysis.effects import effect_map
+from harness.analysis.factorial_effects import effect_map
 from harness.analysis.multiple import holm, z_test_p
 from harness.analysis.passk import task_pass_k
 from harness.analysis.power import paired_mde

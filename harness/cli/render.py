@@ -1,20 +1,15 @@
-"""One table structure, three renderings: rich (terminal), Markdown and LaTeX."""
+"""One table structure (``harness.analysis.report_tables.Display``), three renderings:
+rich (terminal), Markdown and LaTeX."""
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
 
 from rich.console import Console
 from rich.table import Table
 
-
-@dataclass(frozen=True)
-class Display:
-    title: str
-    columns: tuple[str, ...]
-    rows: list[tuple[str, ...]] = field(default_factory=list)
-    note: str = ""  # what the reader must know to read it (method, weighting, correction)
+from harness.analysis.report_tables import Display
+from harness.paper.tex import tex_escape
 
 
 def rich(tables: list[Display]) -> None:
@@ -37,13 +32,6 @@ def markdown(tables: list[Display]) -> None:
             print("| " + " | ".join(row) + " |")
         if d.note:
             print(f"\n{d.note}")
-
-
-def tex_escape(text: str) -> str:
-    out = str(text).replace("\\", "\\textbackslash{}")
-    for ch in "_%&#$":
-        out = out.replace(ch, "\\" + ch)
-    return out.replace("×", "$\\times$").replace("−", "--").replace("≥", "$\\geq$")
 
 
 def latex(tables: list[Display]) -> None:

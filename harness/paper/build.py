@@ -1,7 +1,7 @@
 """``harness paper``: the report's tables and figures regenerated from the results store.
 
-It reads stored estimates (computing and storing them first when a run has none, the way
-``harness report`` does, so there is one way numbers are made), writes
+It reads stored estimates (computing and storing them first when a run has none, with
+``harness.analysis.report`` as ``harness report`` does: one way numbers are made), writes
 ``paper/tables/*.{tex,md}`` and ``paper/figures/*.{pdf,png}``, and a ``paper/main.tex``
 reproduction report whose methods section comes from the runs' stored configs. Where a
 LaTeX toolchain exists it builds ``paper/main.pdf``; where none does, it says so.
@@ -18,19 +18,18 @@ from pathlib import Path
 import pandas as pd
 
 from harness.analysis.cost_model import CostModel, load_cost_model
-from harness.analysis.suite import Settings
+from harness.analysis.report import estimates_for
+from harness.analysis.report_tables import drivers
 from harness.analysis.validity import analysable
-from harness.cli import report_tables
-from harness.cli.report_cmd import all_records, plan_of
 from harness.core.errors import UserInputError
 from harness.paper import figures
 from harness.paper.claims import Claims, load_claims
-from harness.paper.cost import build_cost
+from harness.paper.cost_section import build_cost
 from harness.paper.methods import methods_tex
 from harness.paper.runs import latest_of, pick_run
-from harness.paper.scenarios import build_scenarios
+from harness.paper.scenario_section import build_scenarios
 from harness.paper.tables import PaperTable, decomposition, pass_k, table2
-from harness.store import ResultWriter, reader
+from harness.store import reader
 
 # The experiments whose runs can produce Table 2 and its decomposition, best first.
 TABLE2_EXPERIMENTS = ("table2", "factorial_smoke", "native_vs_human", "smoke")
@@ -41,22 +40,6 @@ class Built:
     files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     pdf: Path | None = None
-
-
-def estimates_for(db: str, run_id: str, resamples: int = 10_000, cost_model: CostModel | None = None) -> pd.DataFrame:
-    """The run's stored estimates; computed with ``harness report``'s code and stored first
-    when there are none."""
-    stored = reader.estimates(db, run_id)
-    if not stored.empty:
-        return stored
-    info, episodes = reader.run_info(db, run_id), reader.episodes(db, run_id)
-    if episodes.empty:
-        raise UserInputError(f"run {run_id} has no episodes", hint="run it first with `harness run ...`")
-    records = all_records(db, run_id, info, episodes, plan_of(info, episodes),
-                          Settings(resamples, int(info.get("seed") or 0)), cost_model)
-    with ResultWriter(db) as writer:
-        writer.replace_estimates(run_id, records)
-    return pd.DataFrame([r.model_dump() for r in records])
 
 
 def choose_table2_run(db: str, runs: list[str]) -> str:
@@ -87,7 +70,7 @@ def choose_table3_run(db: str, runs: list[str]) -> str | None:
 
 
 SCENARIO_EXPERIMENTS = ("table4", "table1")  # Table 1 / Table 4 / Figure 3, best first
-ROLLOUT_EXPERIMENTS = ("phases",)  # the ROI part (harness.paper.cost)
+ROLLOUT_EXPERIMENTS = ("phases",)  # the ROI part (harness.paper.cost_section)
 
 
 def build(db: str, runs: list[str], out: Path, *, latex: bool = True, cost_model: CostModel | None = None) -> Built:
@@ -146,7 +129,7 @@ def _finish(built: Built, db: str, run_id: str, out: Path, latex: bool, cost_mod
 
 
 def _tables(est: pd.DataFrame, claims: Claims, out: Path) -> list[Path]:
-    made: list[PaperTable | None] = [table2(est, claims, report_tables.drivers(est)), decomposition(est, claims),
+    made: list[PaperTable | None] = [table2(est, claims, drivers(est)), decomposition(est, claims),
                                      pass_k(est)]
     return [p for t in made if t is not None for p in t.write(out)]
 
@@ -231,7 +214,7 @@ def _main_tex(info: dict, files: list[Path], out: Path, cost_model: CostModel) -
 
 def _cost_methods(files: list[Path], cost_model: CostModel) -> list[str]:
     """The cost model's every parameter, when a table or figure was priced with it."""
-    from harness.paper.cost import methods_tex as cost_methods_tex
+    from harness.paper.cost_section import methods_tex as cost_methods_tex
 
     priced = any(p.stem in ("tco", "roi", "table1") or p.stem.startswith(("fig_roi", "fig_tco")) for p in files)
     return [cost_methods_tex(cost_model)] if priced else []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.cli.render import tex_escape
+from harness.paper.tex import tex_escape
 
 
 def _item(label: str, value: Any) -> str:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from harness.analysis.bootstrap import OVERALL
-from harness.cli.render import tex_escape
 from harness.paper.claims import Claims
+from harness.paper.tex import tex_escape
 
 CATEGORIES = ("code_modification", "code_review", "system_administration", "data_analysis")
 
@@ -140,7 +140,7 @@ def decomposition(est: pd.DataFrame, claims: Claims) -> PaperTable | None:
 
 def pass_k(est: pd.DataFrame) -> PaperTable | None:
     """The report's pass^k table (with CIs) as a paper table; the report publishes none."""
-    from harness.cli.report_tables import pass_k as pass_k_display
+    from harness.analysis.report_tables import pass_k as pass_k_display
 
     d = pass_k_display(est)
     return None if d is None else PaperTable("pass_k", d.title + " (no published counterpart)", d.columns, d.rows)

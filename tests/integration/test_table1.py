@@ -7,7 +7,7 @@ import math
 import pytest
 
 from harness.paper.claims import load_claims
-from harness.paper.scenarios import build_scenarios
+from harness.paper.scenario_section import build_scenarios
 from harness.store import reader
 from tests.conftest import run_cli
 

@@ -11,8 +11,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.analysis.cost import cost_table, profile_of, sensitivity, tco, tco_estimates
 from harness.analysis.cost_model import DEFAULT_PATH, load_cost_model, parse_cost_model
+from harness.analysis.tco import cost_table, profile_of, sensitivity, tco, tco_estimates
 from harness.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -280,7 +280,7 @@ def test_default_config_has_no_published_number():
 
 
 def test_baselines_leave_out_the_cells_one_layer_away_from_the_treatment():
-    from harness.analysis.cost import baselines_of
+    from harness.analysis.tco import baselines_of
 
     specs = {"native": spec(RICH), "minus_memory": spec({**RICH, "memory": "context"}),
              "human": spec(CHEAP), "relay": spec({**RICH, "memory": "context"}, loop="chatbot")}

@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.analysis.cost import tco_estimates
 from harness.analysis.cost_model import load_cost_model
 from harness.analysis.roi import roi_band, roi_estimates
+from harness.analysis.tco import tco_estimates
 from harness.paper.claims import load_claims
-from harness.paper.cost import (
+from harness.paper.cost_section import (
     methods_markdown,
     methods_tex,
     parameter_rows,
@@ -95,7 +95,7 @@ def phases_db(tmp_path_factory):
 
 @pytest.mark.slow
 def test_build_cost_writes_tables_and_figures(phases_db, tmp_path):
-    from harness.paper.cost import build_cost
+    from harness.paper.cost_section import build_cost
     from harness.store import reader
 
     run_id = reader.latest_run(str(phases_db), "phases")
@@ -139,7 +139,7 @@ def test_notebook_06_runs_top_to_bottom(phases_db, tmp_path):
 
 @pytest.mark.slow
 def test_build_cost_skips_the_roll_out_when_the_run_lacks_its_conditions(phases_db, tmp_path):
-    from harness.paper.cost import build_cost
+    from harness.paper.cost_section import build_cost
     from harness.store import reader
 
     run_id = reader.latest_run(str(phases_db), "phases")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.analysis.effects import (
+from harness.analysis.factorial_effects import (
     dividend_matrix,
     effect_map,
     main_effect_matrix,

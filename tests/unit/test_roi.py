@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.analysis.cost import cost_table
 from harness.analysis.cost_model import parse_cost_model
 from harness.analysis.roi import (
     curves,
@@ -18,6 +17,7 @@ from harness.analysis.roi import (
     roi_estimates,
     schedule,
 )
+from harness.analysis.tco import cost_table
 from harness.core.errors import ConfigError
 from tests.unit.test_cost import CHEAP, RAW, RICH, _noisy, model, spec, synthetic
 

@@ -9,9 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.analysis.bootstrap import OVERALL
-from harness.analysis.scenario_intervals import interval
-from harness.analysis.scenario_metrics import derive, divide, task_sums
-from harness.analysis.scenarios import (
+from harness.analysis.scenario_analysis import (
     KEY_THRESHOLD,
     LAYER_PRINCIPLES,
     ScenarioAnalysis,
@@ -19,6 +17,8 @@ from harness.analysis.scenarios import (
     key_principles,
     scenario_plan,
 )
+from harness.analysis.scenario_intervals import interval
+from harness.analysis.scenario_metrics import derive, divide, task_sums
 
 DIAG = json.dumps([{"checker": "diagnosis", "passed": True, "reason": ""}])
 PLAIN = json.dumps([{"checker": "tests_pass", "passed": True, "reason": ""}])
@@ -217,7 +217,7 @@ def test_same_inputs_in_any_row_order_give_identical_records():
 
 
 def test_principles_are_not_measured_without_ablation_cells():
-    from harness.analysis.scenarios import principles_text
+    from harness.analysis.scenario_analysis import principles_text
 
     est = losses(tools=(0.0, 0.0, 0.0))
     assert principles_text(est, "s") == "none"

@@ -3,12 +3,12 @@
 import pandas as pd
 import pytest
 
+from harness.analysis import report_tables
 from harness.analysis.bootstrap import OVERALL
+from harness.analysis.report import scenario_estimates
 from harness.analysis.suite import Settings
-from harness.cli import report_tables
-from harness.cli.report_cmd import scenario_estimates
 from harness.paper.claims import load_claims
-from harness.paper.scenarios import agreement, completion_by_scenario_figure, table1, table4
+from harness.paper.scenario_section import agreement, completion_by_scenario_figure, table1, table4
 
 CONDS = ["chatbot", "api_chain", "manual_script", "agent_native"]
 
@@ -96,20 +96,20 @@ def test_report_branch_does_nothing_for_runs_without_scenarios():
 
 
 def test_incident_budgets_refuse_tasks_built_differently_now(monkeypatch):
-    from harness.cli import report_cmd
+    from harness.analysis import report
     from harness.core.errors import UserInputError
 
     config = {"workload": {"name": "s12", "families": [], "manifest": "workloads/s12/manifest.jsonl"}}
     task = "incident_diagnosis-0004"
-    monkeypatch.setattr(report_cmd.reader, "tasks",
+    monkeypatch.setattr(report.reader, "tasks",
                         lambda db, run: pd.DataFrame({"task_id": [task], "spec_hash": ["not-this-one"]}))
     with pytest.raises(UserInputError, match=task):
-        report_cmd.incident_budgets("unused.duckdb", "r", config, [task])
+        report.incident_budgets("unused.duckdb", "r", config, [task])
     from harness.experiment.config import config_dir
     from harness.workload.manifest import read_manifest
 
     entries, _ = read_manifest(config_dir().parent / config["workload"]["manifest"])
     spec = next(e for e in entries if e.id == task).generate()
-    monkeypatch.setattr(report_cmd.reader, "tasks",
+    monkeypatch.setattr(report.reader, "tasks",
                         lambda db, run: pd.DataFrame({"task_id": [task], "spec_hash": [spec.content_hash()]}))
-    assert report_cmd.incident_budgets("unused.duckdb", "r", config, [task]) == {task: spec.budget.max_minutes}
+    assert report.incident_budgets("unused.duckdb", "r", config, [task]) == {task: spec.budget.max_minutes}

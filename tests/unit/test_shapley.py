@@ -63,7 +63,7 @@ def test_the_large_factor_dominates_and_the_null_one_is_near_zero():
 
 def test_the_components_sum_to_the_gap_in_every_resample():
     from harness.analysis.bootstrap import StratifiedBootstrap, TaskTable
-    from harness.analysis.effects import effect_map
+    from harness.analysis.factorial_effects import effect_map
     from harness.analysis.shapley import cell_table
 
     cells = {"".join(map(str, b)): b for b in itertools.product((0, 1), repeat=3)}

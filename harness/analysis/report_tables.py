@@ -1,12 +1,42 @@
-"""The report's tables, built from stored estimates (never recomputed here)."""
+"""The report's tables as data, built from stored estimates (never recomputed here).
+
+Each table is a ``Display``: a title, column names, rows of formatted cells and a note.
+``harness report`` renders them (rich, Markdown or LaTeX, ``harness.cli.render``) and the
+paper reuses some of them; nothing here prints.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from harness.analysis.bootstrap import OVERALL
-from harness.cli.render import Display
 from harness.core.models import TERMINATIONS
+
+
+@dataclass(frozen=True)
+class Display:
+    title: str
+    columns: tuple[str, ...]
+    rows: list[tuple[str, ...]] = field(default_factory=list)
+    note: str = ""  # what the reader must know to read it (method, weighting, correction)
+
+
+def report_tables(est: pd.DataFrame, episodes: pd.DataFrame, perf: pd.DataFrame, order: list[str],
+                  run_id: str, repeats: int) -> list[Display]:
+    """Every table ``harness report`` shows, in its order: those of the estimates (when
+    there are any), then Table 3 (when the run measured the execution layer)."""
+    tables: list[Display | None] = []
+    if not est.empty:
+        tables += [completion(est, order, run_id, repeats), terminations(episodes, order), table2(est, drivers(est))]
+        tables += decomposition(est)
+        tables += [pass_k(est), metrics(est), table1(est, order), scenario_completion(est, order)]
+        tables += table4(est)
+        tables.append(roi(est))
+    if not perf.empty:
+        tables.append(table3(perf))
+    return [t for t in tables if t is not None]
 
 CI_NOTE = ("95% CIs: tasks resampled within category, paired across conditions; "
            "'all' is task-weighted. Method per row: bca, or percentile where BCa degenerates.")
@@ -164,7 +194,7 @@ def table3(perf: pd.DataFrame) -> Display:
                    "p95", "p99"), rows, note)
 
 
-# -- Table 1 and Table 4: the deployment scenarios (harness.analysis.scenarios) ---------------
+# -- Table 1 and Table 4: the deployment scenarios (harness.analysis.scenario_analysis) ---------------
 SCENARIO_NOTE = ("95% CIs: tasks resampled within scenario, paired across conditions; 'all' is task-weighted. "
                  "Each metric is a ratio of task sums (completion per episode, retention per probe, response per "
                  "incident, accuracy per call). Incidents never resolved are censored (at the task's time budget, "
@@ -258,7 +288,7 @@ def _roi_value(stat: str, x: float, horizon_weeks: float) -> str:
 def _ratio_rows(est: pd.DataFrame, native: str, conds: list[str]) -> list[tuple[str, ...]]:
     """One row per improvement ratio and baseline; a ratio of two zero rates is not stored
     (0/0) and shows as undefined rather than disappearing."""
-    from harness.analysis.scenarios import RATIOS
+    from harness.analysis.scenario_analysis import RATIOS
 
     ratios = _get(est, analysis="table1_ratio", category=OVERALL).set_index(["statistic", "conditions"])
     out = []
@@ -274,7 +304,7 @@ def _ratio_rows(est: pd.DataFrame, native: str, conds: list[str]) -> list[tuple[
 def table4(est: pd.DataFrame) -> list[Display]:
     """Table 4 (per scenario: the best baseline named, native, improvement, key principles)
     and the leave-one-layer-out losses the principles are derived from."""
-    from harness.analysis.scenarios import KEY_THRESHOLD, LAYER_PRINCIPLES, principles_text
+    from harness.analysis.scenario_analysis import KEY_THRESHOLD, LAYER_PRINCIPLES, principles_text
 
     t4 = _get(est, analysis="table4")
     if t4.empty:

@@ -2,10 +2,10 @@
 scenario), each measured value with its 95% CI beside the report's claim.
 
 Everything here reads the ``table1``, ``table1_ratio`` and ``table4`` estimates that
-``harness report`` stores (``harness.analysis.scenarios``); when a run has none yet they
-are computed and stored the way ``harness report`` does. Condition names only label rows
-and look up the report's column of the same name in ``paper/claims.yaml``; they never
-decide what is computed or drawn.
+``harness report`` stores (``harness.analysis.scenario_analysis``); when a run has none yet
+they are computed and stored the way ``harness report`` does (``harness.analysis.report``).
+Condition names only label rows and look up the report's column of the same name in
+``paper/claims.yaml``; they never decide what is computed or drawn.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from harness.analysis.bootstrap import OVERALL
+from harness.analysis.report import scenario_estimates_for
+from harness.analysis.scenario_analysis import RATIOS, principles_text
 from harness.analysis.scenario_metrics import METRIC
-from harness.analysis.scenarios import RATIOS, principles_text
 from harness.paper.claims import Claims
 from harness.paper.style import colour, new_figure, percent_axis, save, style
 from harness.paper.tables import Cell, PaperTable
@@ -31,7 +32,6 @@ TABLE1_ROWS = {"completion": "task_completion", "retention": "cross_session_rete
 RATIO_CLAIMS = {("completion_ratio", "chatbot"): "abstract.reliability_ratio",
                 ("incident_response_ratio", "chatbot"): "abstract.incident_response_ratio",
                 ("retention_ratio", "api_chain"): "abstract.retention_ratio"}
-ANALYSES = ("table1", "table1_ratio", "table4")
 
 
 class RatioCell(Cell):
@@ -203,29 +203,6 @@ def _report_markers(ax, claims: Claims | None, conds: list[str], cats: list[str]
 
 
 # -- entry point -------------------------------------------------------------------------------
-def scenario_estimates_for(db: str, run_id: str) -> pd.DataFrame:
-    """The run's stored scenario estimates; computed and stored the way ``harness report``
-    does when there are none (one way numbers are made)."""
-    from harness.store import reader
-
-    stored = reader.estimates(db, run_id)
-    if stored.analysis.isin(ANALYSES).any():
-        return stored
-    from harness.analysis.suite import Settings
-    from harness.cli.report_cmd import scenario_estimates as compute
-    from harness.store import ResultWriter
-
-    info = reader.run_info(db, run_id)
-    from harness.analysis.validity import analysable
-
-    episodes, _ = analysable(reader.episodes(db, run_id))
-    records = compute(db, run_id, info, episodes, Settings(seed=int(info.get("seed") or 0)))
-    if records:
-        with ResultWriter(db) as writer:
-            writer.replace_estimates(run_id, records)
-    return pd.concat([stored, pd.DataFrame([r.model_dump() for r in records])], ignore_index=True)
-
-
 def build_scenarios(db: str, run_id: str, out_dir: Path, claims: Claims) -> list[Path]:
     """Table 1, Table 4 (``<out_dir>/tables``) and Figure 3 (``<out_dir>/figures``) of one
     table1 run; nothing for a run without scenario estimates."""

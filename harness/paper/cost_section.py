@@ -16,16 +16,16 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from harness.analysis.bootstrap import OVERALL
-from harness.analysis.cost import baselines_of, sensitivity, tco_estimates
 from harness.analysis.cost_model import WEEKS_PER_MONTH, CostModel, load_cost_model
 from harness.analysis.cost_tornado import tornado
 from harness.analysis.roi import roi_band, roi_estimates
+from harness.analysis.tco import baselines_of, sensitivity, tco_estimates
 from harness.analysis.validity import analysable
-from harness.cli.render import tex_escape
 from harness.paper.claims import Claim, Claims
 from harness.paper.runs import pick_run
 from harness.paper.style import NEGATIVE, NEUTRAL, POSITIVE, colour, new_figure, save, style
 from harness.paper.tables import PaperTable
+from harness.paper.tex import tex_escape
 from harness.store import reader
 
 TCO_EXPERIMENTS = ("table4", "table1", "phases")  # best first

@@ -1,0 +1,11 @@
+"""LaTeX text: the one escaping rule for every table, caption and methods item written as TeX
+(the paper's files and ``harness report --format tex``)."""
+
+from __future__ import annotations
+
+
+def tex_escape(text: str) -> str:
+    out = str(text).replace("\\", "\\textbackslash{}")
+    for ch in "_%&#$":
+        out = out.replace(ch, "\\" + ch)
+    return out.replace("×", "$\\times$").replace("−", "--").replace("≥", "$\\geq$")
