@@ -9,7 +9,7 @@ from harness.runtime.access import accesses, sql_accesses
 from harness.runtime.tools import make_tool_layer
 from harness.runtime.tools.shell_psql import aligned
 from harness.world import Workspace, World
-from harness.world.datasets import ROW_CAP, Datasets
+from harness.world.components.datasets import ROW_CAP, Datasets
 
 
 def make_world(n_extra: int = 0) -> World:
