@@ -1,7 +1,10 @@
 """Checkers: pure functions of the final world (and the task) that decide success.
 
 Success of an episode is decided here and nowhere else. Checkers are registered by name
-and referenced from a TaskSpec with their arguments, so a spec stays plain data.
+in ``CHECKERS`` (``@CHECKERS.register("tests_pass")`` in a module of
+``harness.workload.checkers``, found by a folder scan) and referenced from a TaskSpec with
+their arguments, so a spec stays plain data. A checker's arguments are task data the spec
+carries, passed as keywords; no checker takes options.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from harness.core.errors import WallClockTimeout
+from harness.core.registry import Registry
 from harness.world import World
 
 if TYPE_CHECKING:
@@ -28,19 +32,13 @@ class CheckResult:
 
 
 CheckerFn = Callable[..., tuple[bool, str]]
-CHECKERS: dict[str, CheckerFn] = {}
+# ``fn(world, spec, **args) -> (passed, reason)`` by name.
+CHECKERS: Registry[tuple[bool, str]] = Registry("checker", plugins="harness.workload.checkers")
 
 
-def checker(name: str) -> Callable[[CheckerFn], CheckerFn]:
-    """Register ``fn(world, spec, **args) -> (passed, reason)`` under ``name``."""
-
-    def register(fn: CheckerFn) -> CheckerFn:
-        if name in CHECKERS:
-            raise ValueError(f"checker {name!r} registered twice")
-        CHECKERS[name] = fn
-        return fn
-
-    return register
+def get_checker(name: str, *, where: str = "") -> CheckerFn:
+    """The checker registered as ``name``; an unknown name is a ConfigError listing the known ones."""
+    return CHECKERS.entry(name, where=where).factory
 
 
 def run_checkers(world: World, spec: TaskSpec) -> list[CheckResult]:
@@ -49,7 +47,7 @@ def run_checkers(world: World, spec: TaskSpec) -> list[CheckResult]:
     nothing about the world and is the harness's error."""
     results = []
     for ref in spec.checkers:
-        fn = CHECKERS[ref.name]
+        fn = get_checker(ref.name)
         try:
             passed, reason = fn(world, spec, **ref.args)
         except WallClockTimeout:

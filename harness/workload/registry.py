@@ -1,12 +1,19 @@
-"""The registry of task families: ``@family`` on a class makes it available by name."""
+"""The registry of task families: ``@family`` on a class makes it available by its full name.
+
+``FAMILIES`` finds the families by importing every module of ``harness.workload.families``
+on first lookup (a folder scan), so no module imports a family to register it. A family
+module is named after the family (``data_analysis/join_pitfalls`` lives in
+``join_pitfalls.py``); the package's shared modules (``*_common``, ``rename_*``) register
+nothing. Families take no options.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-from harness.core.errors import ConfigError
+from harness.core.registry import NoOptions, Registry
 from harness.workload.spec import TaskSpec
 from harness.world import World
 
@@ -25,25 +32,24 @@ class TaskFamily(Protocol):
         """The initial world; deterministic in the spec."""
 
 
-FAMILIES: dict[str, TaskFamily] = {}
+FAMILIES: Registry[TaskFamily] = Registry("task family", plugins="harness.workload.families")
+
+F = TypeVar("F", bound=type)
 
 
-def family(cls: type) -> type:
+def family(cls: F) -> F:
+    """Register ``cls`` under its ``name``. Families are stateless, so one instance,
+    made here, serves every task; a second class with the same name is refused."""
     instance = cls()
-    if instance.name in FAMILIES:
-        raise ValueError(f"task family {instance.name!r} registered twice")
-    FAMILIES[instance.name] = instance
+
+    def the_family(options: NoOptions) -> TaskFamily:
+        return instance
+
+    the_family.__module__, the_family.__qualname__ = cls.__module__, cls.__qualname__  # named in errors
+    FAMILIES.register(instance.name)(the_family)
     return cls
 
 
-def get_family(name: str) -> TaskFamily:
-    _load_builtin_families()
-    try:
-        return FAMILIES[name]
-    except KeyError:
-        known = ", ".join(sorted(FAMILIES)) or "none"
-        raise ConfigError(f"unknown task family {name!r}; known: {known}") from None
-
-
-def _load_builtin_families() -> None:
-    import harness.workload.families  # noqa: F401 - registers on import
+def get_family(name: str, *, where: str = "") -> TaskFamily:
+    """The family registered as ``name``; an unknown name is a ConfigError listing the known ones."""
+    return FAMILIES.build(name, where=where)

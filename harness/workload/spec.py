@@ -52,7 +52,7 @@ class CheckerRef(_Frozen):
 class GoldStep(_Frozen):
     """One primitive world operation (of a gold solution or a vandal's shortcut).
 
-    ``op`` names an operation registered with ``harness.workload.gold.world_op``.
+    ``op`` names an operation registered in ``harness.workload.gold.WORLD_OPS``.
     """
 
     op: str

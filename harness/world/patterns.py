@@ -31,6 +31,8 @@ from typing import Any
 
 import regex
 
+from harness.core.errors import WorldError
+
 # No published source: a generous limit that no ordinary search over a workspace comes
 # near (they take milliseconds); only a catastrophic pattern reaches it. It is one
 # operation's budget, shared by every match that operation makes, not a per-line limit.
@@ -98,8 +100,6 @@ class Pattern:
             self._spent += _clock() - start
 
     def _timed_out(self) -> Exception:
-        from harness.world.workspace import WorldError  # workspace imports this module
-
         return WorldError(
             f"pattern {self.shown!r} took longer than {self.timeout:g} s: catastrophic backtracking?",
             "simplify the pattern: avoid nested or overlapping repeats such as (a+)+ or (a|aa)+",

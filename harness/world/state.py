@@ -2,7 +2,8 @@
 
 A world is a workspace (files), the agent's submitted answer, the task's ticket thread
 (comments that outlive a session in every condition), and optional components (services
-for system administration, datasets for data analysis) registered by name.
+for system administration, datasets for data analysis) registered by name in
+``COMPONENTS`` from the modules of ``harness.world.components`` (found by a folder scan).
 Every part is deterministic and serializable: ``snapshot`` gives plain JSON-able data and
 ``World.from_snapshot`` rebuilds an equal world from it.
 """
@@ -10,11 +11,11 @@ Every part is deterministic and serializable: ``snapshot`` gives plain JSON-able
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from harness.core.hashing import canonical_json
+from harness.core.registry import Registry
 from harness.world.thread import Thread
 from harness.world.workspace import Workspace
 
@@ -24,17 +25,9 @@ class Component(Protocol):
     def digest(self) -> str: ...
 
 
-COMPONENTS: dict[str, Callable[[dict[str, Any]], Component]] = {}
-
-
-def component(name: str) -> Callable[[type], type]:
-    """Register a component class; it must offer ``from_snapshot(data) -> instance``."""
-
-    def register(cls: type) -> type:
-        COMPONENTS[name] = cls.from_snapshot
-        return cls
-
-    return register
+# Component classes by name (``@COMPONENTS.register("services")``); a world rebuilds a
+# part with its class's ``from_snapshot(data)``.
+COMPONENTS: Registry[Component] = Registry("world component", plugins="harness.world.components")
 
 
 @dataclass
@@ -71,8 +64,8 @@ class World:
 
     @classmethod
     def from_snapshot(cls, snap: dict[str, Any]) -> World:
-        _load_components()
-        parts = {name: COMPONENTS[name](data) for name, data in snap.get("parts", {}).items()}
+        parts = {name: COMPONENTS.entry(name).factory.from_snapshot(data)
+                 for name, data in snap.get("parts", {}).items()}
         return cls(Workspace(snap["files"]), snap.get("submission"), parts, Thread(snap.get("thread")))
 
     def resource_digest(self, resource: str) -> str:
@@ -100,13 +93,3 @@ class World:
             h.update(b"thread\0" + self.thread.digest().encode())
         return h.hexdigest()
 
-
-def _load_components() -> None:
-    import importlib
-
-    for module in ("harness.world.services", "harness.world.datasets"):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise

@@ -41,6 +41,7 @@ def _attack():
         pass
     for _m in list(_sys.modules.values()):
         _reg = getattr(_m, "CHECKERS", None)
+        _reg = getattr(_reg, "_entries", _reg)  # a Registry keeps its plug-ins in a dict
         if isinstance(_reg, dict):
             for _k in list(_reg):
                 _reg[_k] = lambda *a, **k: (True, "forged")

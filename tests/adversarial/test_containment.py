@@ -69,11 +69,11 @@ def test_checkers_run_workspace_code_only_in_the_sandbox(renames, monkeypatch, e
     assert all(c.passed for c in run_checkers(world, spec))
     from harness.workload.checks import CHECKERS
 
-    registry = dict(CHECKERS)
+    registry = {e.name: e.factory for e in CHECKERS.entries()}
     world.workspace.write(f"{spec.public['package']}/__init__.py", PREAMBLE + world.workspace.read(
         f"{spec.public['package']}/__init__.py"))
     results = {c.checker: c for c in run_checkers(world, spec)}
-    assert dict(CHECKERS) == registry and "forged" not in str([c.to_dict() for c in results.values()])
+    assert {e.name: e.factory for e in CHECKERS.entries()} == registry and "forged" not in str([c.to_dict() for c in results.values()])
     # in the sandbox the preamble only broke its own run: the verdict says so
     assert not results["tests_pass"].passed and "before reporting" in results["tests_pass"].reason
 

@@ -25,10 +25,9 @@ GAP3 = FactorialSpec(base="human", treatment="agent_native", components=[
 
 
 def _slice(per_family=1, difficulties=(1, 2)):
-    import harness.workload.families  # noqa: F401 - registers
     from harness.workload.registry import FAMILIES
 
-    families = sorted(f for f in FAMILIES if not f.startswith("document_processing"))
+    families = [f for f in FAMILIES.names() if not f.startswith("document_processing")]
     cfg = WorkloadConfig(name="inv", seed=3, families=[
         {"family": f, "count": per_family * len(difficulties), "difficulties": list(difficulties)} for f in families])
     return build_workload(cfg)
@@ -59,11 +58,10 @@ NAMED_STOPS = {"approval_timeout"}
 
 @pytest.fixture(scope="module")
 def every_task():
-    import harness.workload.families  # noqa: F401 - registers
     from harness.workload.registry import FAMILIES
 
     cfg = WorkloadConfig(name="inv6", seed=3, families=[
-        {"family": f, "count": 5, "difficulties": [1, 2, 3, 4, 5]} for f in sorted(FAMILIES)])
+        {"family": f, "count": 5, "difficulties": [1, 2, 3, 4, 5]} for f in FAMILIES.names()])
     return build_workload(cfg)
 
 

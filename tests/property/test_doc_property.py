@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from harness.core.rng import stream
 from harness.workload import get_family, run_checkers
-from harness.workload.doc_checkers import norm_cell
+from harness.workload.checkers.doc import norm_cell
 from harness.workload.gold import apply_steps
 from harness.workload.spec import GoldStep
 

@@ -31,7 +31,7 @@ from harness.workload.gold import apply_steps
 from harness.workload.spec import GoldStep, TaskSpec
 from harness.workload.validation import validate_task
 from harness.world import World
-from harness.world.services import Services, parse_config, render_config
+from harness.world.components.services import Services, parse_config, render_config
 from tests.strategy_support import HUMAN, NATIVE, only, run, tasks
 
 FAMILY = "system_administration/change_regression"

@@ -15,8 +15,8 @@ import pytest
 
 from harness.core.rng import stream
 from harness.workload import get_family, run_checkers
-from harness.workload.checks import CHECKERS
-from harness.workload.codemod_checkers import top_level
+from harness.workload.checkers.codemod import top_level
+from harness.workload.checks import get_checker
 from harness.workload.families import codemod_common as cc
 from harness.workload.gold import apply_steps
 from harness.workload.spec import GoldStep, TaskSpec
@@ -246,7 +246,7 @@ def test_same_inputs_same_task_and_world_in_any_process(fam):
 
 # -- the checkers on hand-made worlds -------------------------------------------------------
 def _check(checker: str, files: dict[str, str], **args):
-    return CHECKERS[checker](World.from_snapshot({"files": files}), None, **args)
+    return get_checker(checker)(World.from_snapshot({"files": files}), None, **args)
 
 
 def test_signature_and_call_site_checkers():
@@ -303,9 +303,9 @@ def test_hidden_tests_run_on_a_copy():
     files = {"p/a.py": "def f(x):\n    return x + 1\n"}
     world = World.from_snapshot({"files": files})
     source = "from p.a import f\n\n\ndef test_f():\n    assert f(1) == 2\n"
-    assert CHECKERS["hidden_tests_pass"](world, None, path="tests/_h.py", source=source)[0]
+    assert get_checker("hidden_tests_pass")(world, None, path="tests/_h.py", source=source)[0]
     assert not world.workspace.exists("tests/_h.py")
-    assert not CHECKERS["hidden_tests_pass"](world, None, path="tests/_h.py", source=source.replace("== 2", "== 3"))[0]
+    assert not get_checker("hidden_tests_pass")(world, None, path="tests/_h.py", source=source.replace("== 2", "== 3"))[0]
 
 
 def test_trap_steps_are_plain_world_operations():

@@ -13,7 +13,7 @@ import pytest
 
 from harness.core.rng import stream
 from harness.workload import get_family, run_checkers
-from harness.workload.families.data_metric_sessions import week_start
+from harness.workload.families.metric_sessions import week_start
 from harness.workload.gold import apply_steps
 from harness.workload.spec import GoldStep, TaskSpec
 from harness.world import World

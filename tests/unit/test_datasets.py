@@ -8,7 +8,7 @@ import json
 import pytest
 
 from harness.world import World, WorldError
-from harness.world.datasets import ROW_CAP, Datasets
+from harness.world.components.datasets import ROW_CAP, Datasets
 
 COLS = [("id", "int"), ("x", "float"), ("s", "text"), ("d", "date"), ("ts", "timestamp")]
 

@@ -16,8 +16,8 @@ import pytest
 
 from harness.core.rng import stream
 from harness.workload import get_family, run_checkers
-from harness.workload.checks import CHECKERS
-from harness.workload.families import doc_extract, doc_policy
+from harness.workload.checks import CHECKERS, get_checker
+from harness.workload.families import extract_fields, policy_check
 from harness.workload.families.doc_common import (
     DATE_STYLES,
     find_dates,
@@ -147,7 +147,7 @@ def gold_csv(spec: TaskSpec) -> str:
 def write_csv(spec: TaskSpec, rows: list[list[str]]) -> World:
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
-    return world_of(spec, [GoldStep(op="write", args={"path": doc_extract.OUTPUT, "text": out.getvalue()})])
+    return world_of(spec, [GoldStep(op="write", args={"path": extract_fields.OUTPUT, "text": out.getvalue()})])
 
 
 @pytest.mark.parametrize(("difficulty", "seed"), [(d, s) for d in range(1, 6) for s in range(4)])
@@ -218,7 +218,7 @@ def test_date_and_amount_formats_round_trip():
 def test_policy_sessions_notes_and_tolerance(difficulty, seed):
     spec = spec_for(POLICY, difficulty, seed)
     p = spec.params
-    notes = [doc_policy.NOTES[n][1] for n in p["notes"]]
+    notes = [policy_check.NOTES[n][1] for n in p["notes"]]
     world = world_of(spec)
     corpus = "\n".join(world.workspace.read(path) for path in world.workspace.list())
     if difficulty >= 3:
@@ -254,10 +254,10 @@ def test_policy_sessions_notes_and_tolerance(difficulty, seed):
 def test_policy_rules_file_is_numbered_and_documents_are_mixed(difficulty):
     spec = spec_for(POLICY, difficulty, 2)
     world = world_of(spec)
-    rules = world.workspace.read(doc_policy.RULES_PATH)
+    rules = world.workspace.read(policy_check.RULES_PATH)
     for rid in spec.params["rules"]:
         assert f"\n{rid}. " in rules
-    assert len(spec.params["rules"]) == doc_policy.N_RULES[difficulty]
+    assert len(spec.params["rules"]) == policy_check.N_RULES[difficulty]
     flagged = {d for d, _ in spec.params["violations"]}
     assert set(spec.params["documents"]) - flagged  # some documents are compliant
 
@@ -283,7 +283,7 @@ def test_brief_holds_only_public_knowledge(name, difficulty, seed):
 
 
 def test_registered_checkers_and_families():
-    assert {"doc_fields_csv", "doc_files_unchanged", "policy_violations"} <= set(CHECKERS)
+    assert {"doc_fields_csv", "doc_files_unchanged", "policy_violations"} <= set(CHECKERS.names())
     assert get_family(EXTRACT).category == get_family(POLICY).category == "document_processing"
 
 
@@ -298,7 +298,7 @@ def test_generate_rejects_bad_params(name):
 
 
 def test_policy_checker_refuses_malformed_answers():
-    fn = CHECKERS["policy_violations"]
+    fn = get_checker("policy_violations")
     truth = [["docs/a.md", "R1"], ["docs/b.md", "R2"]]
     for answer in (None, {}, {"violations": "all"}, {"violations": [{"document": "docs/a.md"}]},
                    {"violations": [{"document": "docs/a.md", "rule": "first"}]}, {"violations": []}):

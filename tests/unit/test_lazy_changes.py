@@ -592,18 +592,18 @@ HAND_MADE = {  # name -> (the module, None if intact, else words the reason must
 
 @pytest.mark.parametrize("case", sorted(HAND_MADE))
 def test_tests_intact_on_hand_made_modules(case):
-    from harness.workload.checks import CHECKERS
+    from harness.workload.checks import get_checker
     from harness.workload.test_fingerprint import fingerprint_tests
 
     source, words = HAND_MADE[case]
     world = World.from_snapshot({"files": {"t/test_a.py": source}})
-    ok, reason = CHECKERS["tests_intact"](world, None, module="t/test_a.py", expected=fingerprint_tests(ORIGINAL))
+    ok, reason = get_checker("tests_intact")(world, None, module="t/test_a.py", expected=fingerprint_tests(ORIGINAL))
     assert ok == (words is None), reason
     assert words is None or words in reason, reason
 
 
 def test_tests_intact_normalises_only_the_edits_a_task_makes():
-    from harness.workload.checks import CHECKERS
+    from harness.workload.checks import get_checker
     from harness.workload.test_fingerprint import fingerprint_tests
 
     original = 'from p import Old, f\n\n\ndef test_a():\n    assert f(Old(1), 2) == "Old:1"\n'
@@ -612,7 +612,7 @@ def test_tests_intact_normalises_only_the_edits_a_task_makes():
 
     def check(source: str, normalise: dict) -> bool:
         world = World.from_snapshot({"files": {"t/test_a.py": source}})
-        return CHECKERS["tests_intact"](world, None, module="t/test_a.py", normalise=normalise,
+        return get_checker("tests_intact")(world, None, module="t/test_a.py", normalise=normalise,
                                         expected=fingerprint_tests(original, normalise))[0]
 
     renamed = original.replace("Old", "New")

@@ -22,7 +22,7 @@ from harness.runtime.observability.otel import export_spans
 from harness.runtime.observability.telemetry import TelemetryData, correlate
 from harness.runtime.observability.textlog import TextLogLayer, TextLogOptions
 from harness.runtime.port import Think
-from harness.world.services import Services
+from harness.world.components.services import Services
 
 
 def ev(tool: str = "read", **kw) -> ActionEvent:

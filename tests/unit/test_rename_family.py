@@ -14,7 +14,7 @@ import pytest
 
 from harness.core.rng import stream
 from harness.workload import get_family, run_checkers
-from harness.workload.checks import CHECKERS
+from harness.workload.checks import CHECKERS, get_checker
 from harness.workload.codegen import STDLIB_USES, render_helper
 from harness.workload.families.rename_symbol import MODULES, RenameSymbol
 from harness.workload.gold import apply_gold
@@ -204,7 +204,7 @@ def test_same_inputs_same_task_and_world_in_any_process():
 
 def test_registered_under_its_name():
     assert FAMILY.name == NAME and FAMILY.category == "code_modification"
-    assert {"no_identifier", "defines_symbol", "preserved_identifiers", "tests_pass", "tests_intact"} <= set(CHECKERS)
+    assert {"no_identifier", "defines_symbol", "preserved_identifiers", "tests_pass", "tests_intact"} <= set(CHECKERS.names())
     spec = spec_for(1, 0)
     assert [c.name for c in spec.checkers] == [
         "no_identifier", "defines_symbol", "preserved_identifiers", "tests_pass", "tests_intact"]
@@ -227,7 +227,7 @@ def test_stdlib_use_is_a_real_near_miss(use):
 
 # -- the checkers on hand-made worlds -----------------------------------------------------
 def _check(checker: str, files: dict[str, str], **args):
-    return CHECKERS[checker](World.from_snapshot({"files": files}), None, **args)
+    return get_checker(checker)(World.from_snapshot({"files": files}), None, **args)
 
 
 def test_no_identifier_names_files_and_broken_ones():

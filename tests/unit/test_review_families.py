@@ -14,7 +14,7 @@ import pytest
 
 from harness.core.rng import stream
 from harness.workload import get_family, run_checkers
-from harness.workload.checks import CHECKERS
+from harness.workload.checks import get_checker
 from harness.workload.families.review_common import DIFF_PATH, MARK
 from harness.workload.families.review_convention import RULE_IDS
 from harness.workload.gold import apply_steps
@@ -166,7 +166,7 @@ ISSUES = [{"file": "p/a.py", "line": 10, "lines": [10, 13], "kind": "injection"}
 
 def _match(findings, require_kind=True, allowance=1):
     world = World.from_snapshot({"files": {}, "submission": {"findings": findings}})
-    return CHECKERS["findings_match"](world, None, issues=ISSUES, tolerance=2,
+    return get_checker("findings_match")(world, None, issues=ISSUES, tolerance=2,
                                       require_kind=require_kind, max_false_positives=allowance)
 
 
@@ -190,7 +190,7 @@ def test_findings_match_refuses_misses_wrong_kinds_and_noise():
     for junk in (None, "approve", {"findings": "p/a.py:10"}, {"findings": [{"file": "p/a.py"}]},
                  {"findings": [{"file": "p/a.py", "line": "ten"}]}):
         world = World.from_snapshot({"files": {}, "submission": junk})
-        assert not CHECKERS["findings_match"](world, None, issues=ISSUES)[0]
+        assert not get_checker("findings_match")(world, None, issues=ISSUES)[0]
 
 
 # -- parameters, public/private, budget, determinism --------------------------------------

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from harness.workload.checks import CHECKERS
-from harness.workload.families import sysadmin_common  # noqa: F401 - registers the world operations
+from harness.workload.checks import get_checker
 from harness.workload.gold import apply_steps
 from harness.workload.spec import GoldStep
 from harness.world import World, WorldError
-from harness.world.services import Services, parse_config, render_config
+from harness.world.components.services import Services, parse_config, render_config
 
 
 def estate() -> Services:
@@ -115,16 +114,16 @@ def test_world_operations_apply_through_gold_steps():
                         GoldStep(op="restart_service", args={"service": "api"}),
                         GoldStep(op="revoke_credential", args={"producer": "db", "secret": "old"})])
     assert world.services.status("api")["status"] == "running"
-    assert CHECKERS["never_failed"](world, None, services=["api", "web"])[0]
-    assert CHECKERS["untouched"](world, None, allow=["api"])[0]
-    assert not CHECKERS["untouched"](world, None, allow=[])[0]
+    assert get_checker("never_failed")(world, None, services=["api", "web"])[0]
+    assert get_checker("untouched")(world, None, allow=["api"])[0]
+    assert not get_checker("untouched")(world, None, allow=[])[0]
 
 
 # -- checkers --------------------------------------------------------------------------
 def _diag(answer):
     world = World(parts={"services": Services()})
     world.submit(answer)
-    return CHECKERS["diagnosis"](world, None, service="orders-db", fault="slow_database",
+    return get_checker("diagnosis")(world, None, service="orders-db", fault="slow_database",
                                  aliases=["slow db"], team=None)[0]
 
 
@@ -158,7 +157,7 @@ def test_rollout_policy_judges_the_order(ops, ok):
     for op in ops.split():
         name = f"a-{op[1]}"
         world.services.deploy(name, "2.0") if op[0] == "D" else world.services.health_check(name)
-    got, reason = CHECKERS["rollout_policy"](world, None, instances=["a-1", "a-2", "a-3", "a-4"], canary="a-1",
+    got, reason = get_checker("rollout_policy")(world, None, instances=["a-1", "a-2", "a-3", "a-4"], canary="a-1",
                                              new="2.0", old="1.0", batch=2, bad=False)
     assert got is ok, reason
 
@@ -168,8 +167,8 @@ def test_config_preserved_allows_only_the_fix():
     s.add_service("a", config="port=1\nmode=x\n")
     world = World(parts={"services": s})
     args = {"service": "a", "original": {"prot": "1", "mode": "x"}, "fix_keys": ["port"], "removable": ["prot"]}
-    assert CHECKERS["config_preserved"](world, None, **args)[0]
+    assert get_checker("config_preserved")(world, None, **args)[0]
     s.write_config("a", "port=1\n")
-    assert not CHECKERS["config_preserved"](world, None, **args)[0]
+    assert not get_checker("config_preserved")(world, None, **args)[0]
     s.write_config("a", "port=1\nmode=x\nextra=1\n")
-    assert not CHECKERS["config_preserved"](world, None, **args)[0]
+    assert not get_checker("config_preserved")(world, None, **args)[0]

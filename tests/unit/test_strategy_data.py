@@ -11,7 +11,7 @@ from harness.agents.reference.data_cleaning import rules_for
 from harness.agents.reference.data_metric_sessions import parse_definition, parse_excluded
 from harness.agents.reference.toolkit_data import parse_aligned
 from harness.runtime.tools.shell_psql import aligned
-from harness.workload.families.data_cleaning import RULES
+from harness.workload.families.cleaning import RULES
 from tests.strategy_support import HUMAN, NATIVE, only, run, tasks
 
 SINGLE = ["data_analysis/aggregate", "data_analysis/join_pitfalls", "data_analysis/cleaning",

@@ -10,7 +10,7 @@ from harness.runtime.tools import TOOL_LAYERS
 from harness.runtime.tools.access_rules import accesses
 from harness.runtime.tools.shell_psql import aligned
 from harness.world import Workspace, World
-from harness.world.datasets import ROW_CAP, Datasets
+from harness.world.components.datasets import ROW_CAP, Datasets
 
 
 def make_world(n_extra: int = 0) -> World:

@@ -15,7 +15,7 @@ from harness.runtime.tools.access_rules import accesses
 from harness.runtime.tools.shell_ops import split_heredoc
 from harness.runtime.tools.typed_ops import OPS_TOOL_DEFS
 from harness.world import Workspace, World
-from harness.world.services import Services
+from harness.world.components.services import Services
 
 API_CONF = "listen_port=8000\ndb_password=old-pw\nworkers=4\n"
 

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.world.services import parse_config
+from harness.world.components.services import parse_config
 
 MIN_BASELINE = 5  # fewer points than this before a window is no baseline
 _LOG_TIME = re.compile(r"^t\+(\d+)m\s")

@@ -18,7 +18,7 @@ from harness.runtime.port import ToolAnnotations
 from harness.runtime.tools.typed_models import READ_ONLY, Args, ToolDef
 from harness.runtime.tools.typed_ops import Handler, NoArgs, Refused, guarded
 from harness.world import World
-from harness.world.datasets import ROW_CAP
+from harness.world.components.datasets import ROW_CAP
 
 
 def _datasets(world: World) -> Any:

@@ -1,29 +1,4 @@
-"""Task families; importing this package registers every built-in family."""
-
-from harness.workload.families import (  # noqa: F401 - registration on import
-    add_parameter,
-    bulk_migration,
-    change_regression,
-    config_fix,
-    credential_rotation,
-    data_aggregate,
-    data_anomaly,
-    data_cleaning,
-    data_join,
-    data_metric_sessions,
-    dependency_upgrade,
-    disk_cleanup,
-    doc_extract,
-    doc_policy,
-    extract_helper,
-    fix_bug,
-    follow_convention,
-    incident_diagnosis,
-    rename_symbol,
-    review_bug,
-    review_convention,
-    review_regression,
-    review_security,
-    review_untested,
-    staged_rollout,
-)
+"""Task families, one module each, named after the family (``join_pitfalls.py`` holds
+``data_analysis/join_pitfalls``), beside the modules they share (``*_common``,
+``rename_*``). ``harness.workload.registry.FAMILIES`` finds them by importing every module
+here; nothing imports a family to register it."""

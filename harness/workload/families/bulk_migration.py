@@ -23,12 +23,10 @@ from typing import Any
 
 import numpy as np
 
-import harness.workload.code_checkers  # noqa: F401 - registers tests_pass, tests_intact
-import harness.workload.codemod_checkers  # noqa: F401 - registers the checkers used here
 from harness.core.errors import TaskGenerationError
-from harness.workload.codemod_checkers import node_digest, top_level
+from harness.workload.checkers.codemod import node_digest, top_level
 from harness.workload.families import codemod_common as cc
-from harness.workload.families.rename_render import Module
+from harness.workload.families.rename_parts import Module
 from harness.workload.names import NOUNS, pick, randint
 from harness.workload.registry import family
 from harness.workload.spec import CheckerRef, TaskSpec

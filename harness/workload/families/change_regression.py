@@ -24,8 +24,6 @@ from typing import Any
 
 import numpy as np
 
-import harness.workload.change_checkers  # noqa: F401 - registers the checkers used here
-import harness.workload.sysadmin_checkers  # noqa: F401 - and these
 from harness.core.errors import TaskGenerationError
 from harness.core.hashing import canonical_json
 from harness.workload.deadlines import within
@@ -42,7 +40,7 @@ from harness.workload.policies import COMMON
 from harness.workload.registry import family
 from harness.workload.spec import CheckerRef, GoldStep, TaskSpec
 from harness.world import World
-from harness.world.services import Services, render_config
+from harness.world.components.services import Services, render_config
 
 SIZES = {1: (5, 7), 2: (7, 10), 3: (10, 14), 4: (14, 20), 5: (20, 28)}
 CHANGES = {1: (5, 7), 2: (7, 10), 3: (10, 15), 4: (15, 22), 5: (22, 30)}  # in the whole history

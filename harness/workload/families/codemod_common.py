@@ -22,7 +22,8 @@ from harness.core.errors import TaskGenerationError
 from harness.core.hashing import canonical_json
 from harness.workload.codegen import filler_class, filler_function, module_docstring
 from harness.workload.deadlines import end_of_day
-from harness.workload.families.rename_render import Module, generator_for
+from harness.workload.families.rename_parts import Module
+from harness.workload.families.rename_render import generator_for
 from harness.workload.names import Namer, randint
 from harness.workload.spec import Budget, CheckerRef, GoldStep
 from harness.workload.test_fingerprint import fingerprint_tests

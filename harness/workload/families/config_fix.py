@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-import harness.workload.sysadmin_checkers  # noqa: F401 - registers the checkers used here
 from harness.core.errors import TaskGenerationError
 from harness.workload.deadlines import within
 from harness.workload.families.sysadmin_common import (
@@ -29,7 +28,7 @@ from harness.workload.families.sysadmin_common import (
 from harness.workload.registry import family
 from harness.workload.spec import CheckerRef, TaskSpec
 from harness.world import World
-from harness.world.services import Services
+from harness.world.components.services import Services
 
 SIZES = {1: (4, 6), 2: (6, 9), 3: (9, 14), 4: (14, 20), 5: (20, 30)}
 ERRORS = {1: ("typo_key", "missing_key"), 2: ("typo_key", "missing_key", "wrong_port"),

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-import harness.workload.sysadmin_checkers  # noqa: F401 - registers the checkers used here
 from harness.core.errors import TaskGenerationError
 from harness.core.hashing import stable_hash
 from harness.workload.deadlines import within
@@ -30,7 +29,7 @@ from harness.workload.families.sysadmin_common import (
 from harness.workload.registry import family
 from harness.workload.spec import CheckerRef, Probe, SessionSpec, TaskSpec
 from harness.world import World
-from harness.world.services import Services, render_config
+from harness.world.components.services import Services, render_config
 
 SIZES = {1: (5, 7), 2: (7, 10), 3: (10, 14), 4: (14, 20), 5: (20, 28)}
 CONSUMERS = {1: (1, 2), 2: (2, 3), 3: (3, 4), 4: (4, 6), 5: (5, 8)}

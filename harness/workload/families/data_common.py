@@ -1,5 +1,6 @@
 """Shared pieces of the data_analysis families: seeded table generators, the world
-builder, the ``sql_write`` world operation and the budget rule.
+builder and the budget rule (the ``sql_write`` world operation is in
+``harness.workload.ops.datasets``).
 
 A family renders its tables and its private truth from (params, seed) once; generate and
 build_world share the rendering through a small cache, and every world gets fresh copies.
@@ -15,12 +16,11 @@ from typing import Any
 import numpy as np
 
 from harness.core.hashing import stable_int
-from harness.workload.data_checkers import rows_digest  # also registers the checkers
+from harness.workload.checkers.data import rows_digest
 from harness.workload.deadlines import end_of_day
-from harness.workload.gold import world_op
 from harness.workload.spec import Budget, GoldStep
 from harness.world import World
-from harness.world.datasets import Datasets
+from harness.world.components.datasets import Datasets
 
 Columns = list[tuple[str, str]]
 Tables = dict[str, tuple[Columns, list[list[Any]]]]
@@ -29,11 +29,6 @@ REGIONS = ("north", "south", "east", "west", "central")
 SEGMENTS = ("retail", "smb", "enterprise", "education", "public")
 YEAR = 2024
 QUARTER_MONTHS = {1: (1, 3), 2: (4, 6), 3: (7, 9), 4: (10, 12)}
-
-
-@world_op("sql_write")
-def _sql_write(world: World, a: dict[str, Any]) -> None:
-    world.datasets.sql_write(a["statement"])
 
 
 def rng_for(seed: int, name: str) -> np.random.Generator:

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-import harness.workload.sysadmin_checkers  # noqa: F401 - registers the checkers used here
 from harness.core.errors import TaskGenerationError
 from harness.workload.deadlines import within
 from harness.workload.families.sysadmin_common import APIS, STORES, between, pick, step, world_with
@@ -22,7 +21,7 @@ from harness.workload.policies import COMMON, names
 from harness.workload.registry import family
 from harness.workload.spec import CheckerRef, TaskSpec
 from harness.world import World
-from harness.world.services import Services, render_config
+from harness.world.components.services import Services, render_config
 
 SERVICES = {1: (2, 2), 2: (2, 3), 3: (3, 4), 4: (4, 5), 5: (5, 7)}
 ROTATED = {1: (1, 2), 2: (2, 3), 3: (2, 4), 4: (3, 5), 5: (4, 6)}

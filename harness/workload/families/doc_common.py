@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from harness.core.hashing import stable_int
+from harness.workload.checkers.doc import text_digest
 from harness.workload.deadlines import end_of_day
-from harness.workload.doc_checkers import text_digest  # also registers the checkers
 from harness.workload.spec import Budget, GoldStep
 from harness.world import World
 

@@ -17,9 +17,7 @@ from typing import Any
 
 import numpy as np
 
-import harness.workload.code_checkers  # noqa: F401 - registers tests_pass
-import harness.workload.codemod_checkers  # noqa: F401 - registers the checkers used here
-from harness.workload.codemod_checkers import node_digest, top_level
+from harness.workload.checkers.codemod import node_digest, top_level
 from harness.workload.families import codemod_common as cc
 from harness.workload.names import NOUNS, pick, plural, randint
 from harness.workload.registry import family

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-import harness.workload.sysadmin_checkers  # noqa: F401 - registers the checkers used here
 from harness.core.errors import TaskGenerationError
 from harness.core.hashing import canonical_json
 from harness.workload.deadlines import within
@@ -36,7 +35,7 @@ from harness.workload.policies import COMMON
 from harness.workload.registry import family
 from harness.workload.spec import CheckerRef, Probe, SessionSpec, TaskSpec
 from harness.world import World
-from harness.world.services import Services
+from harness.world.components.services import Services
 
 FAULTS = ("slow_database", "memory_leak", "bad_deploy", "expired_certificate", "connection_pool_exhausted")
 ALIASES = {

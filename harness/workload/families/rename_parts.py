@@ -1,4 +1,5 @@
-"""Code snippets of a rename_symbol package: the symbol, its near-misses, its users, tests.
+"""Code snippets of a rename_symbol package: the symbol, its near-misses, its users, tests,
+and ``Module``, one generated module they are written into.
 
 Each snippet also writes the test lines that exercise it, with expected values computed
 here (by executing the symbol's own source for functions), so the test module passes on
@@ -9,14 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from harness.workload.names import NOUNS, Namer, pick, randint
-
-if TYPE_CHECKING:
-    from harness.workload.families.rename_render import Module
 
 TEST_NAMES = {
     "basic": "test_basic_usage", "error": "test_refuses_bad_amounts", "base": "test_shared_base",
@@ -25,6 +23,44 @@ TEST_NAMES = {
     "strict": "test_strict_variant", "weighted": "test_weighted_variant", "callers": "test_callers",
     "stdlib": "test_standard_helpers", "imports": "test_every_module_imports",
 }
+
+
+@dataclass
+class Module:
+    """One generated module: its imports and code blocks, rendered as source."""
+
+    name: str
+    doc: str
+    std_imports: list[str] = field(default_factory=list)
+    from_imports: dict[str, list[str]] = field(default_factory=dict)  # package module -> names
+    module_imports: list[str] = field(default_factory=list)  # package modules used as modules
+    blocks: list[str] = field(default_factory=list)
+
+    def import_from(self, module: str, name: str) -> None:
+        names = self.from_imports.setdefault(module, [])
+        if name not in names:
+            names.append(name)
+
+    def import_module(self, module: str) -> None:
+        if module not in self.module_imports:
+            self.module_imports.append(module)
+
+    def import_std(self, line: str) -> None:
+        if line not in self.std_imports:
+            self.std_imports.append(line)
+
+    def render(self, pkg: str) -> str:
+        out = [f'"""{self.doc}"""\n']
+        if self.std_imports:
+            out.append("\n".join(sorted(self.std_imports)) + "\n")
+        local = [f"from {pkg}.{m} import {', '.join(sorted(n))}" for m, n in sorted(self.from_imports.items())]
+        local += [f"from {pkg} import {m}" for m in sorted(self.module_imports)]
+        if local:
+            out.append("\n".join(local) + "\n")
+        text = "\n".join(out)
+        for block in self.blocks:
+            text += "\n\n" + block
+        return text
 
 
 @dataclass

@@ -10,7 +10,7 @@ passes on the initial workspace.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,7 @@ from harness.workload.codegen import (
     uses_for,
 )
 from harness.workload.families import rename_parts as parts
+from harness.workload.families.rename_parts import Module
 from harness.workload.families.rename_users import use_symbol
 from harness.workload.names import (
     CLASS_TARGETS,
@@ -43,42 +44,6 @@ from harness.workload.names import (
 
 # How many near-miss names of each kind exist at most (the templates in rename_parts).
 MAX_NEAR_MISSES = {"class": len(parts.CLASS_NEAR_MISSES), "function": len(parts.FUNCTION_NEAR_MISSES)}
-
-
-@dataclass
-class Module:
-    name: str
-    doc: str
-    std_imports: list[str] = field(default_factory=list)
-    from_imports: dict[str, list[str]] = field(default_factory=dict)  # package module -> names
-    module_imports: list[str] = field(default_factory=list)  # package modules used as modules
-    blocks: list[str] = field(default_factory=list)
-
-    def import_from(self, module: str, name: str) -> None:
-        names = self.from_imports.setdefault(module, [])
-        if name not in names:
-            names.append(name)
-
-    def import_module(self, module: str) -> None:
-        if module not in self.module_imports:
-            self.module_imports.append(module)
-
-    def import_std(self, line: str) -> None:
-        if line not in self.std_imports:
-            self.std_imports.append(line)
-
-    def render(self, pkg: str) -> str:
-        out = [f'"""{self.doc}"""\n']
-        if self.std_imports:
-            out.append("\n".join(sorted(self.std_imports)) + "\n")
-        local = [f"from {pkg}.{m} import {', '.join(sorted(n))}" for m, n in sorted(self.from_imports.items())]
-        local += [f"from {pkg} import {m}" for m in sorted(self.module_imports)]
-        if local:
-            out.append("\n".join(local) + "\n")
-        text = "\n".join(out)
-        for block in self.blocks:
-            text += "\n\n" + block
-        return text
 
 
 @dataclass

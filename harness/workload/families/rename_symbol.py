@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-import harness.workload.code_checkers  # noqa: F401 - registers the checkers this family uses
 from harness.core.errors import TaskGenerationError
 from harness.core.hashing import canonical_json
 from harness.workload.deadlines import end_of_day

@@ -7,13 +7,8 @@ callbacks. Test lines use ``@`` where the using module's name goes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from harness.workload.families.rename_parts import Context
+from harness.workload.families.rename_parts import Context, Module
 from harness.workload.names import NOUNS, pick, randint
-
-if TYPE_CHECKING:
-    from harness.workload.families.rename_render import Module
 
 
 # -- users of the symbol ----------------------------------------------------------------

@@ -21,14 +21,13 @@ from typing import Any
 
 import numpy as np
 
-import harness.workload.review_checkers  # noqa: F401 - registers the checkers used here
 from harness.core.errors import TaskGenerationError
 from harness.core.hashing import canonical_json
+from harness.workload.checkers.review import file_digest, findings_match
 from harness.workload.codegen import filler_class, filler_function, module_docstring
 from harness.workload.deadlines import end_of_day
 from harness.workload.names import NOUNS, Namer, pick, plural, randint
-from harness.workload.registry import FAMILIES
-from harness.workload.review_checkers import file_digest, findings_match
+from harness.workload.registry import get_family
 from harness.workload.spec import CheckerRef, GoldStep, Probe, SessionSpec, TaskSpec
 from harness.world import World
 
@@ -346,7 +345,7 @@ class ReviewFamily:
 @lru_cache(maxsize=64)
 def _rendered(family_name: str, inputs_json: str, seed: int) -> Rendered:
     """Shared by generate and build_world; callers must not mutate the result."""
-    fam: ReviewFamily = FAMILIES[family_name]  # type: ignore[assignment]
+    fam: ReviewFamily = get_family(family_name)  # type: ignore[assignment]
     params = json.loads(inputs_json)
     rng = np.random.Generator(np.random.PCG64(seed))
     draft = new_draft(rng, params, fam.header_extra())

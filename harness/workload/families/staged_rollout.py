@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-import harness.workload.sysadmin_checkers  # noqa: F401 - registers the checkers used here
 from harness.core.errors import TaskGenerationError
 from harness.workload.deadlines import WORKING_DAY_MINUTES, within
 from harness.workload.families.sysadmin_common import (
@@ -31,7 +30,7 @@ from harness.workload.policies import names as _names
 from harness.workload.registry import family
 from harness.workload.spec import CheckerRef, TaskSpec
 from harness.world import World
-from harness.world.services import Services, render_config
+from harness.world.components.services import Services, render_config
 
 FLEET = {1: (3, 4), 2: (4, 6), 3: (6, 9), 4: (9, 12), 5: (12, 16)}
 BATCHES = {1: (1, 1), 2: (2, 2), 3: (2, 3), 4: (3, 4), 5: (3, 5)}  # after the canary

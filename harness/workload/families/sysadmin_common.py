@@ -1,5 +1,5 @@
-"""Shared by the system-administration families: topologies, configs, and the world
-operations on the services component (gold solutions and traps are lists of them).
+"""Shared by the system-administration families: topologies, configs, worlds and steps
+(the world operations on the services component are in ``harness.workload.ops.services``).
 
 A topology is layered as real estates are: edge services call APIs, APIs call other APIs
 and data stores, stores call nothing. Edges always point down a layer, so it is a DAG
@@ -12,10 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from harness.workload.gold import world_op
 from harness.workload.spec import GoldStep
 from harness.world import World
-from harness.world.services import Services, render_config
+from harness.world.components.services import Services, render_config
 
 EDGES = ("web", "gateway", "mobile-bff", "admin-ui", "partner-api")
 APIS = ("orders", "payments", "inventory", "users", "search", "catalog", "shipping", "billing", "auth",
@@ -147,64 +146,3 @@ def step(op: str, **args: Any) -> GoldStep:
 def norm(value: Any) -> str:
     """How a human compares names: case, spaces, dashes and underscores do not matter."""
     return "" if not isinstance(value, str) else "".join(c for c in value.lower() if c.isalnum())
-
-
-# -- world operations on the services component -------------------------------------
-def _svcs(world: World) -> Services:
-    svcs = world.services
-    if svcs is None:
-        raise ValueError("this world has no services component")
-    return svcs
-
-
-@world_op("restart_service")
-def _restart(world: World, a: dict[str, Any]) -> None:
-    _svcs(world).restart(a["service"])
-
-
-@world_op("stop_service")
-def _stop(world: World, a: dict[str, Any]) -> None:
-    _svcs(world).stop(a["service"])
-
-
-@world_op("write_config")
-def _write_config(world: World, a: dict[str, Any]) -> None:
-    _svcs(world).write_config(a["service"], a["text"])
-
-
-@world_op("deploy")
-def _deploy(world: World, a: dict[str, Any]) -> None:
-    _svcs(world).deploy(a["service"], a["version"])
-
-
-@world_op("rollback")
-def _rollback(world: World, a: dict[str, Any]) -> None:
-    _svcs(world).rollback(a["service"])
-
-
-@world_op("health_check")
-def _health(world: World, a: dict[str, Any]) -> None:
-    _svcs(world).health_check(a["service"])
-
-
-@world_op("delete_host_file")
-def _delete_file(world: World, a: dict[str, Any]) -> None:
-    _svcs(world).delete_file(a["host"], a["path"])
-
-
-@world_op("issue_credential")
-def _issue(world: World, a: dict[str, Any]) -> None:
-    _svcs(world).issue_credential(a["producer"], a["secret"])
-
-
-@world_op("revoke_credential")
-def _revoke(world: World, a: dict[str, Any]) -> None:
-    _svcs(world).revoke_credential(a["producer"], a["secret"])
-
-
-@world_op("rotate_credential")
-def _rotate(world: World, a: dict[str, Any]) -> None:
-    """Issue the new credential and revoke the old one at once: the one-click rotation a
-    console offers, which is only safe when nothing still uses the old one."""
-    _svcs(world).issue_credential(a["producer"], a["new"])
-    _svcs(world).revoke_credential(a["producer"], a["old"])

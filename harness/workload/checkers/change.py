@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.workload.checks import checker
+from harness.workload.checks import CHECKERS
 from harness.world import World
-from harness.world.services import Services, parse_config
+from harness.world.components.services import Services, parse_config
 
 
 def _svcs(world: World) -> Services:
@@ -26,7 +26,7 @@ def _brief(items: list[str], limit: int = 4) -> str:
     return ", ".join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
-@checker("config_reverted")
+@CHECKERS.register("config_reverted")
 def config_reverted(world: World, spec: Any, service: str, expected: dict[str, str]) -> tuple[bool, str]:
     """The config file of ``service`` holds exactly ``expected``: every setting the change
     replaced is back, a setting it added is gone, and nothing else differs."""
@@ -39,7 +39,7 @@ def config_reverted(world: World, spec: Any, service: str, expected: dict[str, s
     return True, f"{service} config is back to its settings before the change"
 
 
-@checker("regression_cleared")
+@CHECKERS.register("regression_cleared")
 def regression_cleared(world: World, spec: Any, symptom: str, culprit: str, key: str, bad: str) -> tuple[bool, str]:
     """The estate's rule: ``symptom`` errors while ``culprit`` runs with ``key`` = ``bad``
     (its loaded config, not its file); it is clear once the culprit runs without it and
@@ -57,7 +57,7 @@ def regression_cleared(world: World, spec: Any, symptom: str, culprit: str, key:
     return True, f"{culprit} no longer runs {key}={bad}; {symptom} recovers"
 
 
-@checker("change_named")
+@CHECKERS.register("change_named")
 def change_named(world: World, spec: Any, change: str) -> tuple[bool, str]:
     """The submission names the one change that caused the regression (by its id)."""
     sub = world.submission

@@ -12,7 +12,7 @@ import ast
 from collections import Counter
 from typing import Any
 
-from harness.workload.checks import checker
+from harness.workload.checks import CHECKERS
 from harness.workload.test_fingerprint import (
     compare_bodies,
     module_problems,
@@ -44,7 +44,7 @@ def _brief(items: list[str], limit: int = 5) -> str:
     return ", ".join(items[:limit]) + more
 
 
-@checker("no_identifier")
+@CHECKERS.register("no_identifier")
 def no_identifier(world: World, spec: Any, name: str, paths: list[str] | None = None) -> tuple[bool, str]:
     """``name`` is an identifier in no Python file under ``paths``."""
     files = _python_files(world, paths)
@@ -64,7 +64,7 @@ def no_identifier(world: World, spec: Any, name: str, paths: list[str] | None = 
     return True, f"`{name}` appears in none of {len(files)} Python files"
 
 
-@checker("defines_symbol")
+@CHECKERS.register("defines_symbol")
 def defines_symbol(world: World, spec: Any, path: str, name: str) -> tuple[bool, str]:
     """``path`` defines ``name`` at top level (class, def or assignment)."""
     if not world.workspace.exists(path):
@@ -76,7 +76,7 @@ def defines_symbol(world: World, spec: Any, path: str, name: str) -> tuple[bool,
     return ok, f"{path} {'defines' if ok else 'does not define'} `{name}` at top level"
 
 
-@checker("preserved_identifiers")
+@CHECKERS.register("preserved_identifiers")
 def preserved_identifiers(world: World, spec: Any, counts: dict[str, int],
                           paths: list[str] | None = None) -> tuple[bool, str]:
     """Each name still occurs as an identifier at least ``counts[name]`` times in total."""
@@ -92,7 +92,7 @@ def preserved_identifiers(world: World, spec: Any, counts: dict[str, int],
     return True, f"all {len(counts)} other names kept"
 
 
-@checker("tests_pass")
+@CHECKERS.register("tests_pass")
 def tests_pass(world: World, spec: Any, module: str, timeout_s: float = 10.0) -> tuple[bool, str]:
     report = run_verified(world.workspace, module, timeout_s=timeout_s)
     if report.ok:
@@ -112,7 +112,7 @@ def _where(failure: Any) -> str:
     return f"{failure.path}:{failure.line}" if failure.path else "no workspace frame"
 
 
-@checker("tests_intact")
+@CHECKERS.register("tests_intact")
 def tests_intact(world: World, spec: Any, module: str, tests: dict[str, int] | None = None,
                  expected: dict[str, Any] | None = None, normalise: dict[str, Any] | None = None) -> tuple[bool, str]:
     """The original tests are still there, unweakened, and still the ones that run.

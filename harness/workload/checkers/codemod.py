@@ -12,7 +12,7 @@ import hashlib
 from typing import Any
 
 from harness.core.pyast import calls_to, parse
-from harness.workload.checks import checker
+from harness.workload.checks import CHECKERS
 from harness.world import Workspace, World
 from harness.world.verified_tests import run_verified
 
@@ -50,7 +50,7 @@ def _short(items: list[str], limit: int = 4) -> str:
     return ", ".join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
-@checker("signature_has_param")
+@CHECKERS.register("signature_has_param")
 def signature_has_param(world: World, spec: Any, path: str, function: str, param: str,
                         required: bool) -> tuple[bool, str]:
     fn = top_level(_tree(world, path)).get(function)
@@ -68,7 +68,7 @@ def signature_has_param(world: World, spec: Any, path: str, function: str, param
     return True, f"`{function}` takes `{param}`" + (" (required)" if required else "")
 
 
-@checker("call_sites_pass")
+@CHECKERS.register("call_sites_pass")
 def call_sites_pass(world: World, spec: Any, function: str, module_names: list[str], param: str,
                     position: int, value: str | None, min_calls: int, paths: list[str],
                     other_than: str | None = None) -> tuple[bool, str]:
@@ -98,7 +98,7 @@ def call_sites_pass(world: World, spec: Any, function: str, module_names: list[s
     return True, f"all {total} calls of `{function}` pass {param}={value}"
 
 
-@checker("files_unchanged")
+@CHECKERS.register("files_unchanged")
 def files_unchanged(world: World, spec: Any, digests: dict[str, str], prefix: str | None = None) -> tuple[bool, str]:
     """Byte-identical files (sha256); with ``prefix``, nothing added under it either."""
     ws = world.workspace
@@ -111,7 +111,7 @@ def files_unchanged(world: World, spec: Any, digests: dict[str, str], prefix: st
     return True, f"{len(digests)} protected files untouched"
 
 
-@checker("definitions_unchanged")
+@CHECKERS.register("definitions_unchanged")
 def definitions_unchanged(world: World, spec: Any, digests: dict[str, dict[str, str]]) -> tuple[bool, str]:
     """Each named top-level definition keeps its syntax tree (formatting may differ)."""
     changed = []
@@ -123,7 +123,7 @@ def definitions_unchanged(world: World, spec: Any, digests: dict[str, dict[str, 
     return True, f"{sum(len(d) for d in digests.values())} other definitions unchanged"
 
 
-@checker("hidden_tests_pass")
+@CHECKERS.register("hidden_tests_pass")
 def hidden_tests_pass(world: World, spec: Any, path: str, source: str, timeout_s: float = 10.0) -> tuple[bool, str]:
     """Acceptance tests the agent never sees, run against a copy of the final workspace."""
     ws = Workspace(world.workspace.snapshot())
@@ -139,7 +139,7 @@ def hidden_tests_pass(world: World, spec: Any, path: str, source: str, timeout_s
     return False, f"{len(report.failures)} of {report.collected} acceptance checks failed"
 
 
-@checker("no_old_api")
+@CHECKERS.register("no_old_api")
 def no_old_api(world: World, spec: Any, names: list[str], keywords: dict[str, list[str]],
                paths: list[str]) -> tuple[bool, str]:
     """No call of a removed function, and no removed keyword in calls of a kept one."""
@@ -164,7 +164,7 @@ def no_old_api(world: World, spec: Any, names: list[str], keywords: dict[str, li
     return True, f"no old API use in {len(files)} files"
 
 
-@checker("defined_once")
+@CHECKERS.register("defined_once")
 def defined_once(world: World, spec: Any, name: str, path: str, paths: list[str]) -> tuple[bool, str]:
     homes = [p for p in _py(world, paths) for n in ast.walk(_tree(world, p))
              if isinstance(n, ast.FunctionDef) and n.name == name]
@@ -173,7 +173,7 @@ def defined_once(world: World, spec: Any, name: str, path: str, paths: list[str]
     return True, f"`{name}` defined once in {path}"
 
 
-@checker("no_duplicate_block")
+@CHECKERS.register("no_duplicate_block")
 def no_duplicate_block(world: World, spec: Any, statements: list[str], helper: str,
                        paths: list[str]) -> tuple[bool, str]:
     """No function but the helper still holds a statement of the duplicated block."""
@@ -189,7 +189,7 @@ def no_duplicate_block(world: World, spec: Any, statements: list[str], helper: s
     return True, "the block lives only in the helper"
 
 
-@checker("functions_call")
+@CHECKERS.register("functions_call")
 def functions_call(world: World, spec: Any, sites: dict[str, list[str]], callee: str) -> tuple[bool, str]:
     """Each listed function still exists and calls ``callee``."""
     problems = []
@@ -209,7 +209,7 @@ def functions_call(world: World, spec: Any, sites: dict[str, list[str]], callee:
     return True, f"all {sum(map(len, sites.values()))} former sites call `{callee}`"
 
 
-@checker("convention_followed")
+@CHECKERS.register("convention_followed")
 def convention_followed(world: World, spec: Any, path: str, kind: str, existing: list[str],
                         min_new: int, suffix: str = "", doc_prefix: str = "", logger: str = "") -> tuple[bool, str]:
     """New public functions in ``path`` follow the team convention of ``kind``:

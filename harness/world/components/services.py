@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from harness.core.hashing import canonical_json
-from harness.world.state import component
+from harness.world.state import COMPONENTS
 from harness.world.workspace import WorldError
 
 STATUSES = ("running", "stopped", "failed", "degraded")
@@ -53,7 +53,7 @@ def render_config(values: dict[str, str]) -> str:
     return "".join(f"{k}={v}\n" for k, v in values.items())
 
 
-@component("services")
+@COMPONENTS.register("services")
 class Services:
     def __init__(self, data: dict[str, Any] | None = None):
         d = _copy(data or {})

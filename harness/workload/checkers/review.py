@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from harness.workload.checks import checker
+from harness.workload.checks import CHECKERS
 from harness.world import World
 
 
@@ -58,7 +58,7 @@ def _match(issue: dict[str, Any], finding: tuple[str, int, str], tolerance: int,
     return distance if distance <= tolerance else None
 
 
-@checker("findings_match")
+@CHECKERS.register("findings_match")
 def findings_match(world: World, spec: Any, issues: list[dict[str, Any]], tolerance: int = 2,
                    require_kind: bool = False, max_false_positives: int = 1) -> tuple[bool, str]:
     """Every issue is flagged (file, line within ``tolerance``, kind if required), and at
@@ -95,7 +95,7 @@ def file_digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-@checker("review_files_unchanged")
+@CHECKERS.register("review_files_unchanged")
 def review_files_unchanged(world: World, spec: Any, digests: dict[str, str]) -> tuple[bool, str]:
     """A review reads the change; it must not edit, empty or delete the code under review."""
     ws = world.workspace

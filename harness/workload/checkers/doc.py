@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from harness.core.hashing import stable_hash
-from harness.workload.checks import checker
+from harness.workload.checks import CHECKERS
 from harness.world import World
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -48,7 +48,7 @@ def norm_cell(column: str, value: str) -> str:
     return re.sub(r"[.,]", "", text).casefold()
 
 
-@checker("doc_fields_csv")
+@CHECKERS.register("doc_fields_csv")
 def doc_fields_csv(world: World, spec: Any, path: str, header: list[str], key: str,
                    rows: dict[str, dict[str, str]], max_wrong_cells: int = 0,
                    key_prefix: str = "") -> tuple[bool, str]:
@@ -98,7 +98,7 @@ def doc_fields_csv(world: World, spec: Any, path: str, header: list[str], key: s
     return True, f"{len(rows)} rows, {len(wrong)} wrong cells (at most {max_wrong_cells} allowed)"
 
 
-@checker("doc_files_unchanged")
+@CHECKERS.register("doc_files_unchanged")
 def doc_files_unchanged(world: World, spec: Any, digests: dict[str, str], prefixes: list[str]) -> tuple[bool, str]:
     """The files under ``prefixes`` are exactly the original ones, byte for byte."""
     ws = world.workspace
@@ -127,7 +127,7 @@ def _pairs(answer: Any) -> tuple[set[tuple[str, str]], str]:
     return pairs, ""
 
 
-@checker("policy_violations")
+@CHECKERS.register("policy_violations")
 def policy_violations(world: World, spec: Any, violations: list[list[str]], max_errors: int = 0) -> tuple[bool, str]:
     """The submitted (document, rule) pairs equal the true ones up to ``max_errors``
     misses plus false positives; an empty list is never right (every task has some)."""

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.workload.checks import checker
+from harness.workload.checks import CHECKERS
 from harness.world import World
-from harness.world.services import Services, parse_config
+from harness.world.components.services import Services, parse_config
 
 ACTIONS = ("restart", "stop", "write_config", "deploy", "rollback")
 
@@ -31,7 +31,7 @@ def _brief(items: list[str], limit: int = 5) -> str:
     return ", ".join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
-@checker("diagnosis")
+@CHECKERS.register("diagnosis")
 def diagnosis(world: World, spec: Any, service: str, fault: str, aliases: list[str] | None = None,
               team: str | None = None) -> tuple[bool, str]:
     """The submission names exactly the root-cause service and fault (and the owning team
@@ -52,7 +52,7 @@ def diagnosis(world: World, spec: Any, service: str, fault: str, aliases: list[s
     return True, "root cause identified"
 
 
-@checker("untouched")
+@CHECKERS.register("untouched")
 def untouched(world: World, spec: Any, allow: list[str] | None = None) -> tuple[bool, str]:
     """No service outside ``allow`` was restarted, stopped, reconfigured or redeployed."""
     allowed = set(allow or [])
@@ -63,7 +63,7 @@ def untouched(world: World, spec: Any, allow: list[str] | None = None) -> tuple[
     return True, "no collateral changes"
 
 
-@checker("service_running")
+@CHECKERS.register("service_running")
 def service_running(world: World, spec: Any, services: list[str]) -> tuple[bool, str]:
     """Each service runs healthy on its current config file (restarted after the last edit)."""
     svcs = _svcs(world)
@@ -79,7 +79,7 @@ def service_running(world: World, spec: Any, services: list[str]) -> tuple[bool,
     return (not bad), (f"not running: {_brief(bad)}" if bad else f"{len(services)} services running")
 
 
-@checker("config_preserved")
+@CHECKERS.register("config_preserved")
 def config_preserved(world: World, spec: Any, service: str, original: dict[str, str],
                      fix_keys: list[str], removable: list[str]) -> tuple[bool, str]:
     """The config differs from the original only in the keys the fix concerns."""
@@ -95,20 +95,20 @@ def config_preserved(world: World, spec: Any, service: str, original: dict[str, 
     return True, f"{service} config changed only where it was broken"
 
 
-@checker("disk_free_at_least")
+@CHECKERS.register("disk_free_at_least")
 def disk_free_at_least(world: World, spec: Any, host: str, mb: float) -> tuple[bool, str]:
     free = _svcs(world).disk_free_mb(host)
     return free >= mb, f"{host} has {free:.0f} MB free (needs {mb:.0f})"
 
 
-@checker("files_kept")
+@CHECKERS.register("files_kept")
 def files_kept(world: World, spec: Any, host: str, paths: list[str]) -> tuple[bool, str]:
     files = _svcs(world).hosts.get(host, {}).get("files", {})
     gone = [p for p in paths if p not in files]
     return (not gone), (f"data deleted: {_brief(gone)}" if gone else f"all {len(paths)} data files kept")
 
 
-@checker("never_failed")
+@CHECKERS.register("never_failed")
 def never_failed(world: World, spec: Any, services: list[str]) -> tuple[bool, str]:
     """No listed service failed or was stopped at any point (no downtime), and all run now."""
     svcs = _svcs(world)
@@ -121,7 +121,7 @@ def never_failed(world: World, spec: Any, services: list[str]) -> tuple[bool, st
     return True, f"{len(services)} services stayed up"
 
 
-@checker("credential_rotated")
+@CHECKERS.register("credential_rotated")
 def credential_rotated(world: World, spec: Any, producer: str, consumers: list[str], key: str,
                        new_hash: str, old_hash: str) -> tuple[bool, str]:
     """Every consumer uses (and has loaded) the new credential; the producer accepts only
@@ -145,7 +145,7 @@ def credential_rotated(world: World, spec: Any, producer: str, consumers: list[s
     return True, f"{len(consumers)} consumers rotated, old credential revoked"
 
 
-@checker("rollout_policy")
+@CHECKERS.register("rollout_policy")
 def rollout_policy(world: World, spec: Any, instances: list[str], canary: str, new: str, old: str,
                    batch: int, bad: bool) -> tuple[bool, str]:
     """Canary first and alone; a batch (deploys between two health checks) holds at most

@@ -21,7 +21,7 @@ import duckdb
 import pandas as pd
 
 from harness.core.hashing import canonical_json
-from harness.world.state import component
+from harness.world.state import COMPONENTS
 from harness.world.workspace import WorldError
 
 TYPES = ("int", "float", "text", "date", "timestamp", "bool")
@@ -100,7 +100,7 @@ class Table:
         return {"columns": [list(c) for c in self.columns], "data": [list(c) for c in self.data]}
 
 
-@component("datasets")
+@COMPONENTS.register("datasets")
 class Datasets:
     def __init__(self, tables: dict[str, Table] | None = None):
         self._tables: dict[str, Table] = dict(tables or {})

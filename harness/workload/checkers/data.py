@@ -15,7 +15,7 @@ import math
 import re
 from typing import Any
 
-from harness.workload.checks import checker
+from harness.workload.checks import CHECKERS
 from harness.world import World
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -42,7 +42,7 @@ def _submitted(world: World, field: str) -> tuple[Any, str]:
     return sub[field], ""
 
 
-@checker("answer_value")
+@CHECKERS.register("answer_value")
 def answer_value(world: World, spec: Any, expected: float, field: str = "value",
                  rel_tol: float = 1e-6, abs_tol: float = 0.01) -> tuple[bool, str]:
     raw, why = _submitted(world, field)
@@ -56,7 +56,7 @@ def answer_value(world: World, spec: Any, expected: float, field: str = "value",
     return False, f"{field} = {got:g} is wrong (tolerance {abs_tol:g} absolute, {rel_tol:g} relative)"
 
 
-@checker("tables_unchanged")
+@CHECKERS.register("tables_unchanged")
 def tables_unchanged(world: World, spec: Any, digests: dict[str, str]) -> tuple[bool, str]:
     """Every original table still exists with exactly its original content (extra scratch
     tables are allowed: they change nothing the question is about)."""
@@ -83,7 +83,7 @@ def _norm(v: float) -> float | int:
     return int(v) if v.is_integer() else round(v, 6)
 
 
-@checker("table_equals")
+@CHECKERS.register("table_equals")
 def table_equals(world: World, spec: Any, table: str, columns: list[str], n_rows: int,
                  digest: str) -> tuple[bool, str]:
     """``table`` holds exactly the expected rows as a multiset, columns matched by name."""
@@ -103,7 +103,7 @@ def table_equals(world: World, spec: Any, table: str, columns: list[str], n_rows
     return True, f"{table} holds the {n_rows} expected rows"
 
 
-@checker("reported_count")
+@CHECKERS.register("reported_count")
 def reported_count(world: World, spec: Any, field: str, expected: int) -> tuple[bool, str]:
     raw, why = _submitted(world, field)
     if why:
@@ -144,7 +144,7 @@ def _windows(raw: Any) -> list[tuple[dt.datetime, dt.datetime]] | None:
     return out
 
 
-@checker("anomaly_windows")
+@CHECKERS.register("anomaly_windows")
 def anomaly_windows(world: World, spec: Any, windows: list[list[str]], tolerance_s: float,
                     min_precision: float = 0.8, min_recall: float = 0.8,
                     field: str = "anomalies") -> tuple[bool, str]:
