@@ -27,6 +27,7 @@ import duckdb
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from tests.adversarial.agents import ESCAPE_DIR  # noqa: E402
+
 HARNESS = str(Path(sys.executable).with_name("harness"))
 ATTACKS = {
     "do-nothing (control)": ("Idle", {}),
