@@ -13,7 +13,6 @@ from harness.experiment.executors import (
     make_executor,
     validate_executor,
 )
-from harness.experiment.runner import validate
 
 
 def _square(x: int) -> int:
@@ -42,10 +41,9 @@ def test_bad_executor_option_names_the_key():
         EXECUTORS.options("local", {"workers": 0}, where="executor")
 
 
-def test_unknown_executor_is_refused_before_the_run():
-    cfg = build_run_config(["experiment=smoke", "workload.limit=2", "executor.name=slurm"])
-    with pytest.raises(ConfigError, match=r"executor\.name"):
-        validate(cfg)
+def test_unknown_executor_is_refused_when_the_config_is_composed():
+    with pytest.raises(ConfigError, match=r"executor\.name: unknown executor 'slurm'"):
+        build_run_config(["experiment=smoke", "workload.limit=2", "executor.name=slurm"])
 
 
 def test_an_executor_name_registered_twice_is_refused():
