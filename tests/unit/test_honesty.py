@@ -17,16 +17,8 @@ ORCHESTRATION = {"analysis/report.py"}
 
 
 def _imports(package: str) -> set[str]:
-    found = set()
-    for path in (PKG / package).rglob("*.py"):
-        if path.relative_to(PKG).as_posix() in ORCHESTRATION:
-            continue
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                found.update(a.name for a in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                found.add(node.module)
-    return found
+    return {m for path in (PKG / package).rglob("*.py") if path.relative_to(PKG).as_posix() not in ORCHESTRATION
+            for m in _imports_of(path)}
 
 
 def _harness_packages(package: str) -> set[str]:
