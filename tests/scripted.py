@@ -1,7 +1,9 @@
 """Scripted agents for episode tests: a generator function of (brief, tools) registered
 under a name, so a test states exactly what the agent does."""
 
-from harness.agents.registry import AGENTS
+from harness.agents.registry import AGENTS, build_agent, validate_agent
+from harness.agents.scope import EpisodeScope
+from harness.core.registry import Entry, NoOptions
 from harness.experiment.conditions import Condition, LayerChoice
 
 TYPED = Condition(name="t", layers={"tools": LayerChoice(variant="typed")})
@@ -16,5 +18,25 @@ class Scripted:
         yield from self.script(brief, tools)
 
 
+def agent_entry(name, make):
+    """A registry entry for a test agent built by ``make()`` (no options; scope ignored)."""
+    return Entry(name, lambda _options, **_context: make(), NoOptions)
+
+
+def register_agent(name, make):
+    """Register a test agent under ``name``, replacing one an earlier test registered there.
+    (The registry proper refuses a name twice; tests re-register names with new closures,
+    so this writes the entry directly. With ``monkeypatch``, prefer
+    ``monkeypatch.setitem(AGENTS._entries, name, agent_entry(name, make))``.)"""
+    AGENTS.discover()
+    AGENTS._entries[name] = agent_entry(name, make)
+
+
 def register(name, script):
-    AGENTS[name] = lambda cfg: Scripted(script)
+    register_agent(name, lambda: Scripted(script))
+
+
+def make_agent(config, scope=None):
+    """An agent built from a raw ``agent`` config the way the driver builds one, with the
+    given episode scope (a fresh one when none is given)."""
+    return build_agent(validate_agent(config), EpisodeScope() if scope is None else scope)

@@ -7,6 +7,7 @@ means. ``NATIVE`` and ``HUMAN`` mirror the two ends of the gap without the execu
 from __future__ import annotations
 
 from harness.agents.profile import AgentProfile
+from harness.agents.scope import EpisodeScope
 from harness.core.models import EpisodeRecord
 from harness.experiment.conditions import Condition, LayerChoice
 from harness.experiment.episode import run_episode
@@ -40,5 +41,5 @@ def tasks(family: str, difficulties=(1, 2, 3, 4, 5), per_difficulty: int = 2, se
 def run(spec: TaskSpec, layers: dict, profile: dict | None = None, seed: int = 0, repeat: int = 0) -> EpisodeRecord:
     condition = Condition(name="test", layers={k: LayerChoice(**v) for k, v in layers.items()})
     agent = {"name": "reference", "profile": PERFECT if profile is None else profile}
-    episode, _ = run_episode("test-run", spec, condition, agent, seed, repeat)
+    episode, _ = run_episode("test-run", spec, condition, agent, seed, repeat, scope=EpisodeScope())
     return episode

@@ -1,6 +1,5 @@
-"""Agents act only through the runtime's agent port (harness.runtime.port)."""
+"""Agents act only through the runtime's agent port (harness.runtime.port).
 
-from harness.agents.profile import AgentProfile
-from harness.agents.registry import AGENTS, agent, make_agent
-
-__all__ = ["AGENTS", "AgentProfile", "agent", "make_agent"]
+Agents register in ``harness.agents.registry.AGENTS`` (found by a folder scan); this
+package imports none of them, so importing it registers nothing.
+"""

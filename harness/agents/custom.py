@@ -12,13 +12,12 @@ the sandbox (DESIGN §5, invariant 10).
 
 from __future__ import annotations
 
-from typing import Any
-
-from harness.agents.outside.host import OutOfProcessAgent, parse_settings
-from harness.agents.registry import agent
+from harness.agents.outside.host import OutOfProcessAgent, OutsideSettings
+from harness.agents.registry import AGENTS
+from harness.agents.scope import EpisodeScope
 from harness.runtime.port import Agent
 
 
-@agent("custom")
-def _make_custom(config: dict[str, Any]) -> Agent:
-    return OutOfProcessAgent(parse_settings(config))
+@AGENTS.register("custom", options=OutsideSettings)
+def _make_custom(options: OutsideSettings, *, scope: EpisodeScope) -> Agent:
+    return OutOfProcessAgent(options)  # calls no model through the harness: the scope is not its business

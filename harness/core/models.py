@@ -7,7 +7,8 @@ them, store writes them, analysis reads them).
 
 from __future__ import annotations
 
-from typing import Any
+import typing
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -40,7 +41,8 @@ class Brief(Frozen):
     carried: tuple[str, ...] = ()
 
 
-TERMINATIONS = (
+# How an episode ended (the ``termination`` column), in the order reports list them.
+Termination = Literal[
     "submitted",
     "action_budget",
     "time_budget",
@@ -50,7 +52,8 @@ TERMINATIONS = (
     "budget_cap",  # a model agent's run-wide token or cost cap ended it
     "agent_error",  # the agent's own code raised: left out of every rate
     "harness_error",  # the harness broke: left out of every rate
-)
+]
+TERMINATIONS: tuple[str, ...] = typing.get_args(Termination)
 # Episodes that measured nothing about the task: stored with their traceback, counted in
 # the report, never counted as failures (DESIGN §5, invariant 8).
 ERROR_TERMINATIONS = frozenset({"agent_error", "harness_error"})
@@ -68,7 +71,7 @@ class EpisodeRecord(Frozen):
     difficulty: int
     seed: int
     success: bool
-    termination: str
+    termination: Termination
     check_detail: str  # JSON list of {checker, passed, reason}
     actions: int
     tool_calls: int

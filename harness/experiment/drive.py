@@ -7,6 +7,8 @@ left: a snapshot (rebuild the agent by replaying the recorded observations into 
 generator; actions it proposes again are answered from the intent log, so no effect
 is applied twice) or nothing (a fresh agent starts over on the half-changed world).
 The same mechanism carries the agent's state across a session boundary, or does not.
+Every agent built for the episode (per session, per probe, per recovery) gets the
+episode's scope (``harness.agents.scope``), so what must outlast one agent object does.
 
 Nothing here reads a condition's name or decides success.
 """
@@ -17,17 +19,20 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.agents import make_agent
+from harness.agents.registry import AgentSpec, build_agent
+from harness.agents.scope import EpisodeScope
 from harness.core.errors import HarnessError
-from harness.core.models import Brief
+from harness.core.models import Brief, Termination
 from harness.core.rng import AgentStreams, RngStreams
 from harness.experiment.admission import admissible, oversized_answer
 from harness.experiment.faults import FaultSchedule
 from harness.experiment.loops import Loop
 from harness.experiment.probes import Retention, ask_probes
+from harness.runtime.execution.base import ExecutionLayer
 from harness.runtime.execution.intent_log import Intent
 from harness.runtime.port import (
     Action,
+    Agent,
     Call,
     GiveUp,
     History,
@@ -68,7 +73,7 @@ def agent_code(fn, *args):
     and ``GeneratorExit`` included: an agent cannot end the run), except the harness's own
     errors raised through it (a model adapter's endpoint or replay failure) and a real
     Ctrl-C (``KeyboardInterrupt`` stops the run; an agent outside the harness process
-    cannot raise one here, see ``harness.agents.host``)."""
+    cannot raise one here, see ``harness.agents.outside.host``)."""
     try:
         return fn(*args)
     except (HarnessError, KeyboardInterrupt):
@@ -105,18 +110,21 @@ class _Run:
 
 class Driver:
     """``rng`` holds the agent's streams only (the environment's are elsewhere); agents get
-    ``self.streams``, a view that refuses any stream but ``agent.*``."""
+    ``self.streams``, a view that refuses any stream but ``agent.*``. ``agent`` is the
+    parsed agent config; every agent built from it gets ``scope``, the episode's."""
 
-    def __init__(self, session: Session, spec: TaskSpec, agent_cfg: dict[str, Any], rng: RngStreams,
-                 execution: Any, faults: FaultSchedule, episode_id: str, loop: Loop | None = None):
-        self.session, self.spec, self.agent_cfg, self.rng = session, spec, agent_cfg, rng
+    def __init__(self, session: Session, spec: TaskSpec, agent: AgentSpec, rng: RngStreams,
+                 execution: ExecutionLayer, faults: FaultSchedule, episode_id: str, loop: Loop | None = None,
+                 *, scope: EpisodeScope):
+        self.session, self.spec, self.agent, self.rng = session, spec, agent, rng
+        self.scope = scope
         self.streams = AgentStreams(rng)
         self.execution, self.faults, self.episode_id = execution, faults, episode_id
         self.loop = loop or Loop()
         # An outside agent's whole episode (its answers, and the tool calls and test runs it
         # asks for) has a wall clock, checked between actions; one action is bounded by its own.
-        limit = (agent_cfg.get("limits") or {}).get("episode_seconds")
-        self.deadline = None if limit is None else time.monotonic() + float(limit)
+        self.episode_seconds = agent.episode_seconds
+        self.deadline = None if self.episode_seconds is None else time.monotonic() + float(self.episode_seconds)
         self.session_start = 0  # session.log length when the current session began
         self.stats = DriveStats()
         self.extra_actions = 0
@@ -124,14 +132,14 @@ class Driver:
         self.session_rng: dict[str, dict] = {}
 
     # -- sessions ------------------------------------------------------------------------
-    def run(self) -> str:
+    def run(self) -> Termination:
         """Every work session of the task in turn, on one world and one budget."""
         self.execution.discard(self.episode_id)  # a fresh world: nothing stored may apply
-        termination = "gave_up"
+        termination: Termination = "gave_up"
         for k in range(max(1, len(self.spec.sessions))):
             brief = self._brief(k)
             self.session.begin(brief)
-            probed = agent_code(make_agent, self.agent_cfg)
+            probed = agent_code(self._new_agent)
             self.stats.retention.add(agent_code(ask_probes, self.spec, brief, probed, self.session.memory))
             self.execution.begin(self._sid(k), k, self.session.clock)
             self.told = [*brief.carried, brief.instructions]
@@ -145,6 +153,9 @@ class Driver:
             if termination in ("action_budget", "time_budget", "crash_not_recovered"):
                 break
         return termination
+
+    def _new_agent(self) -> Agent:
+        return build_agent(self.agent, self.scope)
 
     def _sid(self, k: int) -> str:
         return f"{self.episode_id}/s{k}"
@@ -162,11 +173,11 @@ class Driver:
     # -- one session ---------------------------------------------------------------------
     def _start(self, brief: Brief, replay: list[dict[str, Any]] | None = None, seq: int = 0,
                reissue_until: int = 0) -> _Run:
-        agent = agent_code(make_agent, self.agent_cfg)
+        agent = agent_code(self._new_agent)
         steps = agent_code(agent.run, brief, self.session.tool_specs(), self.streams)
         return _Run(steps, brief, list(replay or []), seq, reissue_until)
 
-    def _drive(self, brief: Brief) -> str:
+    def _drive(self, brief: Brief) -> Termination:
         run = self._start(brief, seq=self._exec_seq())
         restarts = thinks = 0
         obs: Observation | None = None
@@ -227,14 +238,13 @@ class Driver:
 
     def _check_wall_clock(self) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
-            limit = self.agent_cfg["limits"]["episode_seconds"]
-            raise AgentFault(TimeoutError(f"the episode used its {limit:g} s of wall clock "
+            raise AgentFault(TimeoutError(f"the episode used its {self.episode_seconds:g} s of wall clock "
                                           "(the agent's answers and the actions it asked for)"))
 
     def _exec_seq(self) -> int:
         return int(self.execution.status()["actions"])
 
-    def _over_budget(self, run: _Run) -> str | None:
+    def _over_budget(self, run: _Run) -> Termination | None:
         per_session = self.loop.max_actions_per_session
         if per_session is not None and len(self.session.log) - self.session_start >= per_session:
             return "action_budget"  # the chain has no more steps

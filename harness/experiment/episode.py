@@ -5,6 +5,10 @@ the task's checkers on the final world. Nothing is ever dropped: an exception in
 agent's own code becomes an ``agent_error`` row, one anywhere else (runtime, checkers, a
 wall-clock backstop) a ``harness_error`` row, each with its first traceback. Neither is a
 task failure: analyses leave them out of every rate (``harness.analysis.validity``).
+
+The caller gives the episode its scope (``harness.agents.scope.EpisodeScope``): the runner
+one per episode, everything else (``harness trace``, tests) a fresh one. What the agent
+spent on a model is read from it for the row.
 """
 
 from __future__ import annotations
@@ -12,13 +16,13 @@ from __future__ import annotations
 import json
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.agents.llm.scope import episode_usage
-from harness.agents.registry import code_trusted
-from harness.core.models import ActionRecord, EpisodeRecord
+from harness.agents.registry import AgentSpec, code_trusted, validate_agent
+from harness.agents.scope import EpisodeScope
+from harness.core.models import ActionRecord, EpisodeRecord, Termination
 from harness.core.rng import RngStreams
 from harness.experiment.conditions import Condition, runtime_layers
 from harness.experiment.drive import AgentFault, Driver, DriveStats
@@ -75,27 +79,30 @@ def _traceback(exc: BaseException) -> str:
 
 
 def run_episode(
-    run_id: str, spec: TaskSpec, condition: Condition, agent_cfg: dict[str, Any], seed: int, repeat: int,
-    *, observe: Callable[[Session], None] | None = None,
+    run_id: str, spec: TaskSpec, condition: Condition, agent: AgentSpec | Mapping[str, Any], seed: int, repeat: int,
+    *, scope: EpisodeScope, observe: Callable[[Session], None] | None = None,
 ) -> tuple[EpisodeRecord, list[ActionRecord]]:
-    """``observe(session)`` sees the live session once, after the agent stopped and before
-    the execution layer closes (``harness trace`` takes the observability record from it)."""
+    """``agent`` is the parsed agent config (a raw one is parsed here); ``scope`` is this
+    episode's, handed to every agent built for it. ``observe(session)`` sees the live session
+    once, after the agent stopped and before the execution layer closes (``harness trace``
+    takes the observability record from it)."""
     started = time.perf_counter()
     world = get_family(spec.family).build_world(spec)
     session: Session | None = None
     stats = DriveStats()
     error = trace = None
-    driver: Driver | None = None
+    termination: Termination
     try:
+        agent = validate_agent(agent)  # a no-op for the parsed config the runner passes
         faults = FaultModel.parse(condition.faults)
-        runtime = Runtime(runtime_layers(condition, code_trusted(agent_cfg)))
+        runtime = Runtime(runtime_layers(condition, code_trusted(agent)))
         # Two holders of the same named streams: the layers and the fault model draw from
         # the environment's, the agent from its own (it is never handed the other).
         environment = RngStreams(seed, spec.id, repeat)
         session = runtime.deploy(world, spec.brief(), environment)
-        driver = Driver(session, spec, agent_cfg, RngStreams(seed, spec.id, repeat), session.execution,
+        driver = Driver(session, spec, agent, RngStreams(seed, spec.id, repeat), session.execution,
                         FaultSchedule(faults, environment), episode_id=f"{spec.id}/r{repeat}",
-                        loop=make_loop(condition.loop, condition.loop_options))
+                        loop=make_loop(condition.loop, condition.loop_options), scope=scope)
         stats = driver.stats
         termination = driver.run()
     except AgentFault as fault:
@@ -110,7 +117,7 @@ def run_episode(
             if session is not None and session.execution is not None:
                 session.execution.close()
     # what the agent spent on a model, and whether the run's token/cost cap ended it
-    tokens, cost_usd, capped = episode_usage(driver.streams) if driver is not None else (0, 0.0, None)
+    tokens, cost_usd, capped = scope.usage()
     if capped and error is None:
         termination = "budget_cap"
     checks: list[CheckResult] = []

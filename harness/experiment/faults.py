@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from harness.core.errors import ConfigError
+from harness.core.registry import config_error
 from harness.core.rng import RngStreams
 
 
@@ -35,9 +35,7 @@ class FaultModel(BaseModel):
         try:
             return cls(**(config or {}))
         except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"])
-            raise ConfigError(f"bad fault model option {where}: {err['msg']}") from None
+            raise config_error(exc, "faults") from None
 
 
 class FaultSchedule:

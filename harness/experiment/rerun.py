@@ -12,9 +12,7 @@ episode's.
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from harness.agents.llm.recording import Recorder
-from harness.agents.llm.scope import EpisodeScope, episode_scope
+from harness.agents.scope import EpisodeScope
 from harness.core.errors import UserInputError
 from harness.core.models import ActionRecord, EpisodeRecord
 from harness.experiment.conditions import Condition
@@ -97,19 +95,17 @@ def differing_columns(stored: tuple, episode: EpisodeRecord) -> list[str]:
     return [c for c, v in zip(DETERMINISTIC_EPISODE_COLUMNS, stored, strict=True) if fresh[c] != v]
 
 
-@contextlib.contextmanager
-def _recorded_model(db: str | Path, run_id: str, key: tuple[str, str, int]) -> Iterator[None]:
-    """A model agent's episode is re-run from its recorded exchanges, offline: tracing an
-    LLM run never calls the endpoint again (and cannot get a different answer)."""
+def _scope(db: str | Path, run_id: str, key: tuple[str, str, int]) -> EpisodeScope:
+    """A fresh scope for the re-run. A model agent's episode is re-run from its recorded
+    exchanges, offline: tracing an LLM run never calls the endpoint again (and cannot get a
+    different answer)."""
     frame = reader.exchanges(db, run_id)
     condition, task_id, repeat = key
     mine = frame[(frame.condition == condition) & (frame.task_id == task_id) & (frame.repeat == repeat)]
     if mine.empty:
-        yield
-        return
+        return EpisodeScope()
     known = {row.request_hash: json.loads(row.response) for row in mine.itertuples(index=False)}
-    with episode_scope(EpisodeScope(Recorder(known, offline=True))):
-        yield
+    return EpisodeScope(Recorder(known, offline=True))
 
 
 def rerun_episode(db: str | Path, run_id: str, condition: str, task_id: str, repeat: int) -> Rerun:
@@ -125,8 +121,8 @@ def rerun_episode(db: str | Path, run_id: str, condition: str, task_id: str, rep
         layer = session.observability
         seen.append(layer.export() if layer is not None else None)
 
-    with _recorded_model(db, run_id, (condition, task_id, repeat)):
-        episode, actions = run_episode(run_id, spec, cond, cfg.agent, cfg.seed, repeat, observe=observe)
+    scope = _scope(db, run_id, (condition, task_id, repeat))
+    episode, actions = run_episode(run_id, spec, cond, cfg.agent, cfg.seed, repeat, scope=scope, observe=observe)
     differ = differing_columns(stored, episode)
     if differ:
         raise UserInputError(f"re-running {condition}:{task_id}:{repeat} of run {run_id} gives a different "

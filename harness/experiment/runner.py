@@ -4,12 +4,16 @@ Everything that can be wrong with the input is checked before the store is opene
 bad command leaves stored results untouched. Only this process writes to the store;
 workers return rows. Episodes are committed in batches, and a killed run resumes where
 the last committed batch ended when the same command is run again.
+
+The agent config is parsed once (``validate``) and travels parsed in each job; every
+episode gets its own ``EpisodeScope``, and the episodes of one invocation share a
+``Spending`` (what they spent on a model, for the run's cap).
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import os
 import platform
 import subprocess
 import time
@@ -17,20 +21,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.agents import make_agent
 from harness.agents.llm.preflight import is_model_agent, preflight
 from harness.agents.llm.recording import Recorder
-from harness.agents.llm.scope import EpisodeScope, RunBudget, episode_scope
-from harness.agents.registry import code_trusted
+from harness.agents.registry import AgentSpec, build_agent, validate_agent
+from harness.agents.scope import EpisodeScope, RunBudget, Spending
 from harness.core.errors import ConfigError
 from harness.core.models import ERROR_TERMINATIONS, ActionRecord, EpisodeRecord
-from harness.experiment.conditions import Condition, runtime_layers
+from harness.experiment.conditions import Condition
 from harness.experiment.config import RunConfig, config_dir
 from harness.experiment.episode import run_episode
-from harness.experiment.executors import make_executor, validate_executor
-from harness.experiment.faults import FaultModel
-from harness.experiment.loops import make_loop
-from harness.runtime.runtime import Runtime
+from harness.experiment.executors import make_executor
 from harness.store import ResultWriter, RunInfo
 from harness.store.reader import exchanges as stored_exchanges
 from harness.store.schema import ExchangeRecord
@@ -48,7 +48,7 @@ class TaskJob:
     run_id: str
     spec: TaskSpec
     conditions: tuple[Condition, ...]
-    agent: dict
+    agent: AgentSpec  # parsed once per run
     seed: int
     pending: tuple[tuple[str, int], ...]  # (condition name, repeat)
     replay: Recordings | None = None  # agent.replay: this task's recorded exchanges; no network
@@ -62,17 +62,22 @@ class JobResult:
     fatal: BaseException | None = None  # the endpoint failed or a replay missed: the run stops
 
 
-def run_task_job(job: TaskJob) -> JobResult:
+def run_task_job(job: TaskJob, spending: Spending | None = None) -> JobResult:
+    """``spending`` is the invocation's, shared by the jobs run in its process (see
+    ``RunBudget``); without one, the job counts its own episodes only."""
+    spending = Spending() if spending is None else spending
     by_name = {c.name: c for c in job.conditions}
     result = JobResult([])
     for c, r in job.pending:
         scope = EpisodeScope(Recorder((job.replay or {}).get((c, r), {}), offline=job.replay is not None),
-                             job.budget or RunBudget())
+                             job.budget or RunBudget(), spending)
         if scope.cap_reached():
             result.capped = scope.capped
             break
-        with episode_scope(scope):
-            episode, actions = run_episode(job.run_id, job.spec, by_name[c], job.agent, job.seed, r)
+        try:
+            episode, actions = run_episode(job.run_id, job.spec, by_name[c], job.agent, job.seed, r, scope=scope)
+        finally:
+            spending.add(scope)
         if scope.fatal is not None:  # the episode did not really run: nothing of it is stored
             result.fatal = scope.fatal
             break
@@ -124,16 +129,14 @@ def _too_many_errors(summary: RunSummary, max_errors: int) -> str | None:
             f"raise max_errors to let such a run go on")
 
 
-def validate(cfg: RunConfig) -> list[TaskSpec]:
-    """Every check that needs no store: layers, agent, families; returns the tasks."""
-    for cond in effective_conditions(cfg):
-        Runtime(runtime_layers(cond, code_trusted(cfg.agent)))
-        FaultModel.parse(cond.faults)
-        make_loop(cond.loop, cond.loop_options)
-    make_agent(cfg.agent)
-    validate_executor(cfg.executor)
+def validate(cfg: RunConfig) -> tuple[AgentSpec, list[TaskSpec]]:
+    """What the config's own schemas cannot tell (those were checked at compose time,
+    ``plugin_check``): the agent built once (an outside agent's process starts, or fails,
+    here), the workload's families and tasks. Returns the parsed agent and the tasks."""
+    agent = validate_agent(cfg.agent)
+    build_agent(agent, EpisodeScope())
     check_families(cfg.workload)
-    return build_workload(cfg.workload, base_dir=config_dir().parent)
+    return agent, build_workload(cfg.workload, base_dir=config_dir().parent)
 
 
 def code_version() -> str:
@@ -151,7 +154,7 @@ def effective_conditions(cfg: RunConfig) -> tuple[Condition, ...]:
     return tuple(c.model_copy(update={"faults": {**cfg.faults, **c.faults}}) for c in cfg.conditions)
 
 
-def plan_jobs(cfg: RunConfig, run_id: str, tasks: list[TaskSpec], done: set[tuple[str, str, int]],
+def plan_jobs(cfg: RunConfig, agent: AgentSpec, run_id: str, tasks: list[TaskSpec], done: set[tuple[str, str, int]],
               replay: dict[str, Recordings] | None = None, budget: RunBudget | None = None) -> list[TaskJob]:
     jobs = []
     for spec in tasks:
@@ -160,7 +163,7 @@ def plan_jobs(cfg: RunConfig, run_id: str, tasks: list[TaskSpec], done: set[tupl
         )
         if pending:
             recordings = None if replay is None else replay.get(spec.id, {})
-            jobs.append(TaskJob(run_id, spec, effective_conditions(cfg), cfg.agent, cfg.seed, pending,
+            jobs.append(TaskJob(run_id, spec, effective_conditions(cfg), agent, cfg.seed, pending,
                                 recordings, budget))
     return jobs
 
@@ -185,16 +188,15 @@ def run_budget(cfg: RunConfig, spent: tuple[int, float]) -> RunBudget | None:
     if not is_model_agent(cfg.agent):
         return None
     a = cfg.agent
-    return RunBudget(a.get("max_run_tokens"), a.get("max_run_cost_usd"), spent[0], spent[1],
-                     invocation=f"{cfg.run_id()}@{os.getpid()}:{time.time_ns()}")
+    return RunBudget(a.get("max_run_tokens"), a.get("max_run_cost_usd"), spent[0], spent[1])
 
 
 def run_experiment(cfg: RunConfig, on_progress: Callable[[int, int, int], None] | None = None,
                    on_usage: Callable[[int, float], None] | None = None) -> RunSummary:
     """Run or resume; ``on_progress(done, planned, committed)`` after each task job, and
     ``on_usage(tokens, cost_usd)`` of the run so far before it, for a model agent."""
-    tasks = validate(cfg)
-    preflight(cfg.agent)  # endpoint, model, key: one line and nothing stored if wrong
+    agent, tasks = validate(cfg)
+    preflight(agent)  # endpoint, model, key: one line and nothing stored if wrong
     replay = load_recordings(cfg)
     run_id = cfg.run_id()
     planned = len(tasks) * len(cfg.conditions) * cfg.repeats
@@ -213,13 +215,15 @@ def run_experiment(cfg: RunConfig, on_progress: Callable[[int, int, int], None] 
         summary = RunSummary(run_id, Path(cfg.store.path), planned, already_done=len(done))
         summary.tokens, summary.cost_usd = writer.run_usage(run_id)
         budget = run_budget(cfg, (summary.tokens, summary.cost_usd))
-        jobs = plan_jobs(cfg, run_id, tasks, done, replay, budget)
+        jobs = plan_jobs(cfg, agent, run_id, tasks, done, replay, budget)
+        # this invocation's spending: one object for the jobs run here, a copy per job in a pool
+        run_job = functools.partial(run_task_job, spending=Spending())
         started = time.perf_counter()
         if on_usage and budget is not None:
             on_usage(summary.tokens, summary.cost_usd)
         if on_progress:
             on_progress(len(done), planned, len(done))
-        for result in make_executor(cfg.executor)(run_task_job, jobs):
+        for result in make_executor(cfg.executor)(run_job, jobs):
             for episode, actions, exchanges in result.rows:
                 writer.add(episode, actions, exchanges)
                 summary.successes[episode.condition] = summary.successes.get(episode.condition, 0) + episode.success

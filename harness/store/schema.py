@@ -61,6 +61,11 @@ def _column_for(name: str, annotation: object) -> Column:
         if len(args) != 1:
             raise TypeError(f"field {name!r}: union {annotation!r} has no single column type")
         nullable, annotation = True, args[0]
+    if typing.get_origin(annotation) is typing.Literal:  # stored as the type of its values
+        kinds = {type(v) for v in typing.get_args(annotation)}
+        if len(kinds) != 1:
+            raise TypeError(f"field {name!r}: literal {annotation!r} mixes value types")
+        annotation = kinds.pop()
     sql_type = _SQL_TYPE.get(annotation)  # type: ignore[arg-type]
     if sql_type is None:
         raise TypeError(f"field {name!r}: type {annotation!r} has no DuckDB column type mapping")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.agents.scope import EpisodeScope
 from harness.experiment.conditions import Condition, LayerChoice, load_condition, runtime_layers
 from harness.experiment.episode import run_episode
 from harness.workload import run_checkers
@@ -47,9 +48,11 @@ def escape_dir():
 
 
 def test_a_preamble_in_the_package_passes_nothing_and_changes_nothing_after(renames, escape_dir):
-    control = [run_episode("r", t, c, outside("Idle"), 0, 0)[0] for t in renames for c in (TYPED, SHELL)]
-    attacked = [run_episode("r", t, c, outside("Preamble"), 0, 0)[0] for t in renames for c in (TYPED, SHELL)]
-    after = [run_episode("r", t, c, outside("Idle"), 0, 0)[0] for t in renames for c in (TYPED, SHELL)]
+    def episodes(name):
+        return [run_episode("r", t, c, outside(name), 0, 0, scope=EpisodeScope())[0]
+                for t in renames for c in (TYPED, SHELL)]
+
+    control, attacked, after = episodes("Idle"), episodes("Preamble"), episodes("Idle")
     assert not any(e.success for e in attacked)
     assert all(e.termination == "submitted" and e.error is None for e in attacked)
     key = [(e.success, e.termination, e.world_digest, e.check_detail) for e in control]
@@ -80,7 +83,7 @@ def test_checkers_run_workspace_code_only_in_the_sandbox(renames, monkeypatch, e
 
 @pytest.mark.parametrize("condition", [TYPED, SHELL], ids=["typed", "shell"])
 def test_a_test_module_cannot_reach_the_host(renames, condition, escape_dir):
-    episode, actions = run_episode("r", renames[0], condition, outside("EscapingTest"), 0, 0)
+    episode, actions = run_episode("r", renames[0], condition, outside("EscapingTest"), 0, 0, scope=EpisodeScope())
     assert episode.error is None and episode.termination == "submitted" and not episode.success
     assert len(actions) == 2
 
@@ -89,45 +92,48 @@ def test_the_agent_process_holds_nothing_of_the_harness(renames, escape_dir):
     root = Path(__file__).resolve().parents[2]
     paths = [str(root / "workloads"), str(root / "harness" / "workload"), str(Path.home())]
     for condition in (TYPED, SHELL):
-        episode, _ = run_episode("r", renames[0], condition, outside("FrameWalker", options={"paths": paths}), 0, 0)
+        episode, _ = run_episode("r", renames[0], condition, outside("FrameWalker", options={"paths": paths}), 0, 0,
+                                 scope=EpisodeScope())
         assert episode.error is None and not episode.success
 
 
 def test_an_agent_that_never_yields_is_killed_and_the_run_goes_on(renames):
     agent = outside("NeverYields", limits={"action_seconds": 1.0})
-    episode, _ = run_episode("r", renames[0], TYPED, agent, 0, 0)
+    episode, _ = run_episode("r", renames[0], TYPED, agent, 0, 0, scope=EpisodeScope())
     assert episode.termination == "agent_error"
     assert "did not answer within 1 s" in episode.error
-    after, _ = run_episode("r", renames[0], TYPED, outside("Idle"), 0, 0)
+    after, _ = run_episode("r", renames[0], TYPED, outside("Idle"), 0, 0, scope=EpisodeScope())
     assert after.termination == "submitted"
 
 
 def test_a_test_that_swallows_every_time_limit_is_stopped_from_outside(renames, escape_dir):
-    episode, actions = run_episode("r", renames[0], TYPED, outside("HangingTest"), 0, 0)
+    episode, actions = run_episode("r", renames[0], TYPED, outside("HangingTest"), 0, 0, scope=EpisodeScope())
     assert episode.termination == "submitted" and episode.error is None and not episode.success
     assert "wall clock" in episode.check_detail
     assert [a.tool for a in actions] == ["write_file", "run_tests"]
 
 
 def test_huge_inputs_are_refused_and_the_run_goes_on(renames):
-    episode, actions = run_episode("r", renames[0], SHELL, outside("HugeInputs"), 0, 0)
+    episode, actions = run_episode("r", renames[0], SHELL, outside("HugeInputs"), 0, 0, scope=EpisodeScope())
     assert episode.error is None and episode.termination == "submitted"
     assert [a.ok for a in actions][:1] == [False]  # the 5 MB command was refused
 
 
 @pytest.mark.parametrize("kind", ["SystemExit", "KeyboardInterrupt", "GeneratorExit", "MemoryError", "exit", "kill"])
 def test_no_exception_or_death_of_the_agent_ends_the_run(renames, kind):
-    episode, _ = run_episode("r", renames[0], TYPED, outside("Raises", options={"kind": kind}), 0, 0)
+    episode, _ = run_episode("r", renames[0], TYPED, outside("Raises", options={"kind": kind}), 0, 0,
+                             scope=EpisodeScope())
     assert episode.termination == "agent_error" and episode.error
     assert episode.traceback
-    after, _ = run_episode("r", renames[0], TYPED, outside("Idle"), 0, 0)
+    after, _ = run_episode("r", renames[0], TYPED, outside("Idle"), 0, 0, scope=EpisodeScope())
     assert after.termination == "submitted"
 
 
 @pytest.mark.parametrize("text", ["\udcff", "a\x00b"], ids=["surrogate", "nul"])
 @pytest.mark.parametrize("condition", [TYPED, SHELL], ids=["typed", "shell"])
 def test_text_no_layer_can_hold_is_an_agent_error(renames, text, condition):
-    episode, actions = run_episode("r", renames[0], condition, outside("BadText", options={"text": text}), 0, 0)
+    episode, actions = run_episode("r", renames[0], condition, outside("BadText", options={"text": text}), 0, 0,
+                                   scope=EpisodeScope())
     assert episode.termination == "agent_error" and not actions
     assert "no layer can hold" in episode.error or "surrogates not allowed" in episode.error
 
@@ -141,7 +147,8 @@ def test_the_port_refuses_what_an_in_process_adapter_passes_on(renames, text):
 
     register("adversarial-bad-text", lambda brief, tools: iter([Call(tool="write_file", args={
         "path": "notes.txt", "text": text}), Submit()]))
-    episode, actions = run_episode("r", renames[0], PLAIN_TYPED, {"name": "adversarial-bad-text"}, 0, 0)
+    episode, actions = run_episode("r", renames[0], PLAIN_TYPED, {"name": "adversarial-bad-text"}, 0, 0,
+                                   scope=EpisodeScope())
     assert episode.termination == "agent_error" and not actions
     assert "the agent sent" in episode.error
 
@@ -154,8 +161,8 @@ def test_outside_agents_get_the_sandbox_whatever_the_preset_says():
 
 
 def test_a_custom_agent_cannot_name_a_harness_module():
-    from harness.agents.registry import make_agent
     from harness.core.errors import ConfigError
+    from tests.scripted import make_agent
 
     with pytest.raises(ConfigError, match="module of the harness"):
         make_agent({"name": "custom", "import_path": "harness.agents.reference.agent:ReferenceAgent"})
@@ -191,6 +198,6 @@ def test_an_attacked_episode_changes_no_other_and_rows_do_not_depend_on_workers(
 def test_an_episode_of_slow_actions_is_stopped_by_its_wall_clock(renames):
     """Each hanging test run is bounded by its own limit; the episode's clock bounds them all."""
     agent = outside("HangingTest", limits={"episode_seconds": 4.0})  # a test run here takes 1 + 5 s
-    episode, actions = run_episode("r", renames[0], TYPED, agent, 0, 0)
+    episode, actions = run_episode("r", renames[0], TYPED, agent, 0, 0, scope=EpisodeScope())
     assert episode.termination == "agent_error" and "wall clock" in episode.error
     assert len(actions) == 2  # the write, the test run; nothing after the clock ran out

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from harness.agents.profile import AgentProfile
+from harness.agents.scope import EpisodeScope
 from harness.analysis.shapley import decompose
 from harness.experiment.conditions import load_condition
 from harness.experiment.episode import run_episode
@@ -48,7 +49,7 @@ def test_an_agent_that_never_acts_completes_nothing_anywhere(tmp_path, monkeypat
     agent = {"name": "custom", "import_path": "idle_agent:Idle"}
     for name in PRESETS:
         cond = load_condition(CONFIGS, name)
-        assert not any(run_episode("r", t, cond, agent, 0, 0)[0].success for t in single_session)
+        assert not any(run_episode("r", t, cond, agent, 0, 0, scope=EpisodeScope())[0].success for t in single_session)
 
 
 # The named, sourced mechanisms that may stop a perfect agent (DESIGN §5, invariant 6), each
@@ -75,7 +76,7 @@ def test_a_perfect_agent_completes_every_task_in_every_condition_but_for_named_m
     cond = load_condition(CONFIGS, name)
     unexplained = []
     for t in every_task:
-        ep, _ = run_episode("r", t, cond, agent, 0, 0)
+        ep, _ = run_episode("r", t, cond, agent, 0, 0, scope=EpisodeScope())
         assert ep.error is None, (name, t.id, ep.error)
         if not ep.success and ep.termination not in NAMED_STOPS:
             unexplained.append((t.id, ep.termination, ep.check_detail[:200]))
@@ -91,7 +92,7 @@ def _factorial_episodes(tasks, faults, profile, repeats=2):
         cond = cell.model_copy(update={"faults": faults})
         for t in tasks:
             for r in range(repeats):
-                ep, _ = run_episode("r", t, cond, agent, 0, r)
+                ep, _ = run_episode("r", t, cond, agent, 0, r, scope=EpisodeScope())
                 rows.append({"task_id": t.id, "category": t.category, "condition": cell.name,
                              "repeat": r, "success": ep.success})
     return pd.DataFrame(rows)
@@ -153,7 +154,7 @@ def test_no_harness_errors_under_faults_on_any_family(name):
     errors = []
     for t in tasks:
         for r in range(2):
-            ep, _ = run_episode("r", t, cond, {"name": "reference"}, 0, r)
+            ep, _ = run_episode("r", t, cond, {"name": "reference"}, 0, r, scope=EpisodeScope())
             if ep.termination == "harness_error":
                 errors.append((t.id, r, ep.error))
     assert not errors, errors[:3]

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.core.models import ActionRecord, EpisodeRecord
+from harness.core.models import TERMINATIONS, ActionRecord, EpisodeRecord
 from harness.store import ResultWriter, RunInfo
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -48,8 +48,9 @@ def batches(draw):
     out = []
     for condition, task_id, repeat in keys:
         ep = dict(condition=condition, task_id=task_id, repeat=repeat, category=draw(text), family=draw(text),
-                  difficulty=draw(i64), seed=draw(i64), success=draw(st.booleans()), termination=draw(text),
-                  check_detail=draw(text), actions=draw(i64), tool_calls=draw(i64), tool_calls_ok=draw(i64),
+                  difficulty=draw(i64), seed=draw(i64), success=draw(st.booleans()),
+                  termination=draw(st.sampled_from(TERMINATIONS)), check_detail=draw(text), actions=draw(i64),
+                  tool_calls=draw(i64), tool_calls_ok=draw(i64),
                   tool_calls_rejected=draw(i64), sim_minutes=draw(f64), crashes=draw(i64),
                   approval_wait_minutes=draw(f64), cost_usd=draw(f64), world_digest=draw(text),
                   error=draw(st.none() | text), wall_seconds=draw(f64))

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.agents.reference.codemod_bulk_migration import migrated, parse_rule
+from harness.agents.reference.bulk_migration import migrated, parse_rule
+from harness.agents.scope import EpisodeScope
 from harness.core.rng import stream
 from harness.experiment.conditions import load_condition
 from harness.experiment.episode import run_episode
@@ -214,7 +215,7 @@ def test_a_perfect_agent_completes_every_task_under_every_preset(preset):
     condition = load_condition(CONFIGS, preset)
     agent = {"name": "reference", "profile": PERFECT}
     for spec in _specs():
-        episode, _ = run_episode("r", spec, condition, agent, 0, 0)
+        episode, _ = run_episode("r", spec, condition, agent, 0, 0, scope=EpisodeScope())
         assert episode.error is None, episode.error
         if episode.termination != "approval_timeout":  # the one named mechanism that may stop it
             assert episode.success, (preset, spec.id, episode.termination, episode.check_detail[:300])

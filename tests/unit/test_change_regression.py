@@ -12,12 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.agents.profile import AgentProfile
-from harness.agents.reference.sysadmin_change_regression import (
+from harness.agents.reference.change_regression import (
     Change,
     changes_logged,
     onset_from,
     undo,
 )
+from harness.agents.scope import EpisodeScope
 from harness.core.rng import stream
 from harness.experiment.conditions import load_condition
 from harness.experiment.episode import run_episode
@@ -255,7 +256,7 @@ def test_perfect_agent_completes_every_task_under_every_preset(name):
     agent = {"name": "reference", "profile": AgentProfile.perfect().model_dump()}
     cond = load_condition(CONFIGS, name)
     for spec in tasks(FAMILY, per_difficulty=2, seed=11):
-        episode, _ = run_episode("r", spec, cond, agent, 0, 0)
+        episode, _ = run_episode("r", spec, cond, agent, 0, 0, scope=EpisodeScope())
         assert episode.error is None, (name, spec.id, episode.error)
         if episode.termination == "approval_timeout":
             assert episode.approvals > 0 and episode.sim_minutes >= spec.budget.max_minutes

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.agents.scope import EpisodeScope
 from harness.core.errors import ConfigError
 from harness.core.registry import PluginError
 from harness.experiment.conditions import Condition, known_conditions, load_condition
@@ -75,8 +76,10 @@ def test_a_factorial_corner_gives_the_presets_episodes(renames):
     human = load_condition(CONFIGS, "human")
     faults = {"crash_rate": 0.05, "transient_failure_rate": 0.05}
     for spec in renames:
-        a, _ = run_episode("r", spec, corner.model_copy(update={"faults": faults}), {"name": "reference"}, 0, 0)
-        b, _ = run_episode("r", spec, human.model_copy(update={"faults": faults}), {"name": "reference"}, 0, 0)
+        a, _ = run_episode("r", spec, corner.model_copy(update={"faults": faults}), {"name": "reference"}, 0, 0,
+                           scope=EpisodeScope())
+        b, _ = run_episode("r", spec, human.model_copy(update={"faults": faults}), {"name": "reference"}, 0, 0,
+                           scope=EpisodeScope())
         strip = {"condition", "wall_seconds"}
         assert a.model_dump(exclude=strip) == b.model_dump(exclude=strip)
 
@@ -97,15 +100,15 @@ def test_chain_hides_failures_and_caps_steps(renames):
     out = loop.deliver(Observation(tool="t", ok=False, applied=False, error=ToolError(code="x", message="boom")))
     assert out.ok and out.error is None and "boom" in out.text
     chain = load_condition(CONFIGS, "api_chain").model_copy(update={"loop_options": {"steps_per_session": 2}})
-    ep, _ = run_episode("r", renames[0], chain, {"name": "reference"}, 0, 0)
+    ep, _ = run_episode("r", renames[0], chain, {"name": "reference"}, 0, 0, scope=EpisodeScope())
     assert ep.actions <= 2 * max(1, len(renames[0].sessions)) and not ep.success
 
 
 def test_chatbot_episodes_take_longer_in_simulated_time(renames):
     human, chatbot = load_condition(CONFIGS, "human"), load_condition(CONFIGS, "chatbot")
     for spec in renames:
-        h, _ = run_episode("r", spec, human, {"name": "reference"}, 0, 0)
-        c, _ = run_episode("r", spec, chatbot, {"name": "reference"}, 0, 0)
+        h, _ = run_episode("r", spec, human, {"name": "reference"}, 0, 0, scope=EpisodeScope())
+        c, _ = run_episode("r", spec, chatbot, {"name": "reference"}, 0, 0, scope=EpisodeScope())
         assert c.sim_minutes >= h.sim_minutes + 3.0 * min(c.actions, h.actions) - 1e-9
 
 
@@ -178,7 +181,7 @@ def test_a_custom_agent_plugs_in_by_import_path(tmp_path, monkeypatch, renames):
     spec = renames[0]
     agent = {"name": "custom", "import_path": "outside_agent:Looker", "options": {"path": spec.public["test_module"]}}
     for name in ("agent_native", "human"):
-        ep, actions = run_episode("r", spec, load_condition(CONFIGS, name), agent, 0, 0)
+        ep, actions = run_episode("r", spec, load_condition(CONFIGS, name), agent, 0, 0, scope=EpisodeScope())
         assert ep.error is None and ep.termination == "submitted" and [a.tool for a in actions][0] in ("read_file",
                                                                                                     "shell")
         assert not ep.success  # reading is not renaming: the checkers decide
@@ -188,7 +191,7 @@ def test_a_custom_agent_plugs_in_by_import_path(tmp_path, monkeypatch, renames):
 @pytest.mark.parametrize("path,message", [("nodots", "package.module:Class"), ("no_such_mod:X", "cannot import"),
                                           ("json:NoSuch", "has no")])
 def test_bad_import_paths_are_config_errors(path, message):
-    from harness.agents.registry import make_agent
+    from tests.scripted import make_agent
 
     with pytest.raises(ConfigError, match=message):
         make_agent({"name": "custom", "import_path": path})

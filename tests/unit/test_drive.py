@@ -3,6 +3,7 @@
 import pytest
 
 from harness.agents.profile import AgentProfile
+from harness.agents.scope import EpisodeScope
 from harness.core.errors import ConfigError
 from harness.core.rng import RngStreams
 from harness.experiment.conditions import Condition, LayerChoice
@@ -22,7 +23,7 @@ def renames():
 
 def _episode(spec, layers, faults=None, repeat=0, agent=DEFAULT):
     cond = Condition(name="c", layers={k: LayerChoice(**v) for k, v in layers.items()}, faults=faults or {})
-    return run_episode("r", spec, cond, agent, 0, repeat)
+    return run_episode("r", spec, cond, agent, 0, repeat, scope=EpisodeScope())
 
 
 @pytest.mark.parametrize("repeat", [0, 1, 2])
@@ -111,6 +112,7 @@ def test_checkpoints_are_counted_and_ephemeral_keeps_none(renames):
 
 def test_crash_detection_ends_on_a_large_clock(renames):
     """A crash after days of approval waits: the detection wait must still end."""
+    from harness.agents.registry import validate_agent
     from harness.experiment.drive import Driver
     from harness.experiment.faults import FaultModel, FaultSchedule
     from harness.runtime.runtime import Runtime
@@ -122,8 +124,8 @@ def test_crash_detection_ends_on_a_large_clock(renames):
         rng = RngStreams(0, spec.id, 0)
         session = Runtime(layers).deploy(world, spec.brief(), rng)
         session.clock.advance(123_456.789)
-        driver = Driver(session, spec, DEFAULT, rng, session.execution,
-                        FaultSchedule(FaultModel(human_notice_minutes=15.3), rng), "e")
+        driver = Driver(session, spec, validate_agent(DEFAULT), rng, session.execution,
+                        FaultSchedule(FaultModel(human_notice_minutes=15.3), rng), "e", scope=EpisodeScope())
         start = session.clock.now()
         driver._wait_for_detection()
         assert 0 < session.clock.now() - start <= 15.3 + 1e-6

@@ -2,6 +2,7 @@
 
 import pytest
 
+from harness.agents.scope import EpisodeScope
 from harness.experiment.episode import run_episode
 from harness.runtime.port import Call, Submit, Think
 from harness.workload import get_family
@@ -50,25 +51,25 @@ def spec():
 @pytest.mark.parametrize("cond", [TYPED, SHELL])
 @pytest.mark.parametrize("agent", ["do_nothing", "vandal"])
 def test_lazy_and_vandal_agents_fail(spec, cond, agent):
-    ep, _ = run_episode("r", spec, cond, {"name": f"test-{agent}"}, 0, 0)
+    ep, _ = run_episode("r", spec, cond, {"name": f"test-{agent}"}, 0, 0, scope=EpisodeScope())
     assert not ep.success
     assert ep.termination == "submitted"
 
 
 def test_action_budget_ends_a_spinning_agent(spec):
-    ep, actions = run_episode("r", spec, SHELL, {"name": "test-spinner"}, 0, 0)
+    ep, actions = run_episode("r", spec, SHELL, {"name": "test-spinner"}, 0, 0, scope=EpisodeScope())
     assert ep.termination in {"action_budget", "time_budget"}
     assert ep.actions <= spec.budget.max_actions and len(actions) == ep.actions
     assert not ep.success
 
 
 def test_an_agent_that_only_thinks_is_stopped(spec):
-    ep, _ = run_episode("r", spec, TYPED, {"name": "test-thinker"}, 0, 0)
+    ep, _ = run_episode("r", spec, TYPED, {"name": "test-thinker"}, 0, 0, scope=EpisodeScope())
     assert ep.termination == "gave_up" and ep.actions == 0
 
 
 def test_an_agent_exception_is_an_agent_error_row_not_a_failure_or_a_crash(spec):
-    ep, actions = run_episode("r", spec, TYPED, {"name": "test-broken"}, 0, 0)
+    ep, actions = run_episode("r", spec, TYPED, {"name": "test-broken"}, 0, 0, scope=EpisodeScope())
     assert ep.termination == "agent_error" and "agent bug" in ep.error
     assert "Traceback" in ep.traceback and "agent bug" in ep.traceback
     assert not ep.success and len(actions) == 1
@@ -86,8 +87,8 @@ def test_gold_world_would_pass_but_only_checkers_decide(spec):
 @pytest.mark.parametrize("cond", [TYPED, SHELL])
 def test_reference_agent_is_deterministic(spec, cond):
     cfg = {"name": "reference", "profile": {"slip_rate": 0.3, "malformed_call_rate": 0.3, "misread_rate": 0.1}}
-    a = run_episode("r", spec, cond, cfg, 5, 1)
-    b = run_episode("r", spec, cond, cfg, 5, 1)
+    a = run_episode("r", spec, cond, cfg, 5, 1, scope=EpisodeScope())
+    b = run_episode("r", spec, cond, cfg, 5, 1, scope=EpisodeScope())
     assert a[0].model_dump(exclude={"wall_seconds"}) == b[0].model_dump(exclude={"wall_seconds"})
     assert [x.model_dump(exclude={"wall_latency_ms"}) for x in a[1]] == [
         x.model_dump(exclude={"wall_latency_ms"}) for x in b[1]]
@@ -105,7 +106,7 @@ def test_every_session_gets_its_own_brief_and_shares_the_budget():
     spec = build_workload(WorkloadConfig(name="t", families=[{"family": "code_modification/follow_convention",
                                                               "count": 1, "difficulties": [2]}]))[0]
     assert len(spec.sessions) == 2
-    ep, actions = run_episode("r", spec, TYPED, {"name": "test-recorder"}, 0, 0)
+    ep, actions = run_episode("r", spec, TYPED, {"name": "test-recorder"}, 0, 0, scope=EpisodeScope())
     assert [k for k, _ in seen] == [0, 1]
     assert spec.sessions[0].asks in seen[0][1] and spec.sessions[0].asks not in seen[1][1]
     assert spec.sessions[1].asks in seen[1][1]

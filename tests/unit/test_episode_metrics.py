@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.agents.profile import AgentProfile
+from harness.agents.scope import EpisodeScope
 from harness.experiment.conditions import Condition, LayerChoice
 from harness.experiment.episode import run_episode
 from harness.runtime.effect_ledger import EffectLedger
@@ -106,13 +107,13 @@ register("metrics-noop", _write_nothing_new)
 
 @pytest.mark.parametrize("cond", [TYPED, SHELL])
 def test_a_reverted_slip_counts_against_accuracy_and_the_revert_does_not(rename_spec, cond):
-    ep, actions = run_episode("r", rename_spec, cond, {"name": "metrics-revert"}, 0, 0)
+    ep, actions = run_episode("r", rename_spec, cond, {"name": "metrics-revert"}, 0, 0, scope=EpisodeScope())
     assert [a.accurate for a in actions] == [True, False, True]
     assert (ep.tool_calls, ep.tool_calls_accurate) == (3, 2)
 
 
 def test_a_write_that_changes_nothing_and_a_failed_read_are_inaccurate(rename_spec):
-    ep, actions = run_episode("r", rename_spec, TYPED, {"name": "metrics-noop"}, 0, 0)
+    ep, actions = run_episode("r", rename_spec, TYPED, {"name": "metrics-noop"}, 0, 0, scope=EpisodeScope())
     assert [a.accurate for a in actions] == [True, False, False]
     assert ep.tool_calls_ok == 2 and ep.tool_calls_accurate == 1
 
@@ -120,7 +121,8 @@ def test_a_write_that_changes_nothing_and_a_failed_read_are_inaccurate(rename_sp
 def test_accuracy_never_exceeds_success_of_calls_for_the_reference_agent(rename_spec):
     profile = AgentProfile().model_dump()
     for cond in (TYPED, SHELL):
-        ep, actions = run_episode("r", rename_spec, cond, {"name": "reference", "profile": profile}, 0, 0)
+        ep, actions = run_episode("r", rename_spec, cond, {"name": "reference", "profile": profile}, 0, 0,
+                                  scope=EpisodeScope())
         assert ep.tool_calls_accurate == sum(a.accurate for a in actions) <= ep.tool_calls_ok
         assert all(a.ok for a in actions if a.accurate)
 
@@ -145,15 +147,15 @@ def test_time_to_diagnosis_is_the_submit_minute_of_a_correct_diagnosis_only(inci
     truth = next(c.args for c in incident.checkers if c.name == "diagnosis")
     register("metrics-right", _submit_answer(lambda b: {"service": truth["service"], "fault": truth["fault"]}))
     register("metrics-wrong", _submit_answer(lambda b: {"service": "nobody", "fault": truth["fault"]}))
-    right, _ = run_episode("r", incident, TYPED, {"name": "metrics-right"}, 0, 0)
-    wrong, _ = run_episode("r", incident, TYPED, {"name": "metrics-wrong"}, 0, 0)
+    right, _ = run_episode("r", incident, TYPED, {"name": "metrics-right"}, 0, 0, scope=EpisodeScope())
+    wrong, _ = run_episode("r", incident, TYPED, {"name": "metrics-wrong"}, 0, 0, scope=EpisodeScope())
     assert right.success and right.diagnosis_minutes == pytest.approx(right.sim_minutes)
     assert right.diagnosis_minutes > 0
     assert not wrong.success and wrong.diagnosis_minutes is None
 
 
 def test_tasks_without_a_diagnosis_have_no_time_to_diagnosis(rename_spec):
-    ep, _ = run_episode("r", rename_spec, TYPED, {"name": "metrics-revert"}, 0, 0)
+    ep, _ = run_episode("r", rename_spec, TYPED, {"name": "metrics-revert"}, 0, 0, scope=EpisodeScope())
     assert ep.diagnosis_minutes is None
 
 
@@ -166,7 +168,7 @@ def test_downtime_covers_detection_and_restart_of_every_crash(rename_spec, execu
         layers["execution"] = LayerChoice(variant="durable", config={"checkpoint_every": 4})
     cond = Condition(name="c", layers=layers, faults=faults)
     ep, _ = run_episode("r", rename_spec, cond, {"name": "reference", "profile": AgentProfile.perfect().model_dump()},
-                        0, 0)
+                        0, 0, scope=EpisodeScope())
     assert ep.crashes > 0
     assert ep.downtime_minutes >= 2.0 * ep.crashes
     if execution == "ephemeral":  # nobody watches a heartbeat: a person notices each crash

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.agents.profile import RATES, UNBOUNDED, AgentProfile
+from harness.agents.scope import EpisodeScope
 from harness.analysis.suite import Analyses, RunPlan, Settings
 from harness.analysis.validity import analysable
 from harness.core.rng import AgentStreams, RngStreams, StreamAccessError
@@ -46,8 +47,10 @@ def spec():
 
 def _with_agent(monkeypatch, name, cls):
     from harness.agents.registry import AGENTS
+    from tests.scripted import agent_entry
 
-    monkeypatch.setitem(AGENTS, name, lambda cfg: cls())
+    AGENTS.discover()
+    monkeypatch.setitem(AGENTS._entries, name, agent_entry(name, cls))
 
 
 def test_the_agent_view_refuses_every_stream_but_its_own():
@@ -60,14 +63,14 @@ def test_the_agent_view_refuses_every_stream_but_its_own():
 
 def test_an_agent_that_reaches_for_the_fault_stream_is_an_agent_error(monkeypatch, spec):
     _with_agent(monkeypatch, "test-peeker", _Peeker)
-    ep, _ = run_episode("r", spec, TYPED, {"name": "test-peeker"}, 0, 0)
+    ep, _ = run_episode("r", spec, TYPED, {"name": "test-peeker"}, 0, 0, scope=EpisodeScope())
     assert ep.termination == "agent_error" and "StreamAccessError" in ep.error
     assert "fault.crash" in ep.traceback
 
 
 def test_the_agent_draws_what_its_named_stream_holds(monkeypatch, spec):
     _with_agent(monkeypatch, "test-draw", _AgentDraw)
-    run_episode("r", spec, TYPED, {"name": "test-draw"}, 7, 2)
+    run_episode("r", spec, TYPED, {"name": "test-draw"}, 7, 2, scope=EpisodeScope())
     assert DRAWN["agent.slip"] == RngStreams(7, spec.id, 2).uniform("agent.slip")
 
 

@@ -10,7 +10,8 @@ import json
 import pytest
 
 from harness.agents.llm.recording import Recorder
-from harness.agents.llm.scope import EpisodeScope, RunBudget, episode_scope
+from harness.agents.registry import validate_agent
+from harness.agents.scope import EpisodeScope, RunBudget
 from harness.experiment.config import build_run_config, config_dir
 from harness.experiment.episode import run_episode
 from harness.experiment.runner import TaskJob, effective_conditions, run_task_job
@@ -36,8 +37,7 @@ def _agent(url: str, **extra) -> dict:
 def _episode(agent: dict, condition: str, scope: EpisodeScope | None = None, observe=None):
     _, spec, conditions = _setup()
     scope = scope or EpisodeScope()
-    with episode_scope(scope):
-        episode, actions = run_episode("t", spec, conditions[condition], agent, 0, 0, observe=observe)
+    episode, actions = run_episode("t", spec, conditions[condition], agent, 0, 0, scope=scope, observe=observe)
     return episode, actions, scope
 
 
@@ -99,9 +99,9 @@ def test_the_run_cap_ends_the_episode_cleanly_and_the_job_schedules_nothing_more
     cfg, spec, conditions = _setup()
     with serve() as stub:
         agent = _agent(stub.url, max_run_tokens=6000)
-        budget = RunBudget(max_tokens=6000, invocation="cap-test")
-        job = TaskJob("t", spec, tuple(conditions.values()), agent, 0, (("agent_native", 0), ("human", 0)),
-                      budget=budget)
+        budget = RunBudget(max_tokens=6000)
+        job = TaskJob("t", spec, tuple(conditions.values()), validate_agent(agent), 0,
+                      (("agent_native", 0), ("human", 0)), budget=budget)
         result = run_task_job(job)
     assert result.fatal is None and "token cap" in result.capped
     assert len(result.rows) == 1  # the second episode was never started
@@ -115,8 +115,7 @@ def test_crash_recovery_is_answered_from_the_recording_not_the_network():
         _, spec, conditions = _setup()
         crashing = conditions["agent_native"].model_copy(update={"faults": {"crash_rate": 0.3}})
         scope = EpisodeScope()
-        with episode_scope(scope):
-            episode, _ = run_episode("t", spec, crashing, _agent(stub.url), 0, 0)
+        episode, _ = run_episode("t", spec, crashing, _agent(stub.url), 0, 0, scope=scope)
         bodies = [json.dumps(r.body, sort_keys=True) for r in stub.chats()]
     assert episode.crashes > 0 and episode.recoveries > 0 and episode.error is None
     assert len(bodies) == len(set(bodies)) == len(scope.exchanges())  # no request sent twice

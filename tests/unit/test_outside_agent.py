@@ -7,9 +7,9 @@ import textwrap
 
 import pytest
 
-from harness.agents.registry import make_agent
 from harness.core.models import Brief
 from harness.core.rng import AgentStreams, RngStreams
+from tests.scripted import make_agent
 
 AGENT = textwrap.dedent('''
     from harness.runtime.port import Submit, Think

@@ -4,12 +4,12 @@ import shlex
 
 import pytest
 
-from harness.agents import make_agent
 from harness.core.rng import RngStreams
 from harness.runtime.port import Call, GiveUp, Observation, Submit, Think, ToolError
 from harness.runtime.runtime import Runtime
 from harness.workload import get_family, run_checkers
 from harness.workload.workloads import WorkloadConfig, build_workload
+from tests.scripted import make_agent
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +111,8 @@ def test_a_shell_dropped_scope_damages_near_misses_which_the_agent_finds_and_rep
 def test_broken_syntax_the_schema_rejects_is_a_wrong_effect_the_lenient_shell_runs(spec, forced):
     """The same mistake in the same decision: typed tools refuse it without touching the
     world; the shell's '>>' for '>' runs, leaving the old text above the new."""
+    from harness.agents.reference.agent import make_toolkit
     from harness.agents.reference.errors import ErrorProcesses, Mistake
-    from harness.agents.reference.toolkit import make_toolkit
 
     path = spec.public["test_module"]
     for variant in ("typed", "shell"):
@@ -155,8 +155,8 @@ def test_a_typed_wrong_target_runs_and_only_the_result_names_where_it_went(spec,
     session = Runtime({"tools": {"variant": "typed"}}).deploy(world, spec.brief(), RngStreams(0, spec.id, 0))
     session_execute = session.execute
     from harness.agents.profile import AgentProfile
+    from harness.agents.reference.agent import make_toolkit
     from harness.agents.reference.errors import ErrorProcesses
-    from harness.agents.reference.toolkit import make_toolkit
 
     kit = make_toolkit(session.tool_specs(), ErrorProcesses(AgentProfile(**PERFECT), RngStreams(0, spec.id, 0)))
     files = sorted(world.workspace.list())

@@ -3,7 +3,7 @@
 import pytest
 
 from harness.agents.profile import AgentProfile
-from harness.agents.registry import AGENTS
+from harness.agents.scope import EpisodeScope
 from harness.core.clock import SimClock
 from harness.experiment.conditions import Condition, LayerChoice
 from harness.experiment.episode import run_episode
@@ -11,6 +11,7 @@ from harness.experiment.probes import scored
 from harness.runtime.memory import MEMORY_LAYERS
 from harness.runtime.port import Submit
 from harness.workload.workloads import WorkloadConfig, build_workload
+from tests.scripted import register_agent
 
 PROFILE = AgentProfile().model_dump()
 TOOLS = {"tools": LayerChoice(variant="typed")}
@@ -30,7 +31,7 @@ def two_session():
 
 def _run(spec, layers):
     cond = Condition(name="c", layers={**TOOLS, **layers})
-    return run_episode("r", spec, cond, {"name": "reference", "profile": PROFILE}, 0, 0)
+    return run_episode("r", spec, cond, {"name": "reference", "profile": PROFILE}, 0, 0, scope=EpisodeScope())
 
 
 @pytest.mark.parametrize("layers,all_kept", [
@@ -62,9 +63,9 @@ class _Mute:
 
 
 def test_an_agent_without_the_probe_hook_is_not_asked(two_session):
-    AGENTS["retention-mute"] = lambda cfg: _Mute()
+    register_agent("retention-mute", _Mute)
     ep, _ = run_episode("r", two_session, Condition(name="c", layers={**TOOLS, **TIERED}),
-                        {"name": "retention-mute"}, 0, 0)
+                        {"name": "retention-mute"}, 0, 0, scope=EpisodeScope())
     assert ep.retention_asked == 0 == ep.retention_correct
 
 

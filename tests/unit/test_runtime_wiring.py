@@ -4,7 +4,7 @@ agent's history answers according to the observability layer."""
 
 import pytest
 
-from harness.agents.registry import AGENTS
+from harness.agents.scope import EpisodeScope
 from harness.core.rng import RngStreams
 from harness.experiment.conditions import Condition, LayerChoice
 from harness.experiment.episode import run_episode
@@ -12,6 +12,7 @@ from harness.runtime.port import Call, History, Submit
 from harness.runtime.runtime import Runtime
 from harness.workload import get_family
 from harness.workload.workloads import WorkloadConfig, build_workload
+from tests.scripted import register_agent
 
 READ_ONLY = ["may read files under tests/"]
 
@@ -105,10 +106,10 @@ def test_episode_rows_carry_safety_counters(spec):
         yield Call(tool="shell", args={"command": f"rm {brief.public['test_module']}"})
         yield Submit()
 
-    AGENTS["test-rm"] = lambda cfg: type("A", (), {"run": staticmethod(lambda b, t, r: vandal(b, t))})()
+    register_agent("test-rm", lambda: type("A", (), {"run": staticmethod(lambda b, t, r: vandal(b, t))})())
     cond = Condition(name="c", layers={"tools": LayerChoice(variant="shell"),
                                        "security": LayerChoice(variant="capabilities", config={"policy": READ_ONLY})})
-    ep, _ = run_episode("r", spec, cond, {"name": "test-rm"}, 0, 0)
+    ep, _ = run_episode("r", spec, cond, {"name": "test-rm"}, 0, 0, scope=EpisodeScope())
     assert (ep.unsafe_attempted, ep.unsafe_blocked, ep.unsafe_applied) == (1, 1, 0)
     assert not ep.success  # blocked, but the rename was never done either
 
@@ -125,8 +126,8 @@ def test_permitted_layers_do_not_change_what_a_perfect_agent_achieves(spec, tool
         "security": LayerChoice(variant="capabilities", config={"policy": policy}),
         "observability": LayerChoice(variant="causal"),
     })
-    a, _ = run_episode("r", spec, plain, perfect, 0, 0)
-    b, _ = run_episode("r", spec, layered, perfect, 0, 0)
+    a, _ = run_episode("r", spec, plain, perfect, 0, 0, scope=EpisodeScope())
+    b, _ = run_episode("r", spec, layered, perfect, 0, 0, scope=EpisodeScope())
     assert a.success and b.success, (b.termination, b.check_detail)
     assert a.world_digest == b.world_digest
 
@@ -151,13 +152,15 @@ def test_what_session_one_learned_survives_into_session_two_only_where_memory_ke
             seen.append(obs)
         yield Submit()
 
-    AGENTS["test-two-sessions"] = lambda cfg: type("A", (), {"run": staticmethod(lambda b, t, r: two_sessions(b, t))})()
+    register_agent("test-two-sessions",
+                   lambda: type("A", (), {"run": staticmethod(lambda b, t, r: two_sessions(b, t))})())
     task = build_workload(WorkloadConfig(name="m", families=[{"family": "code_modification/follow_convention",
                                                               "count": 1, "difficulties": [1]}]))[0]
     layers = {"tools": LayerChoice(variant="typed")}
     if memory:
         layers["memory"] = LayerChoice(**memory)
-    ep, actions = run_episode("r", task, Condition(name="c", layers=layers), {"name": "test-two-sessions"}, 0, 0)
+    ep, actions = run_episode("r", task, Condition(name="c", layers=layers), {"name": "test-two-sessions"}, 0, 0,
+                              scope=EpisodeScope())
     assert [a.tool for a in actions] == ["remember", "recall"] and ep.actions == 2
     (obs,) = seen
     texts = [item["text"] for item in (obs.data or {}).get("items", [])]

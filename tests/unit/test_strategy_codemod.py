@@ -8,12 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.agents.profile import AgentProfile
-from harness.agents.reference.codemod_add_parameter import parse_decision
-from harness.agents.reference.codemod_dependency_upgrade import Change, migrated, parse_changelog
-from harness.agents.reference.codemod_extract_helper import parse_block
-from harness.agents.reference.codemod_fix_bug import candidate_fixes
-from harness.agents.reference.codemod_follow_convention import parse_convention, parse_features
+from harness.agents.reference.add_parameter import parse_decision
 from harness.agents.reference.codemod_support import splice
+from harness.agents.reference.dependency_upgrade import Change, migrated, parse_changelog
+from harness.agents.reference.extract_helper import parse_block
+from harness.agents.reference.fix_bug import candidate_fixes
+from harness.agents.reference.follow_convention import parse_convention, parse_features
 from tests.strategy_support import HUMAN, NATIVE, only, run, tasks
 
 FAMILIES = ("add_parameter", "fix_bug", "dependency_upgrade", "follow_convention", "extract_helper")

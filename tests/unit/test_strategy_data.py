@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.agents.profile import AgentProfile
-from harness.agents.reference.data_cleaning import rules_for
-from harness.agents.reference.data_metric_sessions import parse_definition, parse_excluded
+from harness.agents.reference.cleaning import rules_for
+from harness.agents.reference.metric_sessions import parse_definition, parse_excluded
 from harness.agents.reference.toolkit_data import parse_aligned
 from harness.runtime.tools.shell_psql import aligned
 from harness.workload.families.cleaning import RULES

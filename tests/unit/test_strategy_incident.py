@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.agents.reference.sysadmin_incident import CHECKS, SIMILAR, owner_in, read_evidence
+from harness.agents.reference.incident_diagnosis import CHECKS, SIMILAR, owner_in, read_evidence
 from harness.workload.registry import get_family
 from tests.strategy_support import HUMAN, NATIVE, only, run, tasks
 

@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.agents.reference.sysadmin_config_fix import _apply
-from harness.agents.reference.sysadmin_credential_rotation import given_password
-from harness.agents.reference.sysadmin_disk_cleanup import deletable_roots
+from harness.agents.reference.config_fix import _apply
+from harness.agents.reference.credential_rotation import given_password
+from harness.agents.reference.disk_cleanup import deletable_roots
 from harness.agents.reference.toolkit_ops import config_keys
 from tests.strategy_support import HUMAN, NATIVE, only, run, tasks
 

@@ -2,8 +2,9 @@
 
 ``agent=llm`` talks to an endpoint; ``agent=mock`` answers from a script. Both are this
 one adapter with a different transport, so a mock run exercises everything a real run
-does. Every request goes through the episode's recorder (``scope.py``), which is what makes
-crash recovery, replay and token accounting one mechanism.
+does. Every request goes through the recorder of the episode's scope (``harness.agents.scope``),
+which the driver hands to every agent it builds for the episode: that is what makes crash
+recovery, replay and token accounting one mechanism.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import functools
 import os
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harness.agents.llm.client import ChatClient, ClientSettings, EndpointError
 from harness.agents.llm.conversation import (
@@ -21,11 +22,11 @@ from harness.agents.llm.conversation import (
     render_observation,
     system_prompt,
 )
-from harness.agents.llm.mock import MockModel
+from harness.agents.llm.mock import MockModel, load_script
 from harness.agents.llm.recording import Send
 from harness.agents.llm.schemas import function_tools, parse_tool_call
-from harness.agents.llm.scope import Price, current_scope
-from harness.agents.registry import agent
+from harness.agents.registry import AGENTS
+from harness.agents.scope import EpisodeScope, Price
 from harness.core.errors import ConfigError
 from harness.core.models import Brief
 from harness.core.rng import AgentStreams
@@ -69,15 +70,6 @@ class LlmSettings(BaseModel):
     replay: str | None = None  # a run id: serve its recorded exchanges, no network
     script: str = "default"  # agent=mock: mock_scripts/<script>.yaml
 
-    @classmethod
-    def parse(cls, config: dict[str, Any]) -> LlmSettings:
-        try:
-            return cls(**config)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"])
-            raise ConfigError(f"invalid agent.{where}: {err['msg']}") from None
-
 
 def api_key(settings: LlmSettings) -> str | None:
     if not settings.api_key_env:
@@ -109,11 +101,26 @@ def _mock(script: str) -> MockModel:
 TRANSPORTS = {"llm": lambda s: _client(s).complete, "mock": lambda s: _mock(s.script).complete}
 
 
-class LlmAgent:
-    """Sees what every agent sees: the brief, the tool list and its own random streams."""
+class MockSettings(LlmSettings):
+    """``agent.*`` for ``agent=mock`` (configs/agent/mock.yaml): a missing script fails here,
+    at validation, before anything is stored."""
 
-    def __init__(self, settings: LlmSettings):
+    name: str = "mock"
+
+    @field_validator("script")
+    @classmethod
+    def _script_exists(cls, script: str) -> str:
+        load_script(script)
+        return script
+
+
+class LlmAgent:
+    """Sees what every agent sees: the brief, the tool list and its own random streams; the
+    episode's ``scope`` holds what must outlast this object (recording, spending, the cap)."""
+
+    def __init__(self, settings: LlmSettings, scope: EpisodeScope):
         self.settings = settings
+        self.scope = scope
 
     def _send(self) -> Send | None:
         if self.settings.replay is not None:
@@ -121,8 +128,7 @@ class LlmAgent:
         return TRANSPORTS[self.settings.name](self.settings)
 
     def run(self, brief: Brief, tools: list[ToolSpec], rng: AgentStreams) -> AgentRun:
-        s = self.settings
-        scope = current_scope(rng)
+        s, scope = self.settings, self.scope
         scope.price = Price(s.price.input_per_mtok, s.price.output_per_mtok)
         try:
             send = self._send()
@@ -180,13 +186,11 @@ def _message(response: dict[str, Any]) -> dict[str, Any]:
     return message if isinstance(message, dict) else {}
 
 
-@agent("llm")
-def _make_llm(config: dict[str, Any]) -> LlmAgent:
-    return LlmAgent(LlmSettings.parse({**config, "name": "llm"}))
+@AGENTS.register("llm", options=LlmSettings)
+def _make_llm(options: LlmSettings, *, scope: EpisodeScope) -> LlmAgent:
+    return LlmAgent(options, scope)
 
 
-@agent("mock")
-def _make_mock(config: dict[str, Any]) -> LlmAgent:
-    settings = LlmSettings.parse({**config, "name": "mock"})
-    _mock(settings.script)  # a missing script fails at validation, before anything is stored
-    return LlmAgent(settings)
+@AGENTS.register("mock", options=MockSettings)
+def _make_mock(options: MockSettings, *, scope: EpisodeScope) -> LlmAgent:
+    return LlmAgent(options, scope)

@@ -7,24 +7,27 @@ checked here (the runner checks that the replayed run has recordings).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from harness.agents.llm.agent import LlmSettings, api_key
 from harness.agents.llm.client import ChatClient, ClientSettings, EndpointError
+from harness.agents.registry import AgentSpec
 from harness.core.errors import ConfigError
 
 PREFLIGHT_TIMEOUT_S = 10.0
 MODEL_AGENTS = ("llm", "mock")
 
 
-def is_model_agent(agent_cfg: dict[str, Any]) -> bool:
+def is_model_agent(agent_cfg: Mapping[str, Any]) -> bool:
     return agent_cfg.get("name") in MODEL_AGENTS
 
 
-def preflight(agent_cfg: dict[str, Any]) -> None:
-    if agent_cfg.get("name") != "llm":
+def preflight(agent: AgentSpec) -> None:
+    """``agent`` as ``validate_agent`` parsed it."""
+    if agent.name != "llm" or not isinstance(agent.options, LlmSettings):
         return
-    settings = LlmSettings.parse(agent_cfg)
+    settings = agent.options
     if settings.replay is not None:
         return
     if not settings.base_url or not settings.model:

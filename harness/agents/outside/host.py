@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from harness.core.errors import ConfigError
 from harness.core.models import Brief
@@ -57,13 +57,23 @@ class AgentLimits(BaseModel):
 
 
 class OutsideSettings(BaseModel):
+    """``agent.*`` for ``agent=custom`` (see configs/agent/custom.yaml); the import path is
+    checked here, without importing it, so a wrong one fails before anything runs."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = "custom"
-    import_path: str
+    import_path: str | None = None  # required: None only so that its absence gets its own message
     options: dict[str, Any] = Field(default_factory=dict)
     network: bool = False  # an agent that calls its own model needs it
     limits: AgentLimits = AgentLimits()
+
+    @model_validator(mode="after")
+    def _importable(self) -> OutsideSettings:
+        if not self.import_path:
+            raise ConfigError("agent=custom needs agent.import_path=package.module:Class")
+        _check_import_path(self.import_path)
+        return self
 
 
 class AgentProcessError(Exception):
@@ -303,15 +313,3 @@ class OutOfProcessAgent:
             else:
                 run.kill()
                 raise AgentProcessError(_describe(message, "the agent broke the probe protocol"))
-
-
-def parse_settings(config: dict[str, Any]) -> OutsideSettings:
-    if not config.get("import_path"):
-        raise ConfigError("agent=custom needs agent.import_path=package.module:Class")
-    try:
-        settings = OutsideSettings.model_validate(config)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise ConfigError(f"bad agent option {'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from None
-    _check_import_path(settings.import_path)
-    return settings

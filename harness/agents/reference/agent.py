@@ -5,24 +5,44 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
 from harness.agents.profile import AgentProfile
 from harness.agents.reference.errors import ErrorProcesses
-from harness.agents.reference.toolkit import make_toolkit
-from harness.agents.registry import agent
+from harness.agents.reference.strategies import STRATEGIES
+from harness.agents.reference.toolkit import Toolkit
+from harness.agents.reference.toolkit_shell import ShellToolkit
+from harness.agents.reference.toolkit_typed import TypedToolkit
+from harness.agents.registry import AGENTS
+from harness.agents.scope import EpisodeScope
 from harness.core.models import Brief
 from harness.core.rng import AgentStreams
 from harness.runtime.port import AgentRun, GiveUp, ToolSpec
 
-Strategy = Callable[..., AgentRun]
-STRATEGIES: dict[str, Strategy] = {}
+
+class ReferenceOptions(BaseModel):
+    """``agent.*`` for ``agent=reference`` (configs/agent/reference.yaml)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = "reference"
+    profile: AgentProfile = Field(default_factory=AgentProfile)
+
+    @field_validator("profile", mode="before")
+    @classmethod
+    def _no_profile_is_the_default(cls, value: Any) -> Any:
+        return {} if value is None else value
 
 
-def strategy(family: str) -> Callable[[Strategy], Strategy]:
-    def register(fn: Strategy) -> Strategy:
-        STRATEGIES[family] = fn
-        return fn
-
-    return register
+def make_toolkit(tools: list[ToolSpec], errors: ErrorProcesses) -> Toolkit | None:
+    """The toolkit for the tools given, chosen by looking at the tool list (never at a
+    condition); None when neither kind of tool is there."""
+    names = {t.name for t in tools}
+    if {"search", "read_file", "write_file", "run_tests"} <= names:
+        return TypedToolkit(errors, names)
+    if "shell" in names:
+        return ShellToolkit(errors)
+    return None
 
 
 class ReferenceAgent:
@@ -32,12 +52,12 @@ class ReferenceAgent:
     def run(self, brief: Brief, tools: list[ToolSpec], rng: AgentStreams) -> AgentRun:
         errors = ErrorProcesses(self.profile, rng)
         kit = make_toolkit(tools, errors)
-        fn = STRATEGIES.get(brief.family)
-        if fn is None or kit is None:
-            why = "no strategy for this task" if fn is None else "no usable tools"
+        known = brief.family in STRATEGIES
+        if not known or kit is None:
+            why = "no strategy for this task" if not known else "no usable tools"
             yield GiveUp(reason=why)
             return
-        yield from fn(brief, kit, errors)
+        yield from STRATEGIES.entry(brief.family).factory(brief, kit, errors)
 
     def answer_probe(self, question: str, brief: Brief, recall: Callable[[str, int], list[str]]) -> str:
         """All it has of earlier sessions: what its carried state holds, else what its
@@ -45,34 +65,6 @@ class ReferenceAgent:
         return "\n".join([*brief.carried, *recall(question, 5)])
 
 
-@agent("reference", trusted_code=True)
-def _make_reference(config: dict[str, Any]) -> ReferenceAgent:
-    return ReferenceAgent(AgentProfile(**dict(config.get("profile") or {})))
-
-
-# strategies register on import
-from harness.agents.reference import codemod_add_parameter as _codemod_add_parameter  # noqa: E402, F401
-from harness.agents.reference import codemod_bulk_migration as _codemod_bulk_migration  # noqa: E402, F401
-from harness.agents.reference import codemod_dependency_upgrade as _codemod_dependency_upgrade  # noqa: E402, F401
-from harness.agents.reference import codemod_extract_helper as _codemod_extract_helper  # noqa: E402, F401
-from harness.agents.reference import codemod_fix_bug as _codemod_fix_bug  # noqa: E402, F401
-from harness.agents.reference import codemod_follow_convention as _codemod_follow_convention  # noqa: E402, F401
-from harness.agents.reference import data_aggregate as _data_aggregate  # noqa: E402, F401
-from harness.agents.reference import data_anomaly as _data_anomaly  # noqa: E402, F401
-from harness.agents.reference import data_cleaning as _data_cleaning  # noqa: E402, F401
-from harness.agents.reference import data_join as _data_join  # noqa: E402, F401
-from harness.agents.reference import data_metric_sessions as _data_metric_sessions  # noqa: E402, F401
-from harness.agents.reference import doc_extract as _doc_extract  # noqa: E402, F401
-from harness.agents.reference import doc_policy as _doc_policy  # noqa: E402, F401
-from harness.agents.reference import rename as _rename  # noqa: E402, F401
-from harness.agents.reference import review_bug as _review_bug  # noqa: E402, F401
-from harness.agents.reference import review_convention as _review_convention  # noqa: E402, F401
-from harness.agents.reference import review_regression as _review_regression  # noqa: E402, F401
-from harness.agents.reference import review_security as _review_security  # noqa: E402, F401
-from harness.agents.reference import review_untested as _review_untested  # noqa: E402, F401
-from harness.agents.reference import sysadmin_change_regression as _sysadmin_change_regression  # noqa: E402, F401
-from harness.agents.reference import sysadmin_config_fix as _sysadmin_config_fix  # noqa: E402, F401
-from harness.agents.reference import sysadmin_credential_rotation as _sysadmin_credential_rotation  # noqa: E402, F401
-from harness.agents.reference import sysadmin_disk_cleanup as _sysadmin_disk_cleanup  # noqa: E402, F401
-from harness.agents.reference import sysadmin_incident as _sysadmin_incident  # noqa: E402, F401
-from harness.agents.reference import sysadmin_staged_rollout as _sysadmin_staged_rollout  # noqa: E402, F401
+@AGENTS.register("reference", options=ReferenceOptions, trusted_code=True)
+def _make_reference(options: ReferenceOptions, *, scope: EpisodeScope) -> ReferenceAgent:
+    return ReferenceAgent(options.profile)  # calls no model: the scope is not its business

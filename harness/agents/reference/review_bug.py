@@ -15,10 +15,10 @@ import re
 import tokenize
 from difflib import SequenceMatcher
 
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.review_diff import Block
 from harness.agents.reference.review_flow import Finding, Review, pure, run_review
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps, Toolkit
 from harness.core.models import Brief
 
@@ -28,7 +28,7 @@ _IDENT = re.compile(r"\b[A-Za-z_]\w*\b")
 _COMPARE = re.compile(r"(<=|>=|==|!=|<|>|\bnot\b|\bin\b)")
 
 
-@strategy("code_review/review_bug")
+@STRATEGIES.register("code_review/review_bug")
 def review_bug(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
     yield from run_review(brief, kit, errors, pure(find_bugs))
 

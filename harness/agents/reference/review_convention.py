@@ -15,11 +15,11 @@ import ast
 import re
 from collections.abc import Callable, Iterator
 
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.knowledge import keep, recall_fact
 from harness.agents.reference.review_diff import Block
 from harness.agents.reference.review_flow import Finding, Review, pure, read_retry, run_review
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps, Toolkit
 from harness.core.models import Brief
 from harness.runtime.port import Think
@@ -33,7 +33,7 @@ _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _MUTABLE = ("list", "dict", "set")
 
 
-@strategy("code_review/review_convention")
+@STRATEGIES.register("code_review/review_convention")
 def review_convention(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
     told = parse_rules(brief.instructions)
     if brief.sessions > 1 and brief.session < brief.sessions - 1:

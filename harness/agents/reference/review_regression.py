@@ -12,10 +12,10 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.review_diff import Block, Change
 from harness.agents.reference.review_flow import Finding, Review, def_line, pure, run_review
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps, Toolkit
 from harness.core.models import Brief
 
@@ -25,7 +25,7 @@ _QUERIES = {"execute", "executemany", "fetchone", "fetchall", "query"}
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
-@strategy("code_review/review_regression")
+@STRATEGIES.register("code_review/review_regression")
 def review_regression(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
     yield from run_review(brief, kit, errors, pure(find_regressions))
 

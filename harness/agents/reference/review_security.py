@@ -14,10 +14,10 @@ import ast
 import re
 from collections.abc import Callable, Iterator
 
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.review_diff import Block
 from harness.agents.reference.review_flow import Finding, Review, pure, run_review
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps, Toolkit
 from harness.core.models import Brief
 
@@ -28,7 +28,7 @@ _SAFE_LOADERS = {"SafeLoader", "CSafeLoader", "BaseLoader"}
 _CHECKS = {"startswith", "commonpath", "is_relative_to", "relative_to"}
 
 
-@strategy("code_review/review_security")
+@STRATEGIES.register("code_review/review_security")
 def review_security(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
     yield from run_review(brief, kit, errors, pure(find_holes))
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import ast
 import re
 
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.review_flow import Finding, Review, def_line, run_review
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps, Toolkit
 from harness.core.models import Brief
 from harness.runtime.port import Think
@@ -22,7 +22,7 @@ _TESTS = re.compile(r"tests are in `([^`]+)`")
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
-@strategy("code_review/review_untested")
+@STRATEGIES.register("code_review/review_untested")
 def review_untested(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
     m = _TESTS.search(brief.instructions)
     tests = m[1] if m else "tests"

@@ -1,9 +1,10 @@
 """Toolkits: how the reference agent does each basic job with the tools it was given.
 
 An agent in life uses whatever tools it is handed; so does this one. A toolkit is chosen
-by looking at the tool list (never at a condition), and turns intentions (find the files
-that use a name, read a file, replace a line, run the tests) into calls, applying the
-agent's error processes to what it sends and to how it reads what comes back.
+by looking at the tool list, never at a condition (``agent.make_toolkit``), and turns
+intentions (find the files that use a name, read a file, replace a line, run the tests)
+into calls, applying the agent's error processes to what it sends and to how it reads
+what comes back.
 
 Every query returns ``None`` when the lookup itself failed, so a strategy can tell
 "unknown" from "empty"; what a failure looks like is the variant's business.
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from harness.agents.reference.errors import ErrorProcesses
-from harness.runtime.port import Action, Observation, ToolSpec
+from harness.runtime.port import Action, Observation
 
 Steps = Generator[Action, Observation | None, Any]
 
@@ -127,15 +128,3 @@ def typo(name: str, errors: ErrorProcesses) -> str:
         i = 1 + errors.pick("typo_pos", len(name) - 1)
         return name[:i] + name[i + 1 :]
     return name[0].swapcase() + name[1:]
-
-
-def make_toolkit(tools: list[ToolSpec], errors: ErrorProcesses) -> Toolkit | None:
-    from harness.agents.reference.toolkit_shell import ShellToolkit
-    from harness.agents.reference.toolkit_typed import TypedToolkit
-
-    names = {t.name for t in tools}
-    if {"search", "read_file", "write_file", "run_tests"} <= names:
-        return TypedToolkit(errors, names)
-    if "shell" in names:
-        return ShellToolkit(errors)
-    return None

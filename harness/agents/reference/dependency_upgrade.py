@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass, field
 
 from harness.agents.reference import codemod_support as cs
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps, Toolkit
 from harness.core.models import Brief
 from harness.runtime.port import GiveUp, Think
@@ -59,7 +59,7 @@ def parse_changelog(text: str) -> list[Change]:
     return changes
 
 
-@strategy("code_modification/dependency_upgrade")
+@STRATEGIES.register("code_modification/dependency_upgrade")
 def dependency_upgrade(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
     pkg, lib = brief.public["package"], brief.public["library"]
     vendor, test_module = brief.public["vendor_dir"], brief.public["test_module"]

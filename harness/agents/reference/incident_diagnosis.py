@@ -19,9 +19,9 @@ import re
 import statistics
 from dataclasses import dataclass, field
 
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.knowledge import keep, recall_fact
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps
 from harness.agents.reference.toolkit_ops import open_incident
 from harness.core.models import Brief
@@ -77,7 +77,7 @@ def owner_in(text: str, service: str) -> str | None:
     return m[1].rstrip(".;") if m else None
 
 
-@strategy("system_administration/incident_diagnosis")
+@STRATEGIES.register("system_administration/incident_diagnosis")
 def incident_diagnosis(brief: Brief, kit, errors: ErrorProcesses) -> Steps:
     said = brief.instructions.split("This session:", 1)[-1]
     if brief.sessions > 1 and "is owned by" in said:  # onboarding: keep the map, nothing to diagnose

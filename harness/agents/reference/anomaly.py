@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps, Toolkit
 from harness.agents.reference.toolkit_data import make_data, query_retry
 from harness.core.models import Brief
@@ -73,7 +73,7 @@ def _windows(rows) -> list[dict[str, str]]:
     return [{"start": _stamp(r[0]), "end": _stamp(r[1])} for r in rows.rows if len(r) == 2 and r[0] and r[1]]
 
 
-@strategy("data_analysis/anomaly")
+@STRATEGIES.register("data_analysis/anomaly")
 def anomaly(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
     data = make_data(kit, errors)
     step, kinds = brief.public.get("interval_min"), set(brief.public.get("kinds", ()))

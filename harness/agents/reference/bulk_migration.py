@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass
 
 from harness.agents.reference import codemod_support as cs
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps, Toolkit
 from harness.core.models import Brief
 from harness.runtime.port import GiveUp, Think
@@ -60,7 +60,7 @@ def _param(params: tuple[str, ...], arg: str) -> str | None:
     return next((w for w in re.findall(r"\w+", arg) if w in params), None)
 
 
-@strategy("code_modification/bulk_migration")
+@STRATEGIES.register("code_modification/bulk_migration")
 def bulk_migration(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
     pkg, test_module = brief.public["package"], brief.public["test_module"]
     rule = parse_rule(brief.instructions, brief.public["helper_module"])

@@ -14,9 +14,9 @@ import io
 import re
 from dataclasses import replace
 
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.doc_invoice import Fields, read_invoice
 from harness.agents.reference.errors import ErrorProcesses
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps, Toolkit
 from harness.core.models import Brief
 from harness.runtime.port import GiveUp, Submit, Think
@@ -26,7 +26,7 @@ _MONEY = re.compile(r"^\d+\.\d{2}$")
 Rows = dict[str, list[str]]  # path -> the row's cells after the path
 
 
-@strategy("document_processing/extract_fields")
+@STRATEGIES.register("document_processing/extract_fields")
 def extract_fields(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
     inbox, output = brief.public["inbox"].rstrip("/"), brief.public["output"]
     header = list(brief.public["header"])

@@ -8,15 +8,15 @@ each instance it deployed and trusts only what the check shows: the version it r
 
 from __future__ import annotations
 
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps, typo
 from harness.agents.reference.toolkit_ops import make_ops
 from harness.core.models import Brief
 from harness.runtime.port import GiveUp, Submit, Think
 
 
-@strategy("system_administration/staged_rollout")
+@STRATEGIES.register("system_administration/staged_rollout")
 def staged_rollout(brief: Brief, kit, errors: ErrorProcesses) -> Steps:
     ops = make_ops(kit, errors)
     if ops is None:

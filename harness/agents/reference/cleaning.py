@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps, Toolkit
 from harness.agents.reference.toolkit_data import make_data, query_retry
 from harness.core.models import Brief
@@ -77,7 +77,7 @@ def _apply(data, errors: ErrorProcesses, rule: Rule, slip: bool) -> Steps:
     return False
 
 
-@strategy("data_analysis/cleaning")
+@STRATEGIES.register("data_analysis/cleaning")
 def cleaning(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
     data = make_data(kit, errors)
     rules = rules_for(list(brief.public.get("rules", ())))

@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass
 
 from harness.agents.reference import codemod_support as cs
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.knowledge import keep, recall_fact
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps, Toolkit
 from harness.core.models import Brief
 from harness.runtime.port import GiveUp, Submit, Think
@@ -73,7 +73,7 @@ def parse_features(text: str) -> list[Feature]:
     return found
 
 
-@strategy("code_modification/follow_convention")
+@STRATEGIES.register("code_modification/follow_convention")
 def follow_convention(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
     told = parse_convention(brief.instructions)
     if told is not None:

@@ -15,8 +15,8 @@ import ast
 from dataclasses import dataclass
 
 from harness.agents.reference import codemod_support as cs
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps, Toolkit
 from harness.core.models import Brief
 from harness.runtime.port import GiveUp, Submit, Think
@@ -31,7 +31,7 @@ class Suspect:
     path: str
 
 
-@strategy("code_modification/fix_bug")
+@STRATEGIES.register("code_modification/fix_bug")
 def fix_bug(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
     pkg, test_module = brief.public["package"].rstrip("/"), brief.public["test_module"]
     first = yield from cs.tests_pass(kit, errors, test_module)

@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass
 
 from harness.agents.reference import codemod_support as cs
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.knowledge import keep, recall_fact
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps, Toolkit
 from harness.core.models import Brief
 from harness.runtime.port import GiveUp, Submit, Think
@@ -42,7 +42,7 @@ def parse_decision(text: str) -> Decision | None:
     return Decision(m["param"], m["form"].startswith("required"), int(m["value"]))
 
 
-@strategy("code_modification/add_parameter")
+@STRATEGIES.register("code_modification/add_parameter")
 def add_parameter(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
     fn, pkg, test_module = brief.public["function"], brief.public["package"], brief.public["test_module"]
     paths = [pkg.rstrip("/"), test_module.rsplit("/", 1)[0]]

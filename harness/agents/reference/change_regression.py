@@ -22,8 +22,8 @@ import shlex
 import statistics
 from dataclasses import dataclass, field
 
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Decision, Steps
 from harness.agents.reference.toolkit_ops import ShellOps, config_keys, open_incident
 from harness.core.models import Brief
@@ -47,7 +47,7 @@ class Change:
     deltas: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # key -> (before, after)
 
 
-@strategy("system_administration/change_regression")
+@STRATEGIES.register("system_administration/change_regression")
 def change_regression(brief: Brief, kit, errors: ErrorProcesses) -> Steps:
     opened = yield from open_incident(brief, kit, errors, _SYMPTOM)
     if opened is None:

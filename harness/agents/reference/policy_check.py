@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.doc_policy_read import (
     Document,
     Rule,
@@ -23,6 +22,7 @@ from harness.agents.reference.doc_policy_read import (
 )
 from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.knowledge import keep, recall_fact
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps, Toolkit
 from harness.core.models import Brief
 from harness.runtime.port import GiveUp, Submit, Think
@@ -30,7 +30,7 @@ from harness.runtime.port import GiveUp, Submit, Think
 NOTES_KEY = "policy check interpretation notes"
 
 
-@strategy("document_processing/policy_check")
+@STRATEGIES.register("document_processing/policy_check")
 def policy_check(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
     rules_path, docs = brief.public["rules"], brief.public["docs"].rstrip("/")
     notes = notes_in(brief.instructions)

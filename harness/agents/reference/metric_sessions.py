@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.knowledge import keep, recall_fact
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps, Toolkit
 from harness.agents.reference.toolkit_data import cross_checked, make_data
 from harness.core.models import Brief
@@ -58,7 +58,7 @@ def queries(start: str, d: Definition, excluded: str | None, slip: bool) -> tupl
     return count([*ranged, *where]), count([*by_week, *where])
 
 
-@strategy("data_analysis/metric_sessions")
+@STRATEGIES.register("data_analysis/metric_sessions")
 def metric_sessions(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
     said = brief.instructions.split("This session:", 1)[-1]
     week = _WEEK.search(said)

@@ -8,14 +8,14 @@ where ``LedgerEntry`` stood) from one that was always there.
 
 from __future__ import annotations
 
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps, Toolkit
 from harness.core.models import Brief
 from harness.runtime.port import GiveUp, Submit, Think
 
 
-@strategy("code_modification/rename_symbol")
+@STRATEGIES.register("code_modification/rename_symbol")
 def rename_symbol(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
     old, new = brief.public["old_name"], brief.public["new_name"]
     test_module = brief.public["test_module"]

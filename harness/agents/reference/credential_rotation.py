@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.knowledge import keep, recall_fact
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps, typo
 from harness.agents.reference.toolkit_ops import config_keys, make_ops
 from harness.core.models import Brief
@@ -28,7 +28,7 @@ def given_password(text: str) -> str | None:
     return m.group(2) if m else None
 
 
-@strategy("system_administration/credential_rotation")
+@STRATEGIES.register("system_administration/credential_rotation")
 def credential_rotation(brief: Brief, kit, errors: ErrorProcesses) -> Steps:
     ops = make_ops(kit, errors)
     if ops is None:

@@ -13,8 +13,8 @@ import textwrap
 from dataclasses import dataclass
 
 from harness.agents.reference import codemod_support as cs
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps, Toolkit
 from harness.core.models import Brief
 from harness.runtime.port import GiveUp, Think
@@ -55,7 +55,7 @@ def parse_block(instructions: str) -> str | None:
     return textwrap.dedent(raw).strip("\n") if raw else None
 
 
-@strategy("code_modification/extract_helper")
+@STRATEGIES.register("code_modification/extract_helper")
 def extract_helper(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
     block = parse_block(brief.instructions)
     if block is None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps
 from harness.agents.reference.toolkit_ops import HostFile, make_ops
 from harness.core.models import Brief
@@ -21,7 +21,7 @@ _DIR = re.compile(r"((?:/[\w\-]+)+/)")
 _DATA_WORDS = ("never be deleted", "is data", "must never")
 
 
-@strategy("system_administration/disk_cleanup")
+@STRATEGIES.register("system_administration/disk_cleanup")
 def disk_cleanup(brief: Brief, kit, errors: ErrorProcesses) -> Steps:
     ops = make_ops(kit, errors)
     if ops is None:

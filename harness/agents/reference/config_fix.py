@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps
 from harness.agents.reference.toolkit_ops import config_keys, make_ops, restart_everything
 from harness.core.models import Brief
@@ -25,7 +25,7 @@ _UNREACHABLE = re.compile(r"cannot reach ([\w\-]+) via ([\w.\-]+)=")
 DEFAULTS = {"workers": "4", "timeout_ms": "1000", "max_connections": "100"}
 
 
-@strategy("system_administration/config_fix")
+@STRATEGIES.register("system_administration/config_fix")
 def config_fix(brief: Brief, kit, errors: ErrorProcesses) -> Steps:
     ops = make_ops(kit, errors)
     if ops is None:

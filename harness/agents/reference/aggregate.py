@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps, Toolkit
 from harness.agents.reference.toolkit_data import answer_number, make_data
 from harness.core.models import Brief
@@ -54,7 +54,7 @@ def queries(brief: Brief, slip: bool) -> tuple[str, str] | None:
     return head + " AND ".join(ranged), head + " AND ".join(by_quarter)
 
 
-@strategy("data_analysis/aggregate")
+@STRATEGIES.register("data_analysis/aggregate")
 def aggregate(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
     data = make_data(kit, errors)
     plan = queries(brief, errors.slip())

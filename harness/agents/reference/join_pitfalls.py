@@ -9,8 +9,8 @@ formulation that cannot multiply rows.
 
 from __future__ import annotations
 
-from harness.agents.reference.agent import strategy
 from harness.agents.reference.errors import ErrorProcesses
+from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps, Toolkit
 from harness.agents.reference.toolkit_data import answer_number, make_data
 from harness.core.models import Brief
@@ -33,7 +33,7 @@ def queries(segment: str, share: bool, slip: bool) -> tuple[str, str]:
     return first, check
 
 
-@strategy("data_analysis/join_pitfalls")
+@STRATEGIES.register("data_analysis/join_pitfalls")
 def join_pitfalls(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
     data = make_data(kit, errors)
     segment, question = brief.public.get("segment"), brief.public.get("question")
