@@ -19,7 +19,7 @@ from harness.analysis.roi import (
 )
 from harness.analysis.tco import cost_table
 from harness.core.errors import ConfigError
-from tests.unit.test_cost import CHEAP, RAW, RICH, _noisy, model, spec, synthetic
+from tests.unit.analysis.test_tco import CHEAP, RAW, RICH, _noisy, model, spec, synthetic
 
 WPM = 52 / 12
 # From test_cost's synthetic run (worked out there): success 0.5 vs 0.75; cost per task

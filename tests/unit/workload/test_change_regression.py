@@ -36,7 +36,7 @@ from harness.world.components.services import Services, parse_config, render_con
 from tests.strategy_support import HUMAN, NATIVE, only, run, tasks
 
 FAMILY = "system_administration/change_regression"
-CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+CONFIGS = Path(__file__).resolve().parents[3] / "configs"
 PRESETS = ["agent_native", "human", "chatbot", "api_chain", "manual_script"]
 
 

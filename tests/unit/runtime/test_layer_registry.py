@@ -19,7 +19,7 @@ from harness.runtime.tools.typed import TypedToolOptions
 from harness.workload import get_family
 from harness.workload.workloads import WorkloadConfig, build_workload
 
-CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+CONFIGS = Path(__file__).resolve().parents[3] / "configs"
 VARIANTS = {
     "execution": ["durable", "ephemeral"],
     "tools": ["shell", "typed"],

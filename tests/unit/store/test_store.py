@@ -19,7 +19,7 @@ from harness.core.errors import ResumeConflictError, StoreError
 from harness.core.models import ActionRecord, EpisodeRecord
 from harness.store import ResultWriter, RunInfo, check_store_path, delete_run, reader, schema
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 # ---- helpers ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from harness.runtime.port import Observation, ToolError
 from harness.runtime.runtime import Runtime
 from tests.strategy_support import tasks
 
-CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+CONFIGS = Path(__file__).resolve().parents[3] / "configs"
 PRESETS = ["agent_native", "human", "chatbot", "api_chain", "manual_script"]
 GAP3 = {"base": "human", "treatment": "agent_native",
         "components": [{"name": "context", "short": "ctx", "layers": ["execution", "memory"]},

@@ -63,7 +63,7 @@ def test_hashing_deterministic_across_processes():
         text=True,
         check=True,
         env={"PYTHONHASHSEED": "12345", "PATH": ""},
-        cwd=str(__import__("pathlib").Path(__file__).parents[2]),
+        cwd=str(__import__("pathlib").Path(__file__).parents[3]),
     )
     assert np.array_equal(mine, np.asarray(json.loads(out.stdout), dtype=np.float32))
     assert np.allclose(np.linalg.norm(mine, axis=1), 1.0, atol=1e-5)

@@ -13,9 +13,9 @@ from harness.experiment.config import build_run_config
 from harness.experiment.runner import load_recordings
 from harness.store import ResultWriter, delete_run, reader, schema
 from harness.store.schema import ExchangeRecord
-from tests.unit.test_store import episode, run
+from tests.unit.store.test_store import episode, run
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def exchange(ep, seq: int, h: str, response: str = '{"choices":[]}') -> ExchangeRecord:

@@ -16,7 +16,7 @@ from harness.experiment.conditions import Condition, LayerChoice
 from harness.experiment.episode import run_episode
 from harness.workload.workloads import WorkloadConfig, build_workload
 
-CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+CONFIGS = Path(__file__).resolve().parents[3] / "configs"
 MOCK = {"name": "mock", "model": "mock", "script": "default", "price": {"input_per_mtok": 1.0, "output_per_mtok": 2.0}}
 TYPED = Condition(name="typed", layers={"tools": LayerChoice(variant="typed")})
 

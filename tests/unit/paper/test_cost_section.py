@@ -23,10 +23,10 @@ from harness.paper.cost_section import (
     treatment_of,
 )
 from tests.conftest import run_cli
-from tests.unit.test_cost import _noisy, model
-from tests.unit.test_roi import _three_conditions, _three_phase_model
+from tests.unit.analysis.test_tco import _noisy, model
+from tests.unit.analysis.test_roi import _three_conditions, _three_phase_model
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _frame(records):

@@ -4,7 +4,7 @@ import pytest
 
 from harness.analysis.cost_tornado import price_paths, ratio_to_cheapest, tornado, with_price
 from harness.core.errors import ConfigError
-from tests.unit.test_cost import model, synthetic
+from tests.unit.analysis.test_tco import model, synthetic
 
 
 def test_every_numeric_price_of_the_varied_sections_is_listed_and_nothing_else():

@@ -29,7 +29,7 @@ from tests.strategy_support import HUMAN, NATIVE, PERFECT, SHELL, TYPED, only, r
 
 NAME = "code_modification/bulk_migration"
 CASES = [(d, s) for d in range(1, 6) for s in range(4)]
-CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+CONFIGS = Path(__file__).resolve().parents[3] / "configs"
 PRESETS = ("agent_native", "human", "chatbot", "api_chain", "manual_script")
 
 

@@ -11,7 +11,7 @@ import pytest
 from harness.analysis import report
 from harness.core.errors import UserInputError
 
-ROOT = Path(__file__).resolve().parents[2] / "harness"
+ROOT = Path(__file__).resolve().parents[3] / "harness"
 
 
 def _imports(package: str) -> set[tuple[str, str]]:

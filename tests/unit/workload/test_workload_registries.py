@@ -21,7 +21,7 @@ from harness.workload.spec import CheckerRef
 from harness.world import World
 from harness.world.state import COMPONENTS
 
-WORKLOADS = Path(__file__).resolve().parents[2] / "workloads"
+WORKLOADS = Path(__file__).resolve().parents[3] / "workloads"
 
 
 def _manifest_families() -> set[str]:

@@ -15,7 +15,7 @@ from harness.analysis.cost_model import DEFAULT_PATH, load_cost_model, parse_cos
 from harness.analysis.tco import cost_table, profile_of, sensitivity, tco, tco_estimates
 from harness.core.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CHEAP = {"execution": "ephemeral", "tools": "shell", "memory": "context", "security": "approval",
          "observability": "textlog"}
 RICH = {"execution": "durable", "tools": "typed", "memory": "tiered", "security": "capabilities",

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from harness.paper.claims import DEFAULT_PATH, Claim, leak_forms, leak_pattern, load_claims
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # The reference report lives outside the repo; HARNESS_REPORT points elsewhere if needed.
 REPORT = Path(os.environ.get("HARNESS_REPORT", "/work/shared/report/000_8d08816d6b671875.txt"))
 
