@@ -23,8 +23,8 @@ from harness.paper.cost_section import (
     treatment_of,
 )
 from tests.conftest import run_cli
-from tests.unit.analysis.test_tco import _noisy, model
 from tests.unit.analysis.test_roi import _three_conditions, _three_phase_model
+from tests.unit.analysis.test_tco import _noisy, model
 
 ROOT = Path(__file__).resolve().parents[3]
 
