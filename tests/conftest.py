@@ -1,3 +1,4 @@
+import contextlib
 import os
 import subprocess
 import sys
@@ -25,3 +26,11 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeou
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture
+def substitute():
+    """``substitute(REGISTRY, entry)``: a throw-away plug-in in place of its name until the
+    test ends (the registry proper refuses a name twice)."""
+    with contextlib.ExitStack() as stack:
+        yield lambda registry, entry: stack.enter_context(registry.substituted(entry))

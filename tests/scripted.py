@@ -24,12 +24,10 @@ def agent_entry(name, make):
 
 
 def register_agent(name, make):
-    """Register a test agent under ``name``, replacing one an earlier test registered there.
-    (The registry proper refuses a name twice; tests re-register names with new closures,
-    so this writes the entry directly. With ``monkeypatch``, prefer
-    ``monkeypatch.setitem(AGENTS._entries, name, agent_entry(name, make))``.)"""
-    AGENTS.discover()
-    AGENTS._entries[name] = agent_entry(name, make)
+    """Register a test agent under ``name`` for the rest of the test process, replacing one
+    an earlier test registered there (inside one test, prefer
+    ``with AGENTS.substituted(agent_entry(name, make)):``)."""
+    AGENTS.substituted(agent_entry(name, make)).__enter__()  # never exited: kept until the process ends
 
 
 def register(name, script):

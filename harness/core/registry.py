@@ -19,10 +19,11 @@ bad value is a ``ConfigError`` naming the full config key (``where`` plus the fi
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import pkgutil
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
@@ -92,6 +93,23 @@ class Registry(Generic[T]):
                 raise PluginError(f"{self.kind} {entry.name!r} is registered twice "
                                   f"({_origin(old.factory)} and {_origin(entry.factory)})")
             self._entries[entry.name] = entry
+
+    @contextlib.contextmanager
+    def substituted(self, entry: Entry[T]) -> Iterator[Entry[T]]:
+        """``entry`` in place of any plug-in of its name until the block ends: for tests,
+        which register throw-away plug-ins under names an earlier test used."""
+        self.discover()
+        with self._lock:
+            old = self._entries.get(entry.name)
+            self._entries[entry.name] = entry
+        try:
+            yield entry
+        finally:
+            with self._lock:
+                if old is None:
+                    self._entries.pop(entry.name, None)
+                else:
+                    self._entries[entry.name] = old
 
     # -- finding -------------------------------------------------------------------------------
     def discover(self) -> None:

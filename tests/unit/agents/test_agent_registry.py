@@ -92,7 +92,7 @@ def test_each_strategy_module_is_named_after_its_family():
 
 
 @pytest.mark.parametrize("crash_rate", [0.0, 1.0], ids=["calm", "crashing"])
-def test_every_agent_built_for_an_episode_gets_its_scope(monkeypatch, crash_rate):
+def test_every_agent_built_for_an_episode_gets_its_scope(substitute, crash_rate):
     """Per session, per probe and per crash recovery: one scope, the one given."""
     from harness.runtime.port import Call, Submit
 
@@ -107,8 +107,7 @@ def test_every_agent_built_for_an_episode_gets_its_scope(monkeypatch, crash_rate
         seen.append(scope)
         return Looking()
 
-    AGENTS.discover()
-    monkeypatch.setitem(AGENTS._entries, "scope-seer", Entry("scope-seer", make, NoOptions))
+    substitute(AGENTS, Entry("scope-seer", make, NoOptions))
     tasks = build_workload(WorkloadConfig(name="m", families=[{"family": "code_modification/follow_convention",
                                                                "count": 6, "difficulties": [3]}]))
     multi = next(t for t in tasks if len(t.sessions) > 1)

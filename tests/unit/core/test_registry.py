@@ -101,3 +101,15 @@ def test_plugins_are_found_by_scanning_their_folder(tmp_path, monkeypatch):
     finally:
         for mod in [m for m in sys.modules if m.startswith(("fakeplugins", "fakereg"))]:
             del sys.modules[mod]
+
+
+def test_a_substitute_stands_in_only_inside_its_block():
+    reg = _registry()
+    original = reg.entry("plain")
+    stand_in = type(original)("plain", lambda options: "stand-in", NoOptions)
+    with reg.substituted(stand_in):
+        assert reg.build("plain") == "stand-in"
+    assert reg.entry("plain") is original
+    with reg.substituted(type(original)("new", lambda options: "new", NoOptions)):
+        assert "new" in reg
+    assert "new" not in reg

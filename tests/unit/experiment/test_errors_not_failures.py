@@ -45,12 +45,11 @@ def spec():
                                                               "count": 1, "difficulties": [1]}]))[0]
 
 
-def _with_agent(monkeypatch, name, cls):
+def _with_agent(substitute, name, cls):
     from harness.agents.registry import AGENTS
     from tests.scripted import agent_entry
 
-    AGENTS.discover()
-    monkeypatch.setitem(AGENTS._entries, name, agent_entry(name, cls))
+    substitute(AGENTS, agent_entry(name, cls))
 
 
 def test_the_agent_view_refuses_every_stream_but_its_own():
@@ -61,15 +60,15 @@ def test_the_agent_view_refuses_every_stream_but_its_own():
     assert view.uniform("agent.slip") == RngStreams(1, "task", 0).uniform("agent.slip")  # same draws as ever
 
 
-def test_an_agent_that_reaches_for_the_fault_stream_is_an_agent_error(monkeypatch, spec):
-    _with_agent(monkeypatch, "test-peeker", _Peeker)
+def test_an_agent_that_reaches_for_the_fault_stream_is_an_agent_error(substitute, spec):
+    _with_agent(substitute, "test-peeker", _Peeker)
     ep, _ = run_episode("r", spec, TYPED, {"name": "test-peeker"}, 0, 0, scope=EpisodeScope())
     assert ep.termination == "agent_error" and "StreamAccessError" in ep.error
     assert "fault.crash" in ep.traceback
 
 
-def test_the_agent_draws_what_its_named_stream_holds(monkeypatch, spec):
-    _with_agent(monkeypatch, "test-draw", _AgentDraw)
+def test_the_agent_draws_what_its_named_stream_holds(substitute, spec):
+    _with_agent(substitute, "test-draw", _AgentDraw)
     run_episode("r", spec, TYPED, {"name": "test-draw"}, 7, 2, scope=EpisodeScope())
     assert DRAWN["agent.slip"] == RngStreams(7, spec.id, 2).uniform("agent.slip")
 
