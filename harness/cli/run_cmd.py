@@ -24,7 +24,7 @@ from rich.progress import (
 )
 
 from harness.core.errors import ConfigError
-from harness.experiment.config import build_run_config, compose_config
+from harness.experiment.config import RunConfig, build_run_config, compose_config
 from harness.experiment.runner import RunSummary, run_experiment
 
 console = Console(stderr=True)
@@ -35,16 +35,14 @@ def run(
     multirun: bool = typer.Option(False, "--multirun", "-m", help="Sweep over comma-separated override values."),
 ) -> None:
     overrides = list(ctx.args)
-    # Every combination is composed and checked before the first one runs, so a refused
-    # one leaves nothing stored.
-    composed = [(combo, compose_config(combo)) for combo in (sweep(overrides) if multirun else [overrides])]
-    for combo, data in composed:
-        _refuse_chaos(combo, data)
+    # Every combination is composed and checked (plug-in options included) before the first
+    # one runs, so a refused one leaves nothing stored.
+    configs = [_checked(combo) for combo in (sweep(overrides) if multirun else [overrides])]
     errored = 0
-    for combo, data in composed:
+    for combo, cfg in configs:
         if multirun:
             console.print(f"[bold]sweep[/] {' '.join(combo)}")
-        errored += _run_one(combo, data).error_count
+        errored += _run_one(cfg).error_count
     if errored:
         raise typer.Exit(1)  # errors are not failures, but a run that had them is not a clean run
 
@@ -52,6 +50,12 @@ def run(
 def names_experiment(overrides: list[str]) -> bool:
     """Whether the overrides choose the experiment (``experiment=x``, ``+experiment=x``)."""
     return any(o.split("=", 1)[0].lstrip("+~") == "experiment" for o in overrides)
+
+
+def _checked(overrides: list[str]) -> tuple[list[str], RunConfig]:
+    data = compose_config(overrides)
+    _refuse_chaos(overrides, data)
+    return overrides, build_run_config(overrides, data)
 
 
 def _refuse_chaos(overrides: list[str], data: dict) -> None:
@@ -71,8 +75,7 @@ def sweep(overrides: list[str]) -> list[list[str]]:
         raise ConfigError(f"bad override: {str(exc).strip().splitlines()[0]}") from None
 
 
-def _run_one(overrides: list[str], data: dict) -> RunSummary:
-    cfg = build_run_config(overrides, data)
+def _run_one(cfg: RunConfig) -> RunSummary:
     live = cfg.progress and console.is_terminal
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
