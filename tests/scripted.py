@@ -1,6 +1,8 @@
 """Scripted agents for episode tests: a generator function of (brief, tools) registered
 under a name, so a test states exactly what the agent does."""
 
+import contextlib
+
 from harness.agents.registry import AGENTS, build_agent, validate_agent
 from harness.agents.scope import EpisodeScope
 from harness.core.registry import Entry, NoOptions
@@ -23,11 +25,14 @@ def agent_entry(name, make):
     return Entry(name, lambda _options, **_context: make(), NoOptions)
 
 
+_HELD = contextlib.ExitStack()  # test agents registered for the rest of the process (never closed)
+
+
 def register_agent(name, make):
     """Register a test agent under ``name`` for the rest of the test process, replacing one
     an earlier test registered there (inside one test, prefer
     ``with AGENTS.substituted(agent_entry(name, make)):``)."""
-    AGENTS.substituted(agent_entry(name, make)).__enter__()  # never exited: kept until the process ends
+    _HELD.enter_context(AGENTS.substituted(agent_entry(name, make)))
 
 
 def register(name, script):
