@@ -3,13 +3,18 @@
 ``GET /v1/models`` lists ``models``; ``POST /v1/chat/completions`` pops the next scripted
 ``Reply`` from ``replies`` (a status with headers, a delay, or a message), and once they
 run out answers like the mock model (``harness.agents.llm.mock``). Every request's
-headers and body are kept in ``received`` for assertions.
+headers and body are kept in ``received`` for assertions; it speaks HTTP/1.1 keep-alive and
+counts the TCP connections it accepted and the most requests it had in flight at once.
+
+``no_network()``: while it lasts, any connection this process tries to open fails (and is
+listed), to prove that something (a replay, the mock model) never touches the network.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +33,8 @@ class Reply:
     delay_s: float = 0.0
     message: dict[str, Any] | None = None  # an assistant message; None: the mock model's answer
     body: dict[str, Any] | None = None  # a whole response body, as is
+    raw: bytes | None = None  # the response body's bytes, as is (not JSON, say)
+    drop: bool = False  # close the connection without answering
 
 
 @dataclass
@@ -46,6 +53,18 @@ class Stub:
     mock: MockModel = field(default_factory=lambda: MockModel("default"))
     url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
+    connections: int = 0  # TCP connections accepted
+    in_flight: int = 0
+    peak_in_flight: int = 0  # the most chat requests being answered at once
+
+    def enter(self) -> None:
+        with self.lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def leave(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
 
     def chats(self) -> list[Received]:
         return [r for r in self.received if r.path.endswith("/chat/completions")]
@@ -78,11 +97,19 @@ def assistant(*calls: dict[str, Any], content: str | None = None) -> dict[str, A
 
 def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as real servers
+        disable_nagle_algorithm = True  # as real servers: no delayed-ACK stall on a kept connection
+
+        def setup(self) -> None:  # once per accepted connection
+            super().setup()
+            with stub.lock:
+                stub.connections += 1
+
         def log_message(self, *args: Any) -> None:  # quiet
             pass
 
-        def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(payload).encode()
+        def _send(self, status: int, payload: dict[str, Any] | bytes, headers: dict[str, str] | None = None) -> None:
+            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
@@ -109,10 +136,17 @@ def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
             if body.get("model") not in stub.models:
                 self._send(404, {"error": {"message": f"model {body.get('model')} not found"}})
                 return
-            reply, payload = stub.answer(body)
-            if reply.delay_s:
-                time.sleep(reply.delay_s)
-            self._send(reply.status, payload, reply.headers)
+            stub.enter()
+            try:
+                reply, payload = stub.answer(body)
+                if reply.delay_s:
+                    time.sleep(reply.delay_s)
+            finally:
+                stub.leave()
+            if reply.drop:
+                self.close_connection = True
+                return
+            self._send(reply.status, reply.raw if reply.raw is not None else payload, reply.headers)
 
     return Handler
 
@@ -131,3 +165,25 @@ def serve(stub: Stub | None = None) -> Iterator[Stub]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+class NetworkUsed(ConnectionError):
+    """Raised by ``no_network`` on any attempt to connect."""
+
+
+@contextmanager
+def no_network() -> Iterator[list[Any]]:
+    """Every ``connect`` of every socket of this process fails while this lasts; the
+    addresses tried are listed in what it yields."""
+    tried: list[Any] = []
+    real = socket.socket.connect, socket.socket.connect_ex
+
+    def refuse(sock: socket.socket, address: Any) -> None:
+        tried.append(address)
+        raise NetworkUsed(f"no network here: connect to {address}")
+
+    socket.socket.connect = socket.socket.connect_ex = refuse  # type: ignore[method-assign]
+    try:
+        yield tried
+    finally:
+        socket.socket.connect, socket.socket.connect_ex = real  # type: ignore[method-assign]

@@ -1,8 +1,9 @@
 """The port adapter: an agent driven by any OpenAI-compatible chat model with tool calling.
 
 ``agent=llm`` talks to an endpoint; ``agent=mock`` answers from a script. Both are this
-one adapter with a different transport, so a mock run exercises everything a real run
-does. Every request goes through the recorder of the episode's scope (``harness.agents.scope``),
+one adapter and one HTTP client with a different httpx transport
+(``harness.agents.llm.transport``), so a mock run exercises everything a real run does.
+Every request goes through the recorder of the episode's scope (``harness.agents.scope``),
 which the driver hands to every agent it builds for the episode: that is what makes crash
 recovery, replay and token accounting one mechanism.
 """
@@ -25,6 +26,12 @@ from harness.agents.llm.conversation import (
 from harness.agents.llm.mock import MockModel, load_script
 from harness.agents.llm.recording import Send
 from harness.agents.llm.schemas import function_tools, parse_tool_call
+from harness.agents.llm.transport import (
+    MOCK_URL,
+    REPLAY_URL,
+    MockModelTransport,
+    NoNetworkTransport,
+)
 from harness.agents.registry import AGENTS
 from harness.agents.scope import EpisodeScope, Price
 from harness.core.errors import ConfigError
@@ -83,7 +90,8 @@ def api_key(settings: LlmSettings) -> str | None:
 
 @functools.cache
 def _client(settings: LlmSettings) -> ChatClient:
-    """One client per process and endpoint settings (its semaphore is the concurrency limit)."""
+    """One client per process and endpoint settings; all of them share the endpoint's
+    connections and concurrency limit (``client.endpoint``)."""
     if not settings.base_url or not settings.model:
         raise ConfigError("agent=llm needs agent.base_url and agent.model",
                           hint="e.g. agent.base_url=http://localhost:8000/v1 agent.model=NAME")
@@ -94,11 +102,17 @@ def _client(settings: LlmSettings) -> ChatClient:
 
 
 @functools.cache
-def _mock(script: str) -> MockModel:
-    return MockModel(script)
+def _mock(script: str, concurrency: int) -> ChatClient:
+    return ChatClient(ClientSettings(base_url=MOCK_URL, retries=0, concurrency=concurrency),
+                      transport=MockModelTransport(MockModel(script)))
 
 
-TRANSPORTS = {"llm": lambda s: _client(s).complete, "mock": lambda s: _mock(s.script).complete}
+@functools.cache
+def _offline() -> ChatClient:
+    return ChatClient(ClientSettings(base_url=REPLAY_URL, retries=0), transport=NoNetworkTransport())
+
+
+TRANSPORTS = {"llm": lambda s: _client(s).complete, "mock": lambda s: _mock(s.script, s.concurrency).complete}
 
 
 class MockSettings(LlmSettings):
@@ -122,9 +136,9 @@ class LlmAgent:
         self.settings = settings
         self.scope = scope
 
-    def _send(self) -> Send | None:
-        if self.settings.replay is not None:
-            return None  # replay never touches the network
+    def _send(self) -> Send:
+        if self.settings.replay is not None or self.scope.recorder.offline:
+            return _offline().complete  # a replay or a trace: no network, whatever the settings
         return TRANSPORTS[self.settings.name](self.settings)
 
     def run(self, brief: Brief, tools: list[ToolSpec], rng: AgentStreams) -> AgentRun:

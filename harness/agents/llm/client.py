@@ -1,28 +1,34 @@
 """An HTTP client for OpenAI-compatible chat completions: retries, backoff, Retry-After,
-timeouts and a per-process concurrency limit.
+timeouts and a per-process concurrency limit, on httpx.
 
-Standard library only (``urllib``): the project does not depend on an HTTP library. The
-API key travels only in the ``Authorization`` header; no message raised here ever
-contains it (errors name the URL and the status, never the request's headers).
+One ``httpx.Client`` per endpoint per process (``endpoint``), with a keep-alive pool as
+large as ``agent.concurrency``: every episode in flight in the process, in whatever thread,
+shares its connections, and a semaphore keeps the requests in flight to the endpoint at
+``agent.concurrency``. What answers a request is the client's transport
+(``harness.agents.llm.transport``): the pooled HTTP one, the mock model, or none at all
+for a replay. The API key travels only in the ``Authorization`` header; no message raised
+here ever contains it (errors name the URL and the status, never the request's headers).
 """
 
 from __future__ import annotations
 
 import email.utils
 import json
+import os
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import httpx
 
 from harness.core.errors import UserInputError
 
 # Statuses worth another try: rate limits, overload and gateway trouble. Anything else
 # (400 bad request, 401 bad key, 404 no such model) fails the same way every time.
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+KEEPALIVE_S = 30.0  # an idle pooled connection is closed after this (servers drop theirs too)
 
 
 class EndpointError(UserInputError):
@@ -49,14 +55,48 @@ class ClientSettings:
     concurrency: int = 4
 
 
-_SEMAPHORES: dict[tuple[str, int], threading.BoundedSemaphore] = {}
-_SEMAPHORES_LOCK = threading.Lock()
+@dataclass(frozen=True)
+class Endpoint:
+    """What all clients of one endpoint share in a process: the connections and the limit."""
+
+    http: httpx.Client
+    slots: threading.BoundedSemaphore
 
 
-def _semaphore(base_url: str, limit: int) -> threading.BoundedSemaphore:
-    """One limit per endpoint per process, shared by every client built for it."""
-    with _SEMAPHORES_LOCK:
-        return _SEMAPHORES.setdefault((base_url, limit), threading.BoundedSemaphore(max(1, limit)))
+def _new_endpoint(transport: httpx.BaseTransport | None, concurrency: int) -> Endpoint:
+    """``transport`` None: real connections, a keep-alive pool of ``concurrency`` (the
+    semaphore never lets more be in flight), and proxies from the environment as urllib
+    honoured them. A transport given is used as it is, environment or not."""
+    size = max(1, concurrency)
+    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size, keepalive_expiry=KEEPALIVE_S)
+    # follow_redirects: as urllib did (an http:// URL that redirects to https:// works)
+    http = httpx.Client(transport=transport, limits=limits, follow_redirects=True)
+    return Endpoint(http, threading.BoundedSemaphore(size))
+
+
+_ENDPOINTS: dict[tuple[str, int], Endpoint] = {}
+_ENDPOINTS_LOCK = threading.Lock()
+
+
+def endpoint(base_url: str, concurrency: int) -> Endpoint:
+    """The process's client and limit for ``base_url`` (made on first use, thread-safe)."""
+    key = (base_url.rstrip("/"), concurrency)
+    with _ENDPOINTS_LOCK:
+        found = _ENDPOINTS.get(key)
+        if found is None:
+            found = _ENDPOINTS[key] = _new_endpoint(None, concurrency)
+        return found
+
+
+def _forget_endpoints() -> None:
+    """In a forked child: its parent's pooled sockets are not its own to use."""
+    global _ENDPOINTS_LOCK
+    _ENDPOINTS.clear()
+    _ENDPOINTS_LOCK = threading.Lock()  # another thread may have held it at the fork
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_endpoints)
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
@@ -83,13 +123,22 @@ class _Retryable(Exception):
 
 class ChatClient:
     """``complete(body)`` posts to ``{base_url}/chat/completions``; ``models()`` lists
-    ``{base_url}/models``. ``sleep`` is injectable so tests can see the waits without waiting."""
+    ``{base_url}/models``. Safe to share between threads. ``transport``: None for the
+    process's pooled connections to ``base_url``, else this client's own (the mock model, no
+    network). ``sleep`` is injectable so tests can see the waits without waiting."""
 
-    def __init__(self, settings: ClientSettings, sleep: Callable[[float], None] = time.sleep):
+    def __init__(self, settings: ClientSettings, sleep: Callable[[float], None] = time.sleep,
+                 transport: httpx.BaseTransport | None = None):
         self.settings = settings
         self.sleep = sleep
         self.base = settings.base_url.rstrip("/")
+        self._own = None if transport is None else _new_endpoint(transport, settings.concurrency)
         self.waits: list[float] = []  # every backoff this client slept, in order
+
+    @property
+    def endpoint(self) -> Endpoint:
+        # looked up per request, not kept: a client made before a fork gets the child's pool
+        return self._own or endpoint(self.base, self.settings.concurrency)
 
     def complete(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._with_retries("POST", "/chat/completions", body)
@@ -103,8 +152,9 @@ class ChatClient:
         last = ""
         for attempt in range(s.retries + 1):
             try:
-                with _semaphore(self.base, s.concurrency):
-                    return self._once(method, path, body)
+                shared = self.endpoint
+                with shared.slots:
+                    return self._once(method, path, body, http=shared.http)
             except _Retryable as exc:
                 last = exc.reason
                 if attempt == s.retries:
@@ -117,50 +167,52 @@ class ChatClient:
                             hint="check the endpoint; the same command resumes the run")
 
     def _once(self, method: str, path: str, body: dict[str, Any] | None,
-              timeout_s: float | None = None) -> dict[str, Any]:
+              timeout_s: float | None = None, http: httpx.Client | None = None) -> dict[str, Any]:
         url = f"{self.base}{path}"
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self.settings.api_key:
-            headers["Authorization"] = f"Bearer {self.settings.api_key}"
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(url, data=data, headers=headers, method=method)
+        timeout = timeout_s or self.settings.timeout_s
+        content = None if body is None else json.dumps(body).encode()  # the bytes urllib sent
         try:
-            with urllib.request.urlopen(request, timeout=timeout_s or self.settings.timeout_s) as resp:
-                raw = resp.read()
-        except urllib.error.HTTPError as exc:
-            raise self._http_error(exc, url) from None
-        except TimeoutError:
-            raise _Retryable(f"no answer within {timeout_s or self.settings.timeout_s:g} s") from None
-        except urllib.error.URLError as exc:
-            if isinstance(exc.reason, TimeoutError):
-                raise _Retryable(f"no answer within {timeout_s or self.settings.timeout_s:g} s") from None
-            raise EndpointError(f"cannot reach {self.base}: {exc.reason}",
+            resp = (http or self.endpoint.http).request(method, url, content=content, headers=self._headers(),
+                                                        timeout=timeout)
+        except httpx.TimeoutException:
+            raise _Retryable(f"no answer within {timeout:g} s") from None
+        except (httpx.ConnectError, httpx.UnsupportedProtocol, httpx.ProxyError, httpx.InvalidURL,
+                httpx.TooManyRedirects) as exc:
+            raise EndpointError(f"cannot reach {self.base}: {exc}",
                                 hint="check agent.base_url and that the server is running") from None
-        except (ConnectionError, OSError) as exc:
+        except httpx.TransportError as exc:  # dropped, reset, half an answer: worth another try
             raise _Retryable(f"connection failed: {exc}") from None
+        if not resp.is_success:
+            raise self._http_error(resp, url)
         try:
-            return json.loads(raw)
+            return json.loads(resp.content)
         except ValueError:
             raise _Retryable(f"{url} answered with something that is not JSON") from None
 
-    def _http_error(self, exc: urllib.error.HTTPError, url: str) -> Exception:
-        detail = _error_detail(exc)
-        if exc.code in RETRY_STATUS:
-            return _Retryable(f"HTTP {exc.code} {detail}".strip(), retry_after_seconds(exc.headers.get("Retry-After")))
-        if exc.code in (401, 403):
-            return EndpointError(f"{url} refused the API key (HTTP {exc.code})",
-                                 hint="check the variable named by agent.api_key_env", status=exc.code)
-        if exc.code == 404:
+    def _headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self.settings.api_key:
+            headers["Authorization"] = f"Bearer {self.settings.api_key}"
+        return headers
+
+    def _http_error(self, resp: httpx.Response, url: str) -> Exception:
+        code, detail = resp.status_code, _error_detail(resp)
+        if code in RETRY_STATUS:
+            return _Retryable(f"HTTP {code} {detail}".strip(), retry_after_seconds(resp.headers.get("Retry-After")))
+        if code in (401, 403):
+            return EndpointError(f"{url} refused the API key (HTTP {code})",
+                                 hint="check the variable named by agent.api_key_env", status=code)
+        if code == 404:
             return EndpointError(f"{url} answered 404 {detail}".strip(),
                                  hint="check agent.base_url (usually ends in /v1) and agent.model", status=404)
-        return EndpointError(f"{url} answered HTTP {exc.code} {detail}".strip(), status=exc.code)
+        return EndpointError(f"{url} answered HTTP {code} {detail}".strip(), status=code)
 
 
-def _error_detail(exc: urllib.error.HTTPError) -> str:
+def _error_detail(resp: httpx.Response) -> str:
     """The server's own error message, short (servers put it under error.message)."""
     try:
-        payload = json.loads(exc.read() or b"{}")
-    except (ValueError, OSError):
+        payload = json.loads(resp.content or b"{}")
+    except ValueError:
         return ""
     err = payload.get("error") if isinstance(payload, dict) else None
     message = err.get("message") if isinstance(err, dict) else err if isinstance(err, str) else ""

@@ -34,8 +34,10 @@ def preflight(agent: AgentSpec) -> None:
         raise ConfigError("agent=llm needs agent.base_url and agent.model",
                           hint="e.g. agent.base_url=http://localhost:8000/v1 agent.model=NAME")
     key = api_key(settings)
-    client = ChatClient(ClientSettings(base_url=settings.base_url, api_key=key,
-                                       timeout_s=min(PREFLIGHT_TIMEOUT_S, settings.request_timeout_s), retries=0))
+    # the run's concurrency: the check shares (and warms) the connections the run will use
+    client = ChatClient(ClientSettings(base_url=settings.base_url, api_key=key, retries=0,
+                                       timeout_s=min(PREFLIGHT_TIMEOUT_S, settings.request_timeout_s),
+                                       concurrency=settings.concurrency))
     try:
         served = client.models(timeout_s=min(PREFLIGHT_TIMEOUT_S, settings.request_timeout_s))
     except EndpointError as exc:

@@ -1,16 +1,25 @@
 """The HTTP client against the local stub server: round trip, retries, Retry-After,
-backoff, timeouts and the errors a user sees."""
+backoff, timeouts and the errors a user sees; connections reused and shared by threads
+under the concurrency limit."""
 
 from __future__ import annotations
 
 import email.utils
+import os
 import socket
+import threading
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.agents.llm.client import ChatClient, ClientSettings, EndpointError, retry_after_seconds
+from harness.agents.llm.client import (
+    ChatClient,
+    ClientSettings,
+    EndpointError,
+    endpoint,
+    retry_after_seconds,
+)
 from tests.llm_stub import Reply, Stub, assistant, serve, tool_call
 
 BODY = {"model": "stub-model", "messages": [{"role": "user", "content": "Task category: default\nhi"}]}
@@ -110,6 +119,63 @@ def test_models_lists_the_served_models():
     with serve(Stub(models=["b", "a"])) as stub:
         client, _ = _client(stub.url)
         assert client.models() == ["a", "b"]
+
+
+def test_a_dropped_connection_is_retried_then_reported():
+    with serve(Stub(replies=[Reply(drop=True)] * 2)) as stub:
+        client, slept = _client(stub.url, retries=1, backoff_s=0.5)
+        with pytest.raises(EndpointError, match="kept failing after 2 attempts: connection failed"):
+            client.complete(BODY)
+    assert slept == [0.5] and len(stub.chats()) == 2
+
+
+def test_an_answer_that_is_not_json_is_retried():
+    with serve(Stub(replies=[Reply(raw=b"<html>bad gateway</html>")])) as stub:
+        client, slept = _client(stub.url, backoff_s=0.25)
+        assert client.complete(BODY)["choices"]
+    assert slept == [0.25] and len(stub.chats()) == 2
+
+
+def test_a_url_without_a_scheme_is_one_clear_error():
+    client, _ = _client("localhost:8000/v1")
+    with pytest.raises(EndpointError, match="cannot reach localhost:8000/v1"):
+        client.complete(BODY)
+
+
+def test_one_connection_serves_request_after_request():
+    with serve() as stub:
+        client, _ = _client(stub.url)
+        client.models()
+        for _ in range(5):
+            client.complete(BODY)
+    assert len(stub.received) == 6 and stub.connections == 1
+
+
+def test_threads_share_the_endpoints_connections_and_its_limit():
+    """Eight threads with their own clients for one endpoint (as episodes in flight in one
+    process): never more than `concurrency` requests in flight, on that many connections."""
+    with serve(Stub(replies=[Reply(delay_s=0.1) for _ in range(8)])) as stub:
+        clients = [_client(stub.url, concurrency=2)[0] for _ in range(8)]
+        assert len({id(c.endpoint) for c in clients}) == 1
+        threads = [threading.Thread(target=c.complete, args=(BODY,)) for c in clients]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert len(stub.chats()) == 8
+    assert stub.peak_in_flight == 2 and stub.connections == 2
+
+
+def test_a_forked_child_gets_its_own_connections():
+    client, _ = _client("http://127.0.0.1:9/v1", concurrency=3)  # made before the fork, as a cached one is
+    parent = client.endpoint
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's pooled sockets must not be used here
+        os._exit(0 if client.endpoint is not parent and endpoint("http://127.0.0.1:9/v1", 3) is client.endpoint
+                 else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert client.endpoint is parent
 
 
 @given(st.integers(min_value=0, max_value=10**6))
