@@ -1,8 +1,8 @@
 """The port adapter: an agent driven by any OpenAI-compatible chat model with tool calling.
 
 ``agent=llm`` talks to an endpoint; ``agent=mock`` answers from a script. Both are this
-one adapter and one HTTP client with a different httpx transport
-(``harness.agents.llm.transport``), so a mock run exercises everything a real run does.
+one adapter with a different transport, so a mock run exercises everything a real run
+does (a replay's transport is ``harness.agents.llm.transport``: no network at all).
 Every request goes through the recorder of the episode's scope (``harness.agents.scope``),
 which the driver hands to every agent it builds for the episode: that is what makes crash
 recovery, replay and token accounting one mechanism.
@@ -26,12 +26,7 @@ from harness.agents.llm.conversation import (
 from harness.agents.llm.mock import MockModel, load_script
 from harness.agents.llm.recording import Send
 from harness.agents.llm.schemas import function_tools, parse_tool_call
-from harness.agents.llm.transport import (
-    MOCK_URL,
-    REPLAY_URL,
-    MockModelTransport,
-    NoNetworkTransport,
-)
+from harness.agents.llm.transport import REPLAY_URL, NoNetworkTransport
 from harness.agents.registry import AGENTS
 from harness.agents.scope import EpisodeScope, Price
 from harness.core.errors import ConfigError
@@ -102,9 +97,10 @@ def _client(settings: LlmSettings) -> ChatClient:
 
 
 @functools.cache
-def _mock(script: str, concurrency: int) -> ChatClient:
-    return ChatClient(ClientSettings(base_url=MOCK_URL, retries=0, concurrency=concurrency),
-                      transport=MockModelTransport(MockModel(script)))
+def _mock(script: str) -> MockModel:
+    # answered in-process, not through the HTTP client: a mock episode takes ~15 ms, and
+    # httpx's ~1.3 ms per exchange would slow a mock run by a quarter
+    return MockModel(script)
 
 
 @functools.cache
@@ -112,7 +108,7 @@ def _offline() -> ChatClient:
     return ChatClient(ClientSettings(base_url=REPLAY_URL, retries=0), transport=NoNetworkTransport())
 
 
-TRANSPORTS = {"llm": lambda s: _client(s).complete, "mock": lambda s: _mock(s.script, s.concurrency).complete}
+TRANSPORTS = {"llm": lambda s: _client(s).complete, "mock": lambda s: _mock(s.script).complete}
 
 
 class MockSettings(LlmSettings):

@@ -4,10 +4,10 @@ timeouts and a per-process concurrency limit, on httpx.
 One ``httpx.Client`` per endpoint per process (``endpoint``), with a keep-alive pool as
 large as ``agent.concurrency``: every episode in flight in the process, in whatever thread,
 shares its connections, and a semaphore keeps the requests in flight to the endpoint at
-``agent.concurrency``. What answers a request is the client's transport
-(``harness.agents.llm.transport``): the pooled HTTP one, the mock model, or none at all
-for a replay. The API key travels only in the ``Authorization`` header; no message raised
-here ever contains it (errors name the URL and the status, never the request's headers).
+``agent.concurrency``. A client may be given its own transport instead: a replay's has no
+network at all (``harness.agents.llm.transport``). The API key travels only in the
+``Authorization`` header; no message raised here ever contains it (errors name the URL and
+the status, never the request's headers).
 """
 
 from __future__ import annotations
@@ -63,6 +63,28 @@ class Endpoint:
     slots: threading.BoundedSemaphore
 
 
+class _NoCookies(httpx.Cookies):
+    def extract_cookies(self, response: httpx.Response) -> None:
+        pass
+
+
+class _CookielessClient(httpx.Client):
+    """An ``httpx.Client`` that keeps no cookies. One client serves every episode of the
+    process, so a cookie set in answer to one episode would travel with the next episode's
+    requests; urllib kept none either. (It also spares parsing every answer for cookies.)"""
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, value: Any) -> None:
+        pass  # nothing is kept
+
+
+_NO_COOKIES = _NoCookies()
+
+
 def _new_endpoint(transport: httpx.BaseTransport | None, concurrency: int) -> Endpoint:
     """``transport`` None: real connections, a keep-alive pool of ``concurrency`` (the
     semaphore never lets more be in flight), and proxies from the environment as urllib
@@ -70,7 +92,7 @@ def _new_endpoint(transport: httpx.BaseTransport | None, concurrency: int) -> En
     size = max(1, concurrency)
     limits = httpx.Limits(max_connections=size, max_keepalive_connections=size, keepalive_expiry=KEEPALIVE_S)
     # follow_redirects: as urllib did (an http:// URL that redirects to https:// works)
-    http = httpx.Client(transport=transport, limits=limits, follow_redirects=True)
+    http = _CookielessClient(transport=transport, limits=limits, follow_redirects=True)
     return Endpoint(http, threading.BoundedSemaphore(size))
 
 
@@ -124,7 +146,7 @@ class _Retryable(Exception):
 class ChatClient:
     """``complete(body)`` posts to ``{base_url}/chat/completions``; ``models()`` lists
     ``{base_url}/models``. Safe to share between threads. ``transport``: None for the
-    process's pooled connections to ``base_url``, else this client's own (the mock model, no
+    process's pooled connections to ``base_url``, else this client's own (a replay's: no
     network). ``sleep`` is injectable so tests can see the waits without waiting."""
 
     def __init__(self, settings: ClientSettings, sleep: Callable[[float], None] = time.sleep,
@@ -133,12 +155,17 @@ class ChatClient:
         self.sleep = sleep
         self.base = settings.base_url.rstrip("/")
         self._own = None if transport is None else _new_endpoint(transport, settings.concurrency)
+        self._shared: tuple[int, Endpoint] | None = None  # (pid, the process's endpoint)
         self.waits: list[float] = []  # every backoff this client slept, in order
 
     @property
     def endpoint(self) -> Endpoint:
-        # looked up per request, not kept: a client made before a fork gets the child's pool
-        return self._own or endpoint(self.base, self.settings.concurrency)
+        if self._own is not None:
+            return self._own
+        shared = self._shared
+        if shared is None or shared[0] != os.getpid():  # a client made before a fork gets the child's pool
+            shared = self._shared = (os.getpid(), endpoint(self.base, self.settings.concurrency))
+        return shared[1]
 
     def complete(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._with_retries("POST", "/chat/completions", body)

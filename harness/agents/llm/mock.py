@@ -1,10 +1,9 @@
 """A scripted mock model: chat-completion answers from a file of canned tool calls.
 
-It replaces the transport, not the agent (``transport.MockModelTransport`` serves it to
-the same HTTP client): a mock run goes through the same adapter and client as a real model
-(tool schemas, tool messages, context management, token accounting, recording).
-Deterministic: the answer depends only on the request. It need not solve tasks; it
-exercises the machinery under every condition.
+It replaces the transport, not the agent: a mock run goes through the same adapter as a
+real model (tool schemas, tool messages, context management, token accounting,
+recording). Deterministic: the answer depends only on the request. It need not solve
+tasks; it exercises the machinery under every condition.
 
 A script (``mock_scripts/<name>.yaml``) is a list of variants; the first whose
 ``when_tool`` is among the offered tools is used, and within it the steps for the brief's

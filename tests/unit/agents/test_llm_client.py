@@ -151,6 +151,16 @@ def test_one_connection_serves_request_after_request():
     assert len(stub.received) == 6 and stub.connections == 1
 
 
+def test_no_cookie_travels_from_one_request_to_the_next():
+    """One client serves every episode of a process: what a server sets for one must not
+    come back with another's requests."""
+    with serve(Stub(replies=[Reply(headers={"Set-Cookie": "session=episode-1; Path=/"})])) as stub:
+        client, _ = _client(stub.url)
+        client.complete(BODY)
+        client.complete(BODY)
+    assert [("Cookie" in r.headers) for r in stub.chats()] == [False, False]
+
+
 def test_threads_share_the_endpoints_connections_and_its_limit():
     """Eight threads with their own clients for one endpoint (as episodes in flight in one
     process): never more than `concurrency` requests in flight, on that many connections."""
