@@ -15,6 +15,16 @@ length, checksum, then JSON and the pydantic model; each failure is its own erro
 Nothing in a checkpoint is ever executed (plain JSON, no pickle), so a hostile record can
 at worst be rejected. The payload is canonical JSON (sorted keys, no whitespace, ASCII), so
 decode followed by encode reproduces the bytes exactly.
+
+Speed without a second format: the bytes are defined by the standard library's
+``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)``.
+Encoding tries python-rapidjson first, which writes the same bytes for everything but
+``\\u`` escapes (it writes upper-case hex) and DEL (it leaves it raw); output with either,
+and anything it refuses, is re-encoded by the standard library, which also raises exactly
+as before. Decoding tries msgspec, which on valid JSON returns what ``json.loads`` returns
+and otherwise fails; every failure goes to ``json.loads``, which has the last word. (orjson
+and msgspec encoders were measured and rejected: other float notation, NaN written as
+``null``, no ASCII escaping.)
 """
 
 from __future__ import annotations
@@ -29,6 +39,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+import rapidjson
 from pydantic import ValidationError
 
 from harness.runtime.execution.errors import (
@@ -64,9 +76,44 @@ class Header:
         return bool(self.flags & FLAG_ZLIB)
 
 
+# The definition of the bytes (json.dumps with these arguments builds exactly this encoder).
+_STDLIB_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+# Refuses whatever the standard library refuses (NaN, bytes, sets, UUIDs, datetimes) and,
+# to stay on the safe side, also tuples, dict subclasses and non-string keys, which the
+# standard library then encodes itself.
+_FAST_ENCODER = rapidjson.Encoder(
+    ensure_ascii=True, sort_keys=True, number_mode=rapidjson.NM_NONE, bytes_mode=rapidjson.BM_NONE,
+    iterable_mode=rapidjson.IM_ONLY_LISTS, mapping_mode=rapidjson.MM_ONLY_DICTS,
+    uuid_mode=rapidjson.UM_NONE, datetime_mode=rapidjson.DM_NONE,
+)
+_FAST_DECODER = msgspec.json.Decoder()
+
+
 def canonical_bytes(value: Any) -> bytes:
     """Canonical JSON; NaN/inf are refused because they are not JSON."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii")
+    text = fast_canonical(value)
+    if text is None:
+        text = _STDLIB_ENCODER.encode(value)
+    return text.encode("ascii")
+
+
+def fast_canonical(value: Any) -> str | None:
+    """The fast encoder's text where it is known to equal the standard library's, else None."""
+    try:
+        text = _FAST_ENCODER(value)
+    except Exception:  # noqa: BLE001 - whatever it refuses, the standard library decides
+        return None
+    if "\\u" in text or "\x7f" in text:  # upper-case hex escapes; DEL left unescaped
+        return None
+    return text
+
+
+def loads(raw: bytes | memoryview) -> Any:
+    """``json.loads(raw)`` with NaN/Infinity refused, fast for well-formed input."""
+    try:
+        return _FAST_DECODER.decode(raw)
+    except Exception:  # noqa: BLE001 - json.loads decides what the input is (and the error)
+        return json.loads(bytes(raw), parse_constant=_reject_constant)
 
 
 @contextmanager
@@ -76,13 +123,21 @@ def gc_paused() -> Iterator[None]:
     Decoding a 20 MB replay log creates ~1M small dicts and strings; each allocation burst
     triggers generational collections that rescan the growing tree, which measured 2-7x
     the cost of the parse itself. JSON trees have no cycles, so nothing is leaked; the
-    previous GC state is restored on exit (nesting-safe)."""
+    previous GC state is restored on exit (nesting-safe).
+
+    On exit, everything the young generations hold is moved to the oldest one unscanned
+    (``gc.freeze()`` then ``gc.unfreeze()``): otherwise the first young collection after
+    re-enabling walks the whole new tree, which measured as long as the decode itself. The
+    price: young cyclic garbage elsewhere in the process waits for the next full
+    collection instead of the next young one (it is delayed, never leaked)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
@@ -100,9 +155,13 @@ def encode_body(body: bytes, kind: int, compress: bool = False) -> bytes:
     if compress:
         body = zlib.compress(body, _ZLIB_LEVEL)
         flags |= FLAG_ZLIB
-    prefix = _PREFIX.pack(MAGIC, FORMAT_VERSION, flags, kind, len(body))
-    digest = _sha(prefix, body)
-    return prefix + digest + body
+    prefix = record_prefix(kind, flags, len(body))
+    return b"".join((prefix, _sha(prefix, body), body))
+
+
+def record_prefix(kind: int, flags: int, length: int) -> bytes:
+    """The 16 header bytes before the digest (the digest covers them too)."""
+    return _PREFIX.pack(MAGIC, FORMAT_VERSION, flags, kind, length)
 
 
 def _sha(prefix: bytes, body: bytes) -> bytes:
@@ -143,9 +202,9 @@ def decode_record(blob: bytes) -> tuple[int, dict[str, Any]]:
     if header.kind not in (KIND_FULL, KIND_DELTA):
         raise MalformedPayloadError(f"unknown checkpoint kind {header.kind}")
     try:
-        raw = zlib.decompress(body) if header.compressed else bytes(body)
+        raw = zlib.decompress(body) if header.compressed else body  # no copy of a large body
         with gc_paused():
-            payload = json.loads(raw, parse_constant=_reject_constant)
+            payload = loads(raw)
     except (zlib.error, ValueError, UnicodeDecodeError) as exc:
         raise MalformedPayloadError(f"checkpoint payload is not valid JSON: {exc}") from None
     if not isinstance(payload, dict):
@@ -157,9 +216,34 @@ def encode_snapshot(snapshot: AgentSnapshot, compress: bool = False) -> bytes:
     return encode_record(snapshot.model_dump(), KIND_FULL, compress)
 
 
-def snapshot_from_payload(payload: dict[str, Any]) -> AgentSnapshot:
+_ENTRY_KEYS = dict.fromkeys(("action", "observation")).keys()
+
+
+def replay_entries_ok(replay: Any) -> bool:
+    """Is ``replay`` a list of dicts with exactly the keys action, observation? (C-speed: one
+    Python-level loop over a 20 MB log cost as much as decoding it.)"""
+    if type(replay) is not list:
+        return False
+    try:
+        return all(map(_ENTRY_KEYS.__eq__, map(dict.keys, replay)))
+    except TypeError:  # an entry that is not a dict
+        return False
+
+
+def snapshot_from_payload(payload: dict[str, Any], entries_checked: bool = False) -> AgentSnapshot:
+    """Validate a decoded JSON payload as an ``AgentSnapshot``.
+
+    The replay log is the bulk of a large snapshot and pydantic would copy every entry: for
+    decoded JSON (string keys, any values) the entry check above is the whole of what its
+    validation does, so the model validates everything else and takes the log as it is. A
+    log that fails the check goes through pydantic for the precise error.
+    ``entries_checked``: the caller already ran the entry check on every entry."""
     try:
         with gc_paused():
+            replay = payload.get("replay")
+            if type(replay) is list and (entries_checked or replay_entries_ok(replay)):
+                head = AgentSnapshot.model_validate({**payload, "replay": []})
+                return head.model_copy(update={"replay": replay})
             return AgentSnapshot.model_validate(payload)
     except ValidationError as exc:
         raise MalformedPayloadError(f"checkpoint payload is not an AgentSnapshot: {exc}") from None

@@ -30,6 +30,8 @@ from harness.runtime.execution.codec import (
     encode_body,
     encode_record,
     gc_paused,
+    record_prefix,
+    replay_entries_ok,
     snapshot_from_payload,
 )
 from harness.runtime.execution.errors import (
@@ -90,38 +92,40 @@ class IncrementalEncoder:
             raise ValueError("full_every must be >= 1")
         self.full_every = full_every
         self.compress = compress
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the base: the next record is a full snapshot (used after a resume, so a
+        new chain never hangs off records that recovery skipped)."""
         self._prev: dict[str, Any] | None = None
         self._prev_digests: dict[str, bytes] = {}
         self._prev_seq = -1
         self._full_seq = -1
         self._since_full = 0
-        self._entry_bytes: list[bytes] = []
-
-    def reset(self) -> None:
-        """Forget the base: the next record is a full snapshot (used after a resume, so a
-        new chain never hangs off records that recovery skipped)."""
-        self._prev = None
-        self._prev_digests = {}
-        self._prev_seq = -1
-        self._full_seq = -1
-        self._since_full = 0
-        self._entry_bytes: list[bytes] = []
+        # The replay log's canonical JSON, entries joined by commas, and where each entry
+        # ends in it: a full snapshot of a long log is then one hash and one copy of these
+        # bytes, not a re-encode (nor a join of thousands of small pieces).
+        self._replay = bytearray()
+        self._ends: list[int] = []
 
     def encode(self, seq: int, state: dict[str, Any]) -> tuple[int, bytes]:
         """(kind, blob) for the record at ``seq``."""
+        try:
+            return self._encode(seq, state)
+        except BaseException:
+            self.reset()  # a half-updated cache must never serve a later record
+            raise
+
+    def _encode(self, seq: int, state: dict[str, Any]) -> tuple[int, bytes]:
         digests = _key_digests(state)
         replay = state["replay"]
         prev = self._prev
         keep = _common_prefix(prev["replay"], replay) if prev is not None else 0
-        # Each replay entry is serialized once and its bytes reused by every later record:
-        # a full snapshot of a long log is then a join plus a hash, not a re-encode.
-        cache = self._entry_bytes[:keep]
-        for i, entry in enumerate(replay[keep:], start=keep):
-            if not isinstance(entry, dict) or set(entry) != {"action", "observation"}:
-                raise ValueError(f"replay[{i}] must have exactly the keys action, observation")
-            cache.append(canonical_bytes(entry))
+        fresh = [_entry_bytes(i, entry) for i, entry in enumerate(replay[keep:], start=keep)]
         if prev is None or self._since_full + 1 >= self.full_every or seq <= self._prev_seq:
-            blob = encode_body(_full_body(state, cache), KIND_FULL, self.compress)
+            before, after = _full_frame(state)
+            self._splice(keep, fresh)
+            blob = _frame_full(before, self._replay, after, self.compress)
             kind, self._full_seq, self._since_full = KIND_FULL, seq, 0
         else:
             changed: dict[str, Any] = {}
@@ -136,46 +140,93 @@ class IncrementalEncoder:
             delta = DeltaRecord(base_seq=self._prev_seq, full_seq=self._full_seq, replay_keep=keep,
                                 replay_append=replay[keep:], set=changed, unset=removed)
             blob = encode_record(delta.model_dump(), KIND_DELTA, self.compress)
+            self._splice(keep, fresh)
             kind = KIND_DELTA
             self._since_full += 1
         self._prev = {**state, "replay": list(replay)}
         self._prev_digests = digests
-        self._entry_bytes = cache
         self._prev_seq = seq
         return kind, blob
 
+    def _splice(self, keep: int, fresh: list[bytes]) -> None:
+        """Cut the cached log to its first ``keep`` entries and append ``fresh``."""
+        if keep < len(self._ends):
+            del self._replay[self._ends[keep - 1] if keep else 0:]
+            del self._ends[keep:]
+        buf, ends = self._replay, self._ends
+        for piece in fresh:
+            if ends:
+                buf += b","
+            buf += piece
+            ends.append(len(buf))
 
-def _full_body(state: dict[str, Any], entry_bytes: list[bytes]) -> bytes:
-    """Canonical JSON of the snapshot, identical to ``canonical_bytes(snapshot.model_dump())``.
+
+def _entry_bytes(i: int, entry: Any) -> bytes:
+    if not isinstance(entry, dict) or set(entry) != _ENTRY_KEYS:
+        raise ValueError(f"replay[{i}] must have exactly the keys action, observation")
+    return canonical_bytes(entry)
+
+
+_KEY_BYTES = {name: canonical_bytes(name) + b":" for name in AgentSnapshot.model_fields}
+
+
+def _full_frame(state: dict[str, Any]) -> tuple[bytes, bytes]:
+    """The canonical JSON of the snapshot before and after the replay log's entries.
 
     Everything but the replay log goes through the pydantic model (same normalization as a
-    plain encode); the replay log is spliced in from cached per-entry bytes.
+    plain encode), so ``before + entries + after`` is identical to
+    ``canonical_bytes(snapshot.model_dump())``.
     """
     head = AgentSnapshot.model_validate({**state, "replay": []}).model_dump()
-    # One final join over small pieces: concatenating a 20 MB body step by step would
-    # copy it several times.
-    pieces: list[bytes] = []
-    for key in sorted(head):
-        pieces.append(b"," if pieces else b"{")
-        pieces.append(canonical_bytes(key) + b":")
+    before: list[bytes] = [b"{"]
+    after: list[bytes] = []
+    out = before
+    for n, key in enumerate(sorted(head)):
+        if n:
+            out.append(b",")
+        out.append(_KEY_BYTES[key])
         if key == "replay":
-            pieces.append(b"[")
-            pieces.append(b",".join(entry_bytes))
-            pieces.append(b"]")
+            before.append(b"[")
+            out = after
+            after.append(b"]")
         else:
-            pieces.append(canonical_bytes(head[key]))
-    pieces.append(b"}")
-    return b"".join(pieces)
+            out.append(canonical_bytes(head[key]))
+    after.append(b"}")
+    return b"".join(before), b"".join(after)
+
+
+def _frame_full(before: bytes, entries: bytearray, after: bytes, compress: bool) -> bytes:
+    """A full record from its three parts: hashed part by part, then one copy into the blob."""
+    if compress:
+        return encode_body(b"".join((before, entries, after)), KIND_FULL, True)
+    prefix = record_prefix(KIND_FULL, 0, len(before) + len(entries) + len(after))
+    digest = hashlib.sha256(prefix)
+    for part in (before, entries, after):
+        digest.update(part)
+    return b"".join((prefix, digest.digest(), before, entries, after))
 
 
 def apply_delta(base: dict[str, Any], delta: DeltaRecord) -> dict[str, Any]:
-    if delta.replay_keep > len(base["replay"]):
-        raise BrokenChainError(
-            f"delta keeps {delta.replay_keep} replay entries but its base has {len(base['replay'])}"
-        )
-    out = {**base, "replay": base["replay"][: delta.replay_keep] + delta.replay_append}
+    """The state ``delta`` describes, from its base (``base`` is left as it is)."""
+    out = _working_copy(base)
+    _apply_in_place(out, delta)
+    return out
+
+
+def _working_copy(state: dict[str, Any]) -> dict[str, Any]:
+    # Own containers for everything a delta edits; the values themselves are shared.
+    out = {**state, "replay": list(state["replay"])}
     for f in DICT_FIELDS:
-        out[f] = dict(base.get(f, {}))
+        out[f] = dict(state.get(f, {}))
+    return out
+
+
+def _apply_in_place(out: dict[str, Any], delta: DeltaRecord) -> None:
+    replay = out["replay"]
+    if delta.replay_keep > len(replay):
+        raise BrokenChainError(f"delta keeps {delta.replay_keep} replay entries but its base has {len(replay)}")
+    del replay[delta.replay_keep:]
+    replay.extend(delta.replay_append)
     for path in delta.unset:
         f, _, k = path.partition("/")
         if f in DICT_FIELDS:
@@ -188,75 +239,94 @@ def apply_delta(base: dict[str, Any], delta: DeltaRecord) -> dict[str, Any]:
             out[f] = value
         else:
             raise MalformedPayloadError(f"delta sets an unknown path {path!r}")
-    return out
 
 
 class ChainReader:
-    """Decodes records of one session, composing deltas onto their bases (memoized)."""
+    """Decodes records of one session and composes deltas onto their full snapshot.
+
+    Decoded records (and their errors) are memoized. A chain is composed in one working
+    copy: the 20 MB replay log of the full record is copied once, not once per delta."""
 
     def __init__(self, store: CheckpointStore, session_id: str):
         self.store, self.session_id = store, session_id
-        self._cache: dict[int, dict[str, Any] | CheckpointError] = {}
-        self._models: dict[int, AgentSnapshot] = {}
+        self._records: dict[int, AgentSnapshot | DeltaRecord | CheckpointError] = {}
 
-    def state_at(self, seq: int) -> dict[str, Any]:
-        hit = self._cache.get(seq)
+    def record(self, seq: int, blob: bytes | None = None) -> AgentSnapshot | DeltaRecord:
+        """The verified record at ``seq``: a full snapshot or a delta."""
+        hit = self._records.get(seq)
         if isinstance(hit, CheckpointError):
             raise hit
         if hit is not None:
             return hit
         try:
-            state = self._load(seq)
+            rec = self._decode(seq, blob)
         except CheckpointError as exc:
-            self._cache[seq] = exc
+            self._records[seq] = exc
             raise
-        self._cache[seq] = state
-        return state
+        self._records[seq] = rec
+        return rec
 
-    def _load(self, seq: int) -> dict[str, Any]:
-        blob = self.store.get(self.session_id, seq)
+    def _decode(self, seq: int, blob: bytes | None) -> AgentSnapshot | DeltaRecord:
+        if blob is None:
+            blob = self.store.get(self.session_id, seq)
         if blob is None:
             raise BrokenChainError(f"checkpoint {seq} of {self.session_id} is missing")
         kind, payload = decode_record(blob)
         if kind == KIND_FULL:
-            model = snapshot_from_payload(payload)
-            self._models[seq] = model
-            # The validated model's own containers, not a model_dump copy (resume latency).
-            return {**{f: getattr(model, f) for f in type(model).model_fields}, "counters": model.counters.model_dump()}
+            return snapshot_from_payload(payload)
         try:
             delta = DeltaRecord.model_validate(payload)
         except ValidationError as exc:
             raise MalformedPayloadError(f"checkpoint {seq} is not a valid delta: {exc}") from None
         if not delta.full_seq <= delta.base_seq < seq:
             raise BrokenChainError(f"delta {seq} has an impossible base {delta.base_seq}/{delta.full_seq}")
-        try:
-            base = self.state_at(delta.base_seq)
-        except CheckpointError as exc:
-            raise BrokenChainError(f"delta {seq} cannot be composed: base {delta.base_seq}: {exc.message}") from None
-        return apply_delta(base, delta)
+        if not replay_entries_ok(delta.replay_append):
+            raise MalformedPayloadError(f"delta {seq} appends replay entries without exactly action, observation")
+        return delta
 
-    def snapshot_at(self, seq: int) -> AgentSnapshot:
+    def _chain(self, seq: int, blob: bytes | None) -> tuple[AgentSnapshot, list[DeltaRecord]]:
+        """The full snapshot under ``seq`` and the deltas from it up to ``seq``, in order."""
+        deltas: list[DeltaRecord] = []
+        rec = self.record(seq, blob)
+        while isinstance(rec, DeltaRecord):
+            deltas.append(rec)
+            try:
+                rec = self.record(rec.base_seq)
+            except CheckpointError as exc:
+                raise BrokenChainError(f"delta {seq} cannot be composed: base {rec.base_seq}: {exc.message}") from None
+            seq = deltas[-1].base_seq
+        deltas.reverse()
+        return rec, deltas
+
+    def state_at(self, seq: int, blob: bytes | None = None) -> dict[str, Any]:
+        """The composed state at ``seq`` as plain fields; ``blob``: the record if already read."""
+        return _compose(*self._chain(seq, blob))
+
+    def snapshot_at(self, seq: int, blob: bytes | None = None) -> AgentSnapshot:
         with gc_paused():
-            state = self.state_at(seq)
-            return self._models.get(seq) or _composed_snapshot(state)
+            full, deltas = self._chain(seq, blob)
+            if not deltas:
+                return full
+            # Every entry was checked: the full record's on decode, appended ones per delta.
+            return snapshot_from_payload(_compose(full, deltas), entries_checked=True)
+
+
+def _compose(full: AgentSnapshot, deltas: list[DeltaRecord]) -> dict[str, Any]:
+    # The validated model's own containers, not a model_dump copy (resume latency).
+    state = {**{f: getattr(full, f) for f in type(full).model_fields}, "counters": full.counters.model_dump()}
+    if deltas:
+        state = _working_copy(state)
+        for delta in deltas:
+            _apply_in_place(state, delta)
+    return state
 
 
 def _composed_snapshot(state: dict[str, Any]) -> AgentSnapshot:
-    """Validate a composed (full + deltas) state without re-validating its replay log.
-
-    Every replay entry was already validated once: those of the full record by the
-    ``AgentSnapshot`` model, appended ones as delta payloads; the key check is repeated
-    here (cheap). Everything else goes through the model as usual. Re-validating the whole
-    log of a 20 MB state was half of the chain's resume time."""
-    replay = state["replay"]
-    for i, entry in enumerate(replay):
-        if not isinstance(entry, dict) or entry.keys() != _ENTRY_KEYS:
-            raise MalformedPayloadError(f"replay[{i}] must have exactly the keys action, observation")
-    head = snapshot_from_payload({**state, "replay": []})
-    return head.model_copy(update={"replay": replay})
+    """Validate a composed (full + deltas) state, its replay entries included."""
+    return snapshot_from_payload(state)
 
 
 def restore_latest(store: CheckpointStore, session_id: str) -> tuple[int, AgentSnapshot] | None:
     """The newest record (full or composed delta chain) that verifies end to end."""
     reader = ChainReader(store, session_id)
-    return latest_valid(store, session_id, lambda seq, _blob: reader.snapshot_at(seq))
+    return latest_valid(store, session_id, reader.snapshot_at)  # each record is read once

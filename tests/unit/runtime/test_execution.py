@@ -637,3 +637,97 @@ def test_composed_chain_rejects_a_replay_entry_with_wrong_keys():
         _composed_snapshot({**good, "replay": [{"action": {}}]})
     with pytest.raises(MalformedPayloadError):
         _composed_snapshot({**good, "replay": [], "action_seq": "x"})
+
+
+def test_objects_built_with_gc_paused_skip_the_young_generations():
+    import gc
+
+    from harness.runtime.execution.codec import gc_paused
+
+    with gc_paused():
+        tree = [[i] for i in range(1000)]
+    assert gc.isenabled()
+    # Moved to the oldest generation unscanned: re-enabling costs no walk over the tree.
+    assert any(obj is tree for obj in gc.get_objects(generation=2))
+
+
+def test_non_json_values_are_refused_exactly_as_the_standard_library_refuses_them():
+    import enum
+    import json
+    import uuid
+
+    from harness.runtime.execution.codec import canonical_bytes
+
+    class Plain(enum.Enum):
+        A = "a"
+
+    class Number(enum.IntEnum):
+        A = 2**70
+
+    def stdlib(v):
+        return json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode()
+
+    for bad, error in ((float("nan"), ValueError), ({"x": [float("inf")]}, ValueError), ({1, 2}, TypeError),
+                       (b"x", TypeError), (uuid.UUID(int=1), TypeError), (Plain.A, TypeError)):
+        with pytest.raises(error):
+            canonical_bytes(bad)
+    # What it converts, it converts the same way (the fast encoder hands these over).
+    for odd in ((1, [2, 3]), {1: "int key"}, {True: "bool key"}, {None: "none key"}, {1.5: "float key"},
+                Number.A, {"k": "\x7f\x0b é \\u00E9"}):
+        assert canonical_bytes(odd) == stdlib(odd)
+
+
+@pytest.mark.parametrize("text", [b'{"a":NaN}', b'{"a":Infinity}', b'\xef\xbb\xbf{"a":1}', b'{"a":1e400}',
+                                  b'{"a":"\\ud800"}', b'{"a":18446744073709551616}', b' {"a" : 1} ',
+                                  b'{"a":1,"a":2}', b'{"a":"\xff"}', b'{"a":1}x', b'{"a":"\x01"}'])
+def test_decoding_agrees_with_json_loads_on_odd_input(text):
+    import json
+
+    from harness.runtime.execution.codec import _reject_constant, loads
+
+    try:
+        expected = ("ok", json.loads(text, parse_constant=_reject_constant))
+    except ValueError as exc:
+        expected = ("error", type(exc))
+    try:
+        got = ("ok", loads(text))
+    except ValueError as exc:
+        got = ("error", type(exc))
+    assert got == expected
+
+
+def test_a_failed_encode_leaves_no_half_updated_cache():
+    enc = IncrementalEncoder(full_every=10)
+    state = snap(5).model_dump()
+    enc.encode(1, state)
+    bad = {**state, "replay": state["replay"][:2] + [{"action": {"x": float("nan")}, "observation": None}]}
+    with pytest.raises(ValueError):
+        enc.encode(2, bad)
+    grown = {**state, "replay": state["replay"][:3] + [{"action": {"y": 1}, "observation": None}]}
+    kind, blob = enc.encode(3, grown)
+    assert kind == KIND_FULL and blob == encode_snapshot(AgentSnapshot.model_validate(grown))
+
+
+def test_a_delta_appending_a_malformed_entry_is_not_composed():
+    from harness.runtime.execution.incremental import DeltaRecord
+
+    store = MemoryCheckpointStore()
+    enc = IncrementalEncoder(full_every=10)
+    for seq, state in _evolve(3):
+        store.put("s1", seq, enc.encode(seq, state)[1])
+    evil = DeltaRecord(base_seq=2, full_seq=1, replay_keep=2, replay_append=[{"action": {}}])
+    store.put("s1", 3, encode_record(evil.model_dump(), KIND_DELTA))
+    with pytest.raises(MalformedPayloadError):
+        ChainReader(store, "s1").snapshot_at(3)
+    assert restore_latest(store, "s1")[0] == 2
+
+
+def test_a_replay_log_rewound_and_regrown_encodes_like_a_plain_encode():
+    enc = IncrementalEncoder(full_every=1)
+    state = snap(6).model_dump()
+    enc.encode(1, state)
+    for seq, keep in ((2, 4), (3, 0), (4, 6)):
+        tail = [{"action": {"seq": seq, "i": i}, "observation": {"ok": i}} for i in range(2)]
+        state = {**state, "replay": state["replay"][:keep] + tail}
+        kind, blob = enc.encode(seq, state)
+        assert kind == KIND_FULL and blob == encode_snapshot(AgentSnapshot.model_validate(state))
