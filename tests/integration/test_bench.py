@@ -37,3 +37,14 @@ def test_a_tool_variant_with_bad_config_is_a_config_error():
         TOOL_LAYERS.build("typed", {"no_such_option": 1})
     with pytest.raises(ConfigError, match="known: shell, typed"):
         TOOL_LAYERS.build("gui")
+
+
+def test_checkpoint_bench_reports_writes_against_a_plain_insert_and_the_chain_resume(tmp_path):
+    from harness.runtime.execution.bench import bench_execution
+
+    out = bench_execution(quick=True, workdir=str(tmp_path), sizes={"10KB": 10_000}, chain_bytes=100_000)
+    row = out["full"]["10KB/FULL"]
+    assert row["write"]["p50_ms"] > 0 and row["baseline_sqlite_insert"]["p50_ms"] > 0
+    assert row["ratio_p50_vs_baseline"] > 0 and out["fsync_floor_1MB"]["p50_ms"] > 0
+    assert out["incremental_20MB"]["FULL"]["resume_chain"]["n"] == 3
+    assert out["targets"]["resume_chain_20MB"]["p50_ms"] == 100.0

@@ -125,20 +125,26 @@ def gc_paused() -> Iterator[None]:
     the cost of the parse itself. JSON trees have no cycles, so nothing is leaked; the
     previous GC state is restored on exit (nesting-safe).
 
-    On exit, everything the young generations hold is moved to the oldest one unscanned
-    (``gc.freeze()`` then ``gc.unfreeze()``): otherwise the first young collection after
-    re-enabling walks the whole new tree, which measured as long as the decode itself. The
-    price: young cyclic garbage elsewhere in the process waits for the next full
-    collection instead of the next young one (it is delayed, never leaked)."""
+    After building a large tree, everything the young generations hold is moved to the
+    oldest one unscanned (``gc.freeze()`` then ``gc.unfreeze()``): otherwise the first young
+    collection after re-enabling walks the whole new tree, which measured as long as the
+    decode itself. The price: young cyclic garbage elsewhere in the process waits for the
+    next full collection instead of the next young one (delayed, never leaked)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
-            gc.freeze()
-            gc.unfreeze()
+            if gc.get_count()[0] > _PROMOTE_AFTER:
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
+
+
+# Young objects built while paused above which they are promoted unscanned; a small
+# decode's young collection is cheap and left alone.
+_PROMOTE_AFTER = 50_000
 
 
 def _reject_constant(name: str) -> Any:

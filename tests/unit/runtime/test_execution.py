@@ -639,16 +639,21 @@ def test_composed_chain_rejects_a_replay_entry_with_wrong_keys():
         _composed_snapshot({**good, "replay": [], "action_seq": "x"})
 
 
-def test_objects_built_with_gc_paused_skip_the_young_generations():
+def test_objects_built_with_gc_paused_skip_the_young_generations(monkeypatch):
     import gc
 
     from harness.runtime.execution.codec import gc_paused
 
     with gc_paused():
-        tree = [[i] for i in range(1000)]
+        tree = [[i] for i in range(100_000)]
     assert gc.isenabled()
     # Moved to the oldest generation unscanned: re-enabling costs no walk over the tree.
     assert any(obj is tree for obj in gc.get_objects(generation=2))
+    freezes = []
+    monkeypatch.setattr(gc, "freeze", lambda: freezes.append(1))
+    with gc_paused():
+        small = [[i] for i in range(10)]
+    assert small and not freezes  # a small build is left to an ordinary young collection
 
 
 def test_non_json_values_are_refused_exactly_as_the_standard_library_refuses_them():
