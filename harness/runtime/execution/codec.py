@@ -33,6 +33,7 @@ import gc
 import hashlib
 import json
 import struct
+import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -200,22 +201,55 @@ def decode_record(blob: bytes) -> tuple[int, dict[str, Any]]:
     """Verify a record and return (kind, JSON payload). Raises a CheckpointError subclass."""
     header = read_header(blob)
     view = memoryview(blob)
-    body = view[HEADER_SIZE:]
-    if _sha(bytes(view[: _PREFIX.size]), body) != header.sha256:
-        raise ChecksumMismatchError("checkpoint sha256 does not match its contents (corrupted or tampered)")
+    prefix, body = bytes(view[: _PREFIX.size]), view[HEADER_SIZE:]
+    if header.flags == 0 and header.kind in (KIND_FULL, KIND_DELTA) and len(body) >= _PARALLEL_HASH:
+        return header.kind, _verify_while_parsing(header, prefix, body)
+    if _sha(prefix, body) != header.sha256:
+        raise ChecksumMismatchError(_CHECKSUM_MISMATCH)
     if header.flags & ~FLAG_ZLIB:
         raise MalformedPayloadError(f"unknown checkpoint flags {header.flags:#x}")
     if header.kind not in (KIND_FULL, KIND_DELTA):
         raise MalformedPayloadError(f"unknown checkpoint kind {header.kind}")
     try:
         raw = zlib.decompress(body) if header.compressed else body  # no copy of a large body
-        with gc_paused():
-            payload = loads(raw)
+        return header.kind, _payload(raw)
     except (zlib.error, ValueError, UnicodeDecodeError) as exc:
         raise MalformedPayloadError(f"checkpoint payload is not valid JSON: {exc}") from None
+
+
+_CHECKSUM_MISMATCH = "checkpoint sha256 does not match its contents (corrupted or tampered)"
+# Bodies from this size on are hashed on a second thread while the main one parses them
+# (hashlib releases the GIL): the sha256 of a 20 MB body no longer adds to its parse.
+_PARALLEL_HASH = 1 << 20
+
+
+def _payload(raw: bytes | memoryview) -> dict[str, Any]:
+    with gc_paused():
+        payload = loads(raw)
     if not isinstance(payload, dict):
         raise MalformedPayloadError("checkpoint payload must be a JSON object")
-    return header.kind, payload
+    return payload
+
+
+def _verify_while_parsing(header: Header, prefix: bytes, body: memoryview) -> dict[str, Any]:
+    """The checksum still decides first: a parse of a damaged body is thrown away, and
+    its errors are raised only once the checksum has matched."""
+    digest: list[bytes] = []
+    hasher = threading.Thread(target=lambda: digest.append(_sha(prefix, body)), daemon=True)
+    hasher.start()
+    try:
+        payload, failure = _payload(body), None
+    except BaseException as exc:  # noqa: BLE001 - re-raised below, after the checksum
+        payload, failure = None, exc
+    finally:
+        hasher.join()
+    if digest != [header.sha256]:
+        raise ChecksumMismatchError(_CHECKSUM_MISMATCH)
+    if isinstance(failure, ValueError):  # json's errors, UnicodeDecodeError included
+        raise MalformedPayloadError(f"checkpoint payload is not valid JSON: {failure}") from None
+    if failure is not None:
+        raise failure
+    return payload
 
 
 def encode_snapshot(snapshot: AgentSnapshot, compress: bool = False) -> bytes:

@@ -736,3 +736,27 @@ def test_a_replay_log_rewound_and_regrown_encodes_like_a_plain_encode():
         state = {**state, "replay": state["replay"][:keep] + tail}
         kind, blob = enc.encode(seq, state)
         assert kind == KIND_FULL and blob == encode_snapshot(AgentSnapshot.model_validate(state))
+
+
+@pytest.mark.parametrize("damage", ["checksum", "json", "not_an_object", "nan"])
+def test_a_large_record_parsed_while_hashed_reports_what_a_small_one_reports(damage):
+    import hashlib
+    import struct
+
+    from harness.runtime.execution.codec import _PARALLEL_HASH
+
+    def record(body: bytes) -> bytes:
+        prefix = struct.pack(">4sHBBQ", MAGIC, FORMAT_VERSION, 0, KIND_FULL, len(body))
+        return prefix + hashlib.sha256(prefix + body).digest() + body
+
+    filler = "x" * _PARALLEL_HASH
+    bodies = {"checksum": b'{"a":"' + filler.encode() + b'"}', "json": b'{"a":"' + filler.encode() + b'"',
+              "not_an_object": b'["' + filler.encode() + b'"]', "nan": b'{"a":NaN,"b":"' + filler.encode() + b'"}'}
+    blob = record(bodies[damage])
+    if damage == "checksum":
+        blob = blob[:-3] + b"y" + blob[-2:]
+    expected = ChecksumMismatchError if damage == "checksum" else MalformedPayloadError
+    with pytest.raises(expected):
+        decode_record(blob)
+    good = record(b'{"a":"' + filler.encode() + b'"}')
+    assert decode_record(good) == (KIND_FULL, {"a": filler})
