@@ -252,6 +252,28 @@ def _verify_while_parsing(header: Header, prefix: bytes, body: memoryview) -> di
     return payload
 
 
+class _FullEntries(msgspec.Struct):
+    replay: list[msgspec.Raw] = []
+
+
+class _DeltaEntries(msgspec.Struct):
+    replay_append: list[msgspec.Raw] = []
+
+
+def stored_entries(blob: bytes) -> list[msgspec.Raw]:
+    """The replay entries of an already verified record, each as the JSON text it holds
+    (a full record's log, a delta's appended entries), without building any object.
+
+    Records are canonical JSON, so this text is what ``canonical_bytes`` writes for each
+    entry: an encoder can take it over after a resume instead of encoding again."""
+    header = read_header(blob)
+    body = memoryview(blob)[HEADER_SIZE:]
+    raw = zlib.decompress(body) if header.compressed else body
+    if header.kind == KIND_FULL:
+        return msgspec.json.decode(raw, type=_FullEntries).replay
+    return msgspec.json.decode(raw, type=_DeltaEntries).replay_append
+
+
 def encode_snapshot(snapshot: AgentSnapshot, compress: bool = False) -> bytes:
     return encode_record(snapshot.model_dump(), KIND_FULL, compress)
 

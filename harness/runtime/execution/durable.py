@@ -28,7 +28,7 @@ from harness.runtime.execution.budget_pool import BudgetPool
 from harness.runtime.execution.codec import KIND_FULL
 from harness.runtime.execution.fsm import Lifecycle, LifecycleFSM
 from harness.runtime.execution.heartbeat import Detection, HeartbeatMonitor
-from harness.runtime.execution.incremental import IncrementalEncoder, restore_latest
+from harness.runtime.execution.incremental import ChainReader, IncrementalEncoder, restore_latest
 from harness.runtime.execution.intent_log import IntentLog
 from harness.runtime.execution.snapshot import AgentSnapshot, ResourceCounters, replay_entry
 from harness.runtime.execution.stores import SYNCHRONOUS, make_store
@@ -184,7 +184,8 @@ class DurableExecution:
             self.fsm = LifecycleFSM()
         self.fsm.to(Lifecycle.RECOVERING)
         newest = self.store.list(self.session_id)
-        found = restore_latest(self.store, self.session_id)
+        reader = ChainReader(self.store, self.session_id)
+        found = reader.latest()
         self._reset_live()
         self.encoder.reset()
         if found is None:
@@ -197,6 +198,9 @@ class DurableExecution:
             # chain is never composed with them.
             self.store.delete(self.session_id, [s for s in newest if s > seq])
         self.replay = list(snap.replay)
+        stored = reader.entries_as_stored(seq)
+        if stored is not None:  # the next checkpoint need not encode the whole log again
+            self.encoder.seed(self.replay, stored)
         self.counters = snap.counters.model_copy()
         pool = snap.layers.get("execution", {}).get("budget_pool")
         if pool is not None:

@@ -18,6 +18,8 @@ unusable (``BrokenChainError``) and recovery walks back to an older record.
 from __future__ import annotations
 
 import hashlib
+import zlib
+from itertools import accumulate
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -33,6 +35,7 @@ from harness.runtime.execution.codec import (
     record_prefix,
     replay_entries_ok,
     snapshot_from_payload,
+    stored_entries,
 )
 from harness.runtime.execution.errors import (
     BrokenChainError,
@@ -107,6 +110,18 @@ class IncrementalEncoder:
         # bytes, not a re-encode (nor a join of thousands of small pieces).
         self._replay = bytearray()
         self._ends: list[int] = []
+        self._ref: list[Any] = []  # the replay entries those bytes are of
+
+    def seed(self, replay: list[dict[str, Any]], stored: list[Any]) -> None:
+        """After a resume: take over ``stored``, the bytes each entry of ``replay`` has in
+        the records it was restored from, so the next record (still a full one) does not
+        encode the whole log again."""
+        self.reset()
+        if len(stored) != len(replay):
+            return
+        self._replay = bytearray(b",".join(stored))
+        self._ends = [end + i for i, end in enumerate(accumulate(map(len, stored)))]
+        self._ref = list(replay)
 
     def encode(self, seq: int, state: dict[str, Any]) -> tuple[int, bytes]:
         """(kind, blob) for the record at ``seq``."""
@@ -120,7 +135,7 @@ class IncrementalEncoder:
         digests = _key_digests(state)
         replay = state["replay"]
         prev = self._prev
-        keep = _common_prefix(prev["replay"], replay) if prev is not None else 0
+        keep = _common_prefix(self._ref, replay)
         fresh = [_entry_bytes(i, entry) for i, entry in enumerate(replay[keep:], start=keep)]
         if prev is None or self._since_full + 1 >= self.full_every or seq <= self._prev_seq:
             before, after = _full_frame(state)
@@ -143,7 +158,8 @@ class IncrementalEncoder:
             self._splice(keep, fresh)
             kind = KIND_DELTA
             self._since_full += 1
-        self._prev = {**state, "replay": list(replay)}
+        self._ref = list(replay)
+        self._prev = {**state, "replay": self._ref}
         self._prev_digests = digests
         self._prev_seq = seq
         return kind, blob
@@ -250,6 +266,7 @@ class ChainReader:
     def __init__(self, store: CheckpointStore, session_id: str):
         self.store, self.session_id = store, session_id
         self._records: dict[int, AgentSnapshot | DeltaRecord | CheckpointError] = {}
+        self._blobs: dict[int, bytes] = {}  # of the records that verified
 
     def record(self, seq: int, blob: bytes | None = None) -> AgentSnapshot | DeltaRecord:
         """The verified record at ``seq``: a full snapshot or a delta."""
@@ -272,6 +289,7 @@ class ChainReader:
         if blob is None:
             raise BrokenChainError(f"checkpoint {seq} of {self.session_id} is missing")
         kind, payload = decode_record(blob)
+        self._blobs[seq] = blob
         if kind == KIND_FULL:
             return snapshot_from_payload(payload)
         try:
@@ -297,6 +315,25 @@ class ChainReader:
             seq = deltas[-1].base_seq
         deltas.reverse()
         return rec, deltas
+
+    def latest(self) -> tuple[int, AgentSnapshot] | None:
+        """The newest record that verifies end to end, as (seq, snapshot)."""
+        return latest_valid(self.store, self.session_id, self.snapshot_at)  # each record read once
+
+    def entries_as_stored(self, seq: int) -> list[Any] | None:
+        """The replay entries of the (verified) state at ``seq``, each as the JSON text the
+        records hold it in, for ``IncrementalEncoder.seed``; None if they cannot be had."""
+        chain = [seq]
+        try:
+            while isinstance(rec := self.record(chain[-1]), DeltaRecord):
+                chain.append(rec.base_seq)
+            entries = stored_entries(self._blobs[chain.pop()])
+            for delta_seq in reversed(chain):
+                del entries[self.record(delta_seq).replay_keep:]
+                entries.extend(stored_entries(self._blobs[delta_seq]))
+        except (CheckpointError, KeyError, ValueError, zlib.error):  # msgspec's errors are ValueErrors
+            return None
+        return entries
 
     def state_at(self, seq: int, blob: bytes | None = None) -> dict[str, Any]:
         """The composed state at ``seq`` as plain fields; ``blob``: the record if already read."""
@@ -328,5 +365,4 @@ def _composed_snapshot(state: dict[str, Any]) -> AgentSnapshot:
 
 def restore_latest(store: CheckpointStore, session_id: str) -> tuple[int, AgentSnapshot] | None:
     """The newest record (full or composed delta chain) that verifies end to end."""
-    reader = ChainReader(store, session_id)
-    return latest_valid(store, session_id, reader.snapshot_at)  # each record is read once
+    return ChainReader(store, session_id).latest()

@@ -760,3 +760,39 @@ def test_a_large_record_parsed_while_hashed_reports_what_a_small_one_reports(dam
         decode_record(blob)
     good = record(b'{"a":"' + filler.encode() + b'"}')
     assert decode_record(good) == (KIND_FULL, {"a": filler})
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_entries_as_stored_are_the_canonical_bytes_of_every_restored_entry(compress):
+    from harness.runtime.execution.codec import canonical_bytes
+
+    store = MemoryCheckpointStore()
+    enc = IncrementalEncoder(full_every=4, compress=compress)
+    for seq, state in _evolve(11):
+        store.put("s1", seq, enc.encode(seq, state)[1])
+    reader = ChainReader(store, "s1")
+    for seq in range(1, 12):
+        snapshot = reader.snapshot_at(seq)
+        assert [bytes(e) for e in reader.entries_as_stored(seq)] == [canonical_bytes(e) for e in snapshot.replay]
+    assert ChainReader(store, "nobody").entries_as_stored(3) is None
+
+
+def test_after_a_resume_the_next_checkpoint_reuses_the_stored_entry_bytes(monkeypatch):
+    from harness.runtime.execution import incremental
+
+    layer = EXECUTION_LAYERS.build("durable", {"store": "memory", "checkpoint_every": 4, "full_every": 3})
+    layer.begin("ep", 0)
+    capture = lambda: {"memory": {"n": len(layer.replay)}}  # noqa: E731
+    for i in range(10):
+        layer.record({"i": i}, {"o": i, "note": None}, 1.0, capture)
+    layer.crash()
+    assert layer.resume().action_seq == 8
+    encoded = []
+    real = incremental._entry_bytes
+    monkeypatch.setattr(incremental, "_entry_bytes", lambda i, e: encoded.append(i) or real(i, e))
+    layer.record({"i": 8}, {"o": 8, "note": None}, 1.0, capture)
+    layer.checkpoint(capture)
+    assert encoded == [8]  # only the new entry; the 8 restored ones came from the records
+    blob = layer.store.get("ep", 9)
+    plain = IncrementalEncoder(full_every=1).encode(9, layer._state(capture))[1]
+    assert blob == plain  # a full record, byte-identical to encoding everything afresh
