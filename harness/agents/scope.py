@@ -15,6 +15,7 @@ episodes finished before it that share its ``Spending`` (see ``RunBudget``).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,10 +36,12 @@ class RunBudget:
     """The run's token and cost cap, and what the run had spent when this invocation began.
 
     What an invocation spends after that is counted in a ``Spending`` the runner makes per
-    invocation and shares among its episodes: in one process all of them (with one worker
-    the cap is exact); with a process pool each job gets its own copy, so a job sees the
-    stored spending plus its own episodes, and up to the jobs in flight may finish past the
-    cap (the runner stops scheduling as soon as the committed total reaches it)."""
+    invocation and shares among the episodes run in one process: with one worker and one
+    job at a time the cap is exact; with a process pool each process gets its own copy, and
+    with ``executor.concurrency`` > 1 the episodes running at once in a process see only
+    each other's *finished* spending, so up to the jobs in flight (workers x concurrency)
+    may finish past the cap (the runner stops scheduling as soon as the committed total
+    reaches it)."""
 
     max_tokens: int | None = None
     max_cost_usd: float | None = None
@@ -55,14 +58,30 @@ class RunBudget:
 
 @dataclass
 class Spending:
-    """Tokens and cost of the finished episodes of one invocation (see ``RunBudget``)."""
+    """Tokens and cost of the finished episodes of one invocation (see ``RunBudget``).
+
+    Shared by the episodes that run at once on one process's threads, hence the lock; a
+    copy sent to a worker process starts with a lock of its own."""
 
     tokens: int = 0
     cost_usd: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, scope: EpisodeScope) -> None:
-        self.tokens += scope.tokens
-        self.cost_usd += scope.cost_usd
+        with self._lock:
+            self.tokens += scope.tokens
+            self.cost_usd += scope.cost_usd
+
+    def totals(self) -> tuple[int, float]:
+        with self._lock:
+            return self.tokens, self.cost_usd
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"tokens": self.tokens, "cost_usd": self.cost_usd}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.tokens, self.cost_usd = state["tokens"], state["cost_usd"]
+        self._lock = threading.Lock()
 
 
 @dataclass
@@ -88,8 +107,9 @@ class EpisodeScope:
         return exchange.response
 
     def cap_reached(self) -> str | None:
-        tokens = self.budget.spent_tokens + self.spending.tokens
-        cost = self.budget.spent_cost_usd + self.spending.cost_usd
+        spent_tokens, spent_cost = self.spending.totals()
+        tokens = self.budget.spent_tokens + spent_tokens
+        cost = self.budget.spent_cost_usd + spent_cost
         self.capped = self.budget.reached(tokens + self.tokens, cost + self.cost_usd)
         return self.capped
 

@@ -45,6 +45,9 @@ class ExecutorConfig(_Strict):
     name: str = "local"
     workers: int | None = Field(default=None, ge=1)
     start_method: str = "forkserver"
+    # task jobs in flight per worker process (threads); None: the agent's default
+    # (``executors.default_concurrency``: 1, or 32 for an agent that waits on a model)
+    concurrency: int | None = Field(default=None, ge=1)
 
     def worker_count(self) -> int:
         return self.workers or os.cpu_count() or 1

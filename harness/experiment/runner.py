@@ -216,14 +216,14 @@ def run_experiment(cfg: RunConfig, on_progress: Callable[[int, int, int], None] 
         summary.tokens, summary.cost_usd = writer.run_usage(run_id)
         budget = run_budget(cfg, (summary.tokens, summary.cost_usd))
         jobs = plan_jobs(cfg, agent, run_id, tasks, done, replay, budget)
-        # this invocation's spending: one object for the jobs run here, a copy per job in a pool
+        # this invocation's spending: one object for the jobs run in a process (on all its threads)
         run_job = functools.partial(run_task_job, spending=Spending())
         started = time.perf_counter()
         if on_usage and budget is not None:
             on_usage(summary.tokens, summary.cost_usd)
         if on_progress:
             on_progress(len(done), planned, len(done))
-        for result in make_executor(cfg.executor)(run_job, jobs):
+        for result in make_executor(cfg.executor, agent=agent)(run_job, jobs):
             for episode, actions, exchanges in result.rows:
                 writer.add(episode, actions, exchanges)
                 summary.successes[episode.condition] = summary.successes.get(episode.condition, 0) + episode.success

@@ -41,6 +41,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,9 +212,17 @@ def _probe(mode: str) -> Isolation | None:
     )
 
 
-@functools.cache
+_PROBE_LOCK = threading.RLock()  # threads asking at once wait for the one probe
+
+
 def isolation() -> Isolation:
     """The strongest mode that works here, probed once per process."""
+    with _PROBE_LOCK:
+        return _isolation()
+
+
+@functools.cache
+def _isolation() -> Isolation:
     for mode in ("privileged", "userns", "net"):
         found = _probe(mode)
         if found is not None:

@@ -10,6 +10,11 @@ the next run starts a new one.
 
 Used where the sandbox has a pid namespace (modes ``privileged`` and ``userns``), so that
 "kill everything the run left" is exact; elsewhere each run gets a fresh sandbox.
+
+A server serves one run at a time. Episodes running at once on one process's threads
+(``executor.concurrency``) each take an idle server, or start one when none is idle, so
+a process keeps as many as its most simultaneous runs, and one alone when it runs one
+episode at a time.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,24 +47,51 @@ def _prepare(parent: Path) -> None:
     shutil.copy(_TESTRUN, parent / _TESTRUN.name)
 
 
-class _Server:
-    process: SandboxProcess | None = None
+class _Servers:
+    """This process's test servers: the idle ones, and every one to close at exit."""
 
-    def get(self) -> SandboxProcess:
-        if self.process is None or not self.process.alive():
-            self.close()
-            self.process = SandboxProcess(_MAIN, _prepare, lambda parent, site: [str(parent / _TESTRUN.name), site],
-                                          startup_seconds=STARTUP_S)
-        return self.process
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: list[SandboxProcess] = []
+        self._all: list[SandboxProcess] = []
+
+    def take(self) -> SandboxProcess:
+        """An idle live server, or a new one (its start is outside the lock: ~100 ms)."""
+        with self._lock:
+            while self._idle:
+                server = self._idle.pop()
+                if server.alive():
+                    return server
+                self._forget(server)
+        server = SandboxProcess(_MAIN, _prepare, lambda parent, site: [str(parent / _TESTRUN.name), site],
+                                startup_seconds=STARTUP_S)
+        with self._lock:
+            self._all.append(server)
+        return server
+
+    def give_back(self, server: SandboxProcess) -> None:
+        with self._lock:
+            self._idle.append(server)
+
+    def discard(self, server: SandboxProcess) -> None:
+        with self._lock:
+            self._forget(server)
+
+    def _forget(self, server: SandboxProcess) -> None:
+        server.close()
+        if server in self._all:
+            self._all.remove(server)
 
     def close(self) -> None:
-        if self.process is not None:
-            self.process.close()
-            self.process = None
+        with self._lock:
+            for server in self._all:
+                server.close()
+            self._all.clear()
+            self._idle.clear()
 
 
-_SERVER = _Server()
-atexit.register(_SERVER.close)
+_SERVERS = _Servers()
+atexit.register(_SERVERS.close)
 
 
 def _ended(message: dict[str, Any], tail: str) -> str:
@@ -69,18 +102,27 @@ def _ended(message: dict[str, Any], tail: str) -> str:
 
 
 def run_in_server(files: dict[str, str], module: str, timeout_s: float) -> Outcome:
-    server = _SERVER.get()
+    server = _SERVERS.take()
     try:
-        server.send({"op": "run", "files": files, "module": module, "timeout_s": timeout_s})
-        first = server.receive(timeout_s + GRACE_S)
-        if first.get("op") != "report":
-            if first.get("op") == "error":
-                server.receive(GRACE_S)  # then the child's end
-            return Outcome(ended=_ended(first, server.stderr_tail()))
-        server.receive(GRACE_S)  # the child's end, after its report
+        outcome = _run(server, files, module, timeout_s)
     except ProcessGone as gone:
-        _SERVER.close()
+        _SERVERS.discard(server)
         if "no answer within" in str(gone):
             return Outcome(timed_out=True)
         return Outcome(ended=f"the test server failed: {gone}"[:300])
+    except BaseException:  # mid-protocol: the server cannot serve another run
+        _SERVERS.discard(server)
+        raise
+    _SERVERS.give_back(server)
+    return outcome
+
+
+def _run(server: SandboxProcess, files: dict[str, str], module: str, timeout_s: float) -> Outcome:
+    server.send({"op": "run", "files": files, "module": module, "timeout_s": timeout_s})
+    first = server.receive(timeout_s + GRACE_S)
+    if first.get("op") != "report":
+        if first.get("op") == "error":
+            server.receive(GRACE_S)  # then the child's end
+        return Outcome(ended=_ended(first, server.stderr_tail()))
+    server.receive(GRACE_S)  # the child's end, after its report
     return Outcome(report=first["report"])

@@ -11,9 +11,15 @@ Two limits. The one that decides is deterministic: a budget of executed lines of
 workspace code (``max_steps``, counted by a trace function that follows only workspace
 frames), so a loop that never ends fails the same way on an idle and on a loaded machine
 (``over_budget``). The wall clock is only a backstop for what the count cannot see (a
-sleep, a loop inside a C function): it uses ``SIGALRM`` from the main thread (worker
-processes run episodes in their main thread), and when it fires the report says
-``timed_out``, which the harness treats as its own failure, never as a failed test.
+sleep, a loop inside a C function): ``SIGALRM`` in the main thread. Signals reach only the
+main thread, so on another one (an executor running several episodes at once per process)
+the trace function that counts the steps also reads the clock, at every call and every
+line of workspace code: that stops code that keeps sleeping in naps, but not one blocking
+C call. When either fires the report says ``timed_out``, which the harness treats as its
+own failure, never as a failed test.
+
+The import hook, ``sys.modules`` and the root logger are the process's, so one run at a
+time per process holds them (``_RUN_LOCK``); its wall clock starts once it holds it.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 from types import CodeType, ModuleType
@@ -34,6 +41,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # annotations only: the sandbox runner loads this file without the package
     from harness.world.workspace import Workspace
 
+_RUN_LOCK = threading.Lock()  # one run at a time per process: they share sys.modules and sys.meta_path
 _CODE_CACHE: dict[tuple[str, str], CodeType] = {}
 _CODE_CACHE_LIMIT = 20_000
 FILENAME_PREFIX = "ws://"
@@ -108,15 +116,19 @@ class _StepBudget:
     ``FILENAME_PREFIX``); the harness's and the standard library's frames cost one call
     event each. The count is a property of the code and its inputs alone."""
 
-    def __init__(self, limit: int, watch: str | None = None):
+    def __init__(self, limit: int, watch: str | None = None, deadline: float | None = None):
         self.limit = int(limit)
         self.left = self.limit
         self.watch = watch  # the test module's file name: its executed lines are recorded
         self.current: set[int] | None = None  # the running test's executed lines
+        self.deadline = deadline  # time.monotonic() of the wall-clock backstop, off the main thread
+        self.timed_out = False  # set even when the code swallows the exception it raised
 
     def __enter__(self):
         self.previous = sys.gettrace()
-        if self.limit > 0:
+        if self.deadline is not None:
+            sys.settrace(self._call_timed)
+        elif self.limit > 0:
             sys.settrace(self._call)
         return self
 
@@ -135,6 +147,22 @@ class _StepBudget:
             if self.current is not None and frame.f_code.co_filename == self.watch:
                 self.current.add(frame.f_lineno)
         return self._line
+
+    def _call_timed(self, frame, event, arg):
+        self._check_clock()
+        return self._line_timed if frame.f_code.co_filename.startswith(FILENAME_PREFIX) else None
+
+    def _line_timed(self, frame, event, arg):
+        if event == "line":
+            self._check_clock()
+        if self.limit > 0:  # else no step budget: the clock alone
+            self._line(frame, event, arg)
+        return self._line_timed
+
+    def _check_clock(self) -> None:
+        if time.monotonic() > self.deadline:
+            self.timed_out = True
+            raise _Timeout()
 
 
 def module_name_for(path: str) -> str | None:
@@ -208,7 +236,7 @@ def _describe(test: str, exc: BaseException) -> TestFailure:
 
 
 class _Alarm:
-    """SIGALRM-based limit in the main thread; a no-op elsewhere."""
+    """SIGALRM-based limit in the main thread; a no-op elsewhere (see ``_StepBudget``)."""
 
     def __init__(self, seconds: float):
         self.seconds = seconds
@@ -241,22 +269,26 @@ def run_test_module(workspace: Workspace, test_path: str, timeout_s: float = 10.
         report.collection_error = TestFailure("<collect>", "FileNotFoundError", f"no test module {test_path}")
         return report
     finder = _WorkspaceFinder(workspace)
-    shadowed = {k: sys.modules.pop(k) for k in list(sys.modules) if k in finder.sources}
-    sys.meta_path.insert(0, finder)
-    alarm = _Alarm(timeout_s)
-    try:
-        with alarm, _isolated_logging(), _StepBudget(max_steps, FILENAME_PREFIX + test_path) as budget:
-            _collect_and_run(name, report, budget)
-    except _Timeout:
-        report.timed_out = True
-    except _OverBudget:
-        report.over_budget = True
-    finally:
-        report.timed_out = report.timed_out or alarm.fired
-        sys.meta_path.remove(finder)
-        for k in finder.loaded | set(finder.sources):
-            sys.modules.pop(k, None)
-        sys.modules.update(shadowed)
+    with _RUN_LOCK:
+        shadowed = {k: sys.modules.pop(k) for k in list(sys.modules) if k in finder.sources}
+        sys.meta_path.insert(0, finder)
+        alarm = _Alarm(timeout_s)
+        off_main = timeout_s > 0 and not alarm.active
+        budget = _StepBudget(max_steps, FILENAME_PREFIX + test_path,
+                             deadline=time.monotonic() + timeout_s if off_main else None)
+        try:
+            with alarm, _isolated_logging(), budget:
+                _collect_and_run(name, report, budget)
+        except _Timeout:
+            report.timed_out = True
+        except _OverBudget:
+            report.over_budget = True
+        finally:
+            report.timed_out = report.timed_out or alarm.fired or budget.timed_out
+            sys.meta_path.remove(finder)
+            for k in finder.loaded | set(finder.sources):
+                sys.modules.pop(k, None)
+            sys.modules.update(shadowed)
     return report
 
 

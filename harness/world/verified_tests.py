@@ -21,13 +21,16 @@ the check.
 
 Verdicts are memoised per worker process by the digest of every file the run can see
 (the run is deterministic given its files: a step budget, not the clock, bounds it), so
-identical final workspaces across conditions and repeats are run once.
+identical final workspaces across conditions and repeats are run once. The memo is shared
+by the episodes running at once on a process's threads, so it is locked; two of them
+checking the same workspace at the same moment may both run it (the same verdict).
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -36,6 +39,7 @@ from harness.world.testrun import TestFailure, TestReport
 from harness.world.workspace import Workspace, WorldError
 
 _CACHE: OrderedDict[str, TestReport] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
 CACHE_LIMIT = 4096
 
 
@@ -110,15 +114,17 @@ def run_verified(workspace: Workspace, module: str, timeout_s: float = 10.0) -> 
         return _refused(module, type(exc).__name__, f"{module} does not parse: {exc}")
     files = workspace.snapshot()
     key = _key(files, module, timeout_s)
-    cached = _CACHE.get(key)
-    if cached is not None:
-        _CACHE.move_to_end(key)
-        return cached
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None:
+            _CACHE.move_to_end(key)
+            return cached
     report = run_sandboxed_test_module(workspace, module, timeout_s)
     reason = disagreement(report, expected)
     if reason is not None:
         report = _refused(module, "ReportMismatch", f"the test report disagrees with {module}: {reason}")
-    _CACHE[key] = report
-    if len(_CACHE) > CACHE_LIMIT:
-        _CACHE.popitem(last=False)
+    with _CACHE_LOCK:
+        _CACHE[key] = report
+        if len(_CACHE) > CACHE_LIMIT:
+            _CACHE.popitem(last=False)
     return report

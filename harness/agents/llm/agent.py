@@ -62,7 +62,9 @@ class LlmSettings(BaseModel):
     retries: int = Field(4, ge=0)
     backoff_s: float = Field(1.0, ge=0)
     max_backoff_s: float = Field(30.0, ge=0)
-    concurrency: int = Field(4, ge=1)
+    # requests in flight per process and endpoint; as many as the episodes a worker process
+    # runs at once by default (executor.concurrency), so the limit only bites when lowered
+    concurrency: int = Field(32, ge=1)
     context_tokens: int = Field(32_000, ge=256)
     max_observation_chars: int = Field(8_000, ge=100)
     max_idle_turns: int = Field(3, ge=0)  # answers without a tool call before giving up
@@ -196,11 +198,11 @@ def _message(response: dict[str, Any]) -> dict[str, Any]:
     return message if isinstance(message, dict) else {}
 
 
-@AGENTS.register("llm", options=LlmSettings)
+@AGENTS.register("llm", options=LlmSettings, waits_on_model=True)
 def _make_llm(options: LlmSettings, *, scope: EpisodeScope) -> LlmAgent:
     return LlmAgent(options, scope)
 
 
-@AGENTS.register("mock", options=MockSettings)
+@AGENTS.register("mock", options=MockSettings, waits_on_model=True)
 def _make_mock(options: MockSettings, *, scope: EpisodeScope) -> LlmAgent:
     return LlmAgent(options, scope)

@@ -14,9 +14,11 @@ does not come within ``limits.action_seconds`` kills the agent process (and ever
 it started) and ends the episode as the agent's error; so does a dead process, a line
 that is not a port action, or any exception the agent raises, of any kind.
 
-One agent process per worker and agent configuration serves every run as a fork server,
-so the import of the agent's package is paid once; each run is a fresh fork, and what a
-run leaves behind (processes, files) is removed before the next (see ``process_main``).
+One agent process per worker thread and agent configuration serves every run as a fork
+server, so the import of the agent's package is paid once; each run is a fresh fork, and
+what a run leaves behind (processes, files) is removed before the next (see
+``process_main``). Per thread, because a process serves one run at a time and episodes
+may run at once on a worker's threads (``executor.concurrency``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import atexit
 import json
 import shutil
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -188,24 +191,30 @@ def _describe(message: dict[str, Any], what: str) -> str:
     return f"{what}: unexpected message {str(message)[:200]}"
 
 
-_PROCESSES: dict[str, _Process] = {}
+_PROCESSES: dict[tuple[str, int], _Process] = {}  # (configuration, thread) -> its agent process
+_PROCESSES_LOCK = threading.Lock()
 
 
 def _process(settings: OutsideSettings) -> _Process:
-    key = settings.model_dump_json()
-    proc = _PROCESSES.get(key)
+    key = (settings.model_dump_json(), threading.get_ident())
+    with _PROCESSES_LOCK:
+        proc = _PROCESSES.get(key)
     if proc is None or not proc.alive():
         if proc is not None:
             proc.close()
-        proc = _PROCESSES[key] = _Process(settings)
+        proc = _Process(settings)  # only this thread uses its key: no one starts it twice
+        with _PROCESSES_LOCK:
+            _PROCESSES[key] = proc
     return proc
 
 
 @atexit.register
 def close_all() -> None:
-    for proc in _PROCESSES.values():
+    with _PROCESSES_LOCK:
+        procs = list(_PROCESSES.values())
+        _PROCESSES.clear()
+    for proc in procs:
         proc.close()
-    _PROCESSES.clear()
 
 
 class _Run:

@@ -88,6 +88,11 @@ def words(text: str) -> list[str]:
 # -- wordllama ---------------------------------------------------------------------------
 _WL_LOCK = threading.Lock()
 _WL_MODEL = None  # one model per process: loading costs ~0.3 s and ~10 MB
+# One embedding at a time per process: the model and its tokenizer (a Hugging Face
+# ``tokenizers`` Rust object behind pyo3, which refuses overlapping mutable use with "Already
+# borrowed") are shared by the episodes on a process's threads, and wordllama promises
+# nothing about use from several threads. Embedding a note takes well under a millisecond.
+_WL_USE = threading.Lock()
 
 
 def _load_wordllama():
@@ -133,6 +138,10 @@ class WordLlamaEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = _load_wordllama()
+        with _WL_USE:
+            return self._embed(model, texts)
+
+    def _embed(self, model, texts: list[str]) -> np.ndarray:
         long = [i for i, t in enumerate(texts) if len(t) > LONG_TEXT_CHARS]
         if not long:
             vecs = model.embed(list(texts), norm=False, return_np=True)

@@ -3,6 +3,9 @@ named, strategies found by a folder scan, and one explicit scope per episode."""
 
 from __future__ import annotations
 
+import pickle
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -144,6 +147,32 @@ def test_a_shared_spending_carries_earlier_episodes_into_the_cap(rename_spec):
     assert spending.tokens == episode.tokens
     assert "token cap" in EpisodeScope(budget=budget, spending=spending).cap_reached()
     assert EpisodeScope(budget=budget).cap_reached() is None  # another invocation's: nothing spent yet
+
+
+def test_a_spending_shared_by_threads_loses_no_episode_and_travels_with_a_lock_of_its_own():
+    class Yielding(EpisodeScope):
+        """A scope whose usage is read through a call: a thread may switch mid-add there."""
+
+        @property
+        def tokens(self) -> int:
+            time.sleep(0)
+            return 3
+
+        @tokens.setter
+        def tokens(self, value: int) -> None:
+            pass
+
+    spending, scope = Spending(), Yielding(cost_usd=0.5)
+
+    def add_many(_: int) -> None:
+        for _ in range(500):
+            spending.add(scope)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(add_many, range(8)))
+    assert spending.totals() == (8 * 500 * 3, 8 * 500 * 0.5)
+    copy = pickle.loads(pickle.dumps(spending))  # as sent to a worker process
+    assert copy.totals() == spending.totals() and copy._lock is not spending._lock
 
 
 def test_an_agent_spec_is_a_name_and_options():
