@@ -9,8 +9,8 @@ as the episode), ``harness trace`` and tests a fresh one. ``run_episode`` hands 
 driver, the driver to every agent it builds for that episode, and reads the usage for the
 episode row from it. Agents that call no model ignore it.
 
-The run's spending seen by a scope is the stored spending (``RunBudget``) plus the
-episodes finished before it that share its ``Spending`` (see ``RunBudget``).
+The run's spending seen by a scope is the stored spending (``RunBudget``) plus what every
+episode sharing its ``Spending`` has spent so far, its own included (see ``RunBudget``).
 """
 
 from __future__ import annotations
@@ -36,12 +36,12 @@ class RunBudget:
     """The run's token and cost cap, and what the run had spent when this invocation began.
 
     What an invocation spends after that is counted in a ``Spending`` the runner makes per
-    invocation and shares among the episodes run in one process: with one worker and one
-    job at a time the cap is exact; with a process pool each process gets its own copy, and
-    with ``executor.concurrency`` > 1 the episodes running at once in a process see only
-    each other's *finished* spending, so up to the jobs in flight (workers x concurrency)
-    may finish past the cap (the runner stops scheduling as soon as the committed total
-    reaches it)."""
+    invocation and shares among the episodes run in one process, charged as each answer
+    comes: with one worker the cap is exact; episodes running at once on a process's threads
+    (``executor.concurrency``) see each other's spending at their next request; with a
+    process pool each process has its own copy, so each answer in flight elsewhere may
+    pass the cap, and up to the jobs in flight may be cut short by it unstored (the runner
+    stops scheduling as soon as the committed total reaches it)."""
 
     max_tokens: int | None = None
     max_cost_usd: float | None = None
@@ -58,7 +58,8 @@ class RunBudget:
 
 @dataclass
 class Spending:
-    """Tokens and cost of the finished episodes of one invocation (see ``RunBudget``).
+    """Tokens and cost spent so far by the episodes of one invocation in one process (see
+    ``RunBudget``), charged by each episode's scope as each answer comes.
 
     Shared by the episodes that run at once on one process's threads, hence the lock; a
     copy sent to a worker process starts with a lock of its own."""
@@ -67,10 +68,10 @@ class Spending:
     cost_usd: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def add(self, scope: EpisodeScope) -> None:
+    def charge(self, tokens: int, cost_usd: float) -> None:
         with self._lock:
-            self.tokens += scope.tokens
-            self.cost_usd += scope.cost_usd
+            self.tokens += tokens
+            self.cost_usd += cost_usd
 
     def totals(self) -> tuple[int, float]:
         with self._lock:
@@ -88,7 +89,7 @@ class Spending:
 class EpisodeScope:
     recorder: Recorder = field(default_factory=Recorder)
     budget: RunBudget = field(default_factory=RunBudget)
-    spending: Spending = field(default_factory=Spending)  # earlier episodes of this invocation
+    spending: Spending = field(default_factory=Spending)  # this invocation's episodes, this one's included
     price: Price = field(default_factory=Price)
     tokens: int = 0
     cost_usd: float = 0.0
@@ -102,15 +103,16 @@ class EpisodeScope:
             self.fatal = exc
             raise
         if new:
-            self.tokens += exchange.prompt_tokens + exchange.completion_tokens
-            self.cost_usd += self.price.cost(exchange.prompt_tokens, exchange.completion_tokens)
+            tokens = exchange.prompt_tokens + exchange.completion_tokens
+            cost = self.price.cost(exchange.prompt_tokens, exchange.completion_tokens)
+            self.tokens += tokens
+            self.cost_usd += cost
+            self.spending.charge(tokens, cost)  # at once: episodes on other threads see it
         return exchange.response
 
     def cap_reached(self) -> str | None:
-        spent_tokens, spent_cost = self.spending.totals()
-        tokens = self.budget.spent_tokens + spent_tokens
-        cost = self.budget.spent_cost_usd + spent_cost
-        self.capped = self.budget.reached(tokens + self.tokens, cost + self.cost_usd)
+        tokens, cost = self.spending.totals()
+        self.capped = self.budget.reached(self.budget.spent_tokens + tokens, self.budget.spent_cost_usd + cost)
         return self.capped
 
     def usage(self) -> tuple[int, float, str | None]:

@@ -17,7 +17,7 @@ import json
 import platform
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +30,7 @@ from harness.core.models import ERROR_TERMINATIONS, ActionRecord, EpisodeRecord
 from harness.experiment.conditions import Condition
 from harness.experiment.config import RunConfig, config_dir
 from harness.experiment.episode import run_episode
-from harness.experiment.executors import make_executor
+from harness.experiment.executors import concurrency_of, make_executor
 from harness.store import ResultWriter, RunInfo
 from harness.store.reader import exchanges as stored_exchanges
 from harness.store.schema import ExchangeRecord
@@ -43,7 +43,7 @@ Recordings = dict[tuple[str, int], dict[str, dict]]  # (condition, repeat) -> re
 
 @dataclass(frozen=True)
 class TaskJob:
-    """All pending episodes of one task: the world is built once per (worker, task)."""
+    """Pending episodes of one task, run one after another (see ``plan_jobs``)."""
 
     run_id: str
     spec: TaskSpec
@@ -74,10 +74,7 @@ def run_task_job(job: TaskJob, spending: Spending | None = None) -> JobResult:
         if scope.cap_reached():
             result.capped = scope.capped
             break
-        try:
-            episode, actions = run_episode(job.run_id, job.spec, by_name[c], job.agent, job.seed, r, scope=scope)
-        finally:
-            spending.add(scope)
+        episode, actions = run_episode(job.run_id, job.spec, by_name[c], job.agent, job.seed, r, scope=scope)
         if scope.fatal is not None:  # the episode did not really run: nothing of it is stored
             result.fatal = scope.fatal
             break
@@ -155,16 +152,25 @@ def effective_conditions(cfg: RunConfig) -> tuple[Condition, ...]:
 
 
 def plan_jobs(cfg: RunConfig, agent: AgentSpec, run_id: str, tasks: list[TaskSpec], done: set[tuple[str, str, int]],
-              replay: dict[str, Recordings] | None = None, budget: RunBudget | None = None) -> list[TaskJob]:
+              replay: dict[str, Recordings] | None = None, budget: RunBudget | None = None,
+              one_episode_each: bool = False) -> list[TaskJob]:
+    """One job per task with all its pending episodes; one job per episode when
+    ``one_episode_each`` (jobs run at once per worker process: then a task's conditions and
+    repeats run at once too, instead of the jobs in flight being capped by the task count)."""
     jobs = []
     for spec in tasks:
         pending = tuple(
             (c.name, r) for c in cfg.conditions for r in range(cfg.repeats) if (c.name, spec.id, r) not in done
         )
-        if pending:
-            recordings = None if replay is None else replay.get(spec.id, {})
-            jobs.append(TaskJob(run_id, spec, effective_conditions(cfg), agent, cfg.seed, pending,
-                                recordings, budget))
+        recordings = None if replay is None else replay.get(spec.id, {})
+        if not one_episode_each:
+            if pending:
+                jobs.append(TaskJob(run_id, spec, effective_conditions(cfg), agent, cfg.seed, pending,
+                                    recordings, budget))
+            continue
+        for key in pending:  # each job carries its own episode's recordings only
+            mine = None if recordings is None else {k: v for k, v in recordings.items() if k == key}
+            jobs.append(TaskJob(run_id, spec, effective_conditions(cfg), agent, cfg.seed, (key,), mine, budget))
     return jobs
 
 
@@ -191,6 +197,26 @@ def run_budget(cfg: RunConfig, spent: tuple[int, float]) -> RunBudget | None:
     return RunBudget(a.get("max_run_tokens"), a.get("max_run_cost_usd"), spent[0], spent[1])
 
 
+class _Schedule:
+    """The planned jobs, handed to the executor until the run stops scheduling."""
+
+    def __init__(self, jobs: list[TaskJob]):
+        self.jobs = jobs
+        self.stopped = False
+
+    def __len__(self) -> int:
+        return len(self.jobs)
+
+    def __iter__(self) -> Iterator[TaskJob]:
+        for job in self.jobs:
+            if self.stopped:
+                return
+            yield job
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
 def run_experiment(cfg: RunConfig, on_progress: Callable[[int, int, int], None] | None = None,
                    on_usage: Callable[[int, float], None] | None = None) -> RunSummary:
     """Run or resume; ``on_progress(done, planned, committed)`` after each task job, and
@@ -215,7 +241,8 @@ def run_experiment(cfg: RunConfig, on_progress: Callable[[int, int, int], None] 
         summary = RunSummary(run_id, Path(cfg.store.path), planned, already_done=len(done))
         summary.tokens, summary.cost_usd = writer.run_usage(run_id)
         budget = run_budget(cfg, (summary.tokens, summary.cost_usd))
-        jobs = plan_jobs(cfg, agent, run_id, tasks, done, replay, budget)
+        at_once = concurrency_of(cfg.executor, agent) > 1  # jobs run at once per worker process
+        jobs = _Schedule(plan_jobs(cfg, agent, run_id, tasks, done, replay, budget, one_episode_each=at_once))
         # this invocation's spending: one object for the jobs run in a process (on all its threads)
         run_job = functools.partial(run_task_job, spending=Spending())
         started = time.perf_counter()
@@ -237,10 +264,14 @@ def run_experiment(cfg: RunConfig, on_progress: Callable[[int, int, int], None] 
                 on_progress(len(done) + summary.executed, planned, len(done) + summary.executed - writer.pending)
             if result.fatal is not None:
                 raise result.fatal  # the writer still commits every finished episode on the way out
+            if jobs.stopped:
+                continue  # stopped already: storing the jobs that were in flight
             summary.stopped = (result.capped or (budget.reached(summary.tokens, summary.cost_usd) if budget else None)
                                or _too_many_errors(summary, cfg.max_errors))
-            if summary.stopped:
+            if summary.stopped and not at_once:
                 break  # schedule nothing more (with a pool, jobs in flight finish unstored)
+            if summary.stopped:
+                jobs.stop()  # schedule nothing more; the many jobs in flight, already paid for, are stored
         writer.finish_run(run_id)
         summary.wall_seconds = time.perf_counter() - started
     return summary

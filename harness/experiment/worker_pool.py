@@ -113,11 +113,13 @@ class ThreadedProcessPool:
         self.context, self.workers, self.threads = context, workers, threads
 
     def run(self, fn: Callable[[Job], Result], jobs: Iterable[Job]) -> Iterator[Result]:
-        todo = deque(enumerate(jobs))
+        """``jobs`` is taken lazily, as workers have room: when it ends early, the run ends
+        once the jobs in flight are done."""
+        todo = _Todo(jobs)
         losses: dict[int, int] = {}
         pool = [self._start(fn) for _ in range(self.workers)]
         try:
-            while todo or any(w.held for w in pool):
+            while any(w.held for w in pool) or todo:  # held first: look for a next job only with room
                 self._assign(pool, todo)
                 connection.wait([w.conn for w in pool] + [w.process.sentinel for w in pool])
                 for i, worker in enumerate(pool):
@@ -138,21 +140,21 @@ class ThreadedProcessPool:
         theirs.close()
         return _Worker(process, ours)
 
-    def _assign(self, pool: list[_Worker], todo: deque) -> None:
+    def _assign(self, pool: list[_Worker], todo: _Todo) -> None:
         """The next jobs to the least busy workers, up to ``threads`` each (so no job waits
         in a busy worker while another is idle)."""
-        while todo:
+        while True:
             worker = min(pool, key=lambda w: len(w.held))
-            if len(worker.held) >= self.threads:
+            if len(worker.held) >= self.threads or not todo:  # room first: a job is taken only to be sent
                 return
-            job_id, job = todo.popleft()
+            job_id, job = todo.pop()
             worker.held[job_id] = job  # held before sending: a worker that dies now gives it back
             try:
                 worker.conn.send((job_id, job))
             except OSError:
                 return  # it died; the next wait sees its sentinel
 
-    def _replace(self, worker: _Worker, fn: Callable[[Job], Result], todo: deque,
+    def _replace(self, worker: _Worker, fn: Callable[[Job], Result], todo: _Todo,
                  losses: dict[int, int]) -> _Worker:
         """A dead worker's unfinished jobs go back to the front of the line; a fresh worker
         takes its place."""
@@ -166,9 +168,31 @@ class ThreadedProcessPool:
                 raise WorkerLost(f"{MAX_LOSSES} worker processes died holding the same task job "
                                  f"(the last exit code {code}); the run stops",
                                  hint="the same command resumes the run; the job may need more memory")
-            todo.appendleft((job_id, job))
+            todo.again.append((job_id, job))
         worker.held.clear()
         return self._start(fn)
+
+
+class _Todo:
+    """Jobs not yet sent: first those to run again (their worker died), then the next of
+    ``jobs``, taken only when a worker has room."""
+
+    def __init__(self, jobs: Iterable[Job]):
+        self.again: deque[tuple[int, Job]] = deque()
+        self._next = enumerate(jobs)
+        self._peeked: tuple[int, Job] | None = None
+
+    def __bool__(self) -> bool:
+        if self.again or self._peeked is not None:
+            return True
+        self._peeked = next(self._next, None)
+        return self._peeked is not None
+
+    def pop(self) -> tuple[int, Job]:
+        if self.again:
+            return self.again.popleft()
+        item, self._peeked = self._peeked, None
+        return item if item is not None else next(self._next)
 
 
 def _drain(conn: connection.Connection) -> tuple[list[tuple], bool]:

@@ -47,6 +47,19 @@ def test_reference_agent_rows_are_the_same_with_four_jobs_per_worker(tmp_path):
     assert pooled[0] == one[0] and in_process[0] == one[0]
 
 
+def test_a_capped_run_with_jobs_at_once_stores_what_was_in_flight_and_schedules_nothing_more(tmp_path):
+    db = tmp_path / "capped.duckdb"
+    cfg = build_run_config([*SLICE, f"store.path={db}", "agent=mock", "agent.max_run_tokens=60000",
+                            "executor.workers=1", "executor.concurrency=4"])
+    summary = run_experiment(cfg)
+    assert "token cap" in (summary.stopped or "")
+    eps = reader.episodes(db, summary.run_id)
+    assert eps.tokens.sum() >= 60_000 and len(eps) < 16 * 2  # stopped scheduling
+    # the episodes in flight when the cap was crossed were cut short at their next request
+    # and stored (their tokens are paid for): at most one per thread
+    assert 1 <= (eps.termination == "budget_cap").sum() <= 4
+
+
 def _cmd(db, *extra: str) -> list[str]:
     return [sys.executable, "-m", "harness.cli.main", "run", "experiment=smoke", "workload.limit=16", "repeats=2",
             "agent=mock", "store.batch_size=2", f"store.path={db}", *extra]

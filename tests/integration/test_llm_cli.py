@@ -65,7 +65,8 @@ def test_a_replay_miss_is_an_error_naming_the_request(tmp_path):
 
 def test_the_run_cap_stops_the_run_cleanly(tmp_path):
     db = tmp_path / "r.duckdb"
-    result = _run(db, "agent=mock", "agent.max_run_tokens=60000", "run.id=capped")
+    # one episode at a time, so the cap is exact (test_concurrency: with many at once)
+    result = _run(db, "agent=mock", "agent.max_run_tokens=60000", "run.id=capped", "executor.concurrency=1")
     assert result.returncode == 0, result.stderr
     assert "stopped early: the run's token cap (60,000 tokens) is reached" in result.stderr
     eps = episodes(db, "capped")

@@ -143,36 +143,43 @@ def test_a_shared_spending_carries_earlier_episodes_into_the_cap(rename_spec):
     assert scope.cap_reached() is None
     episode, _ = run_episode("r", rename_spec, TYPED, MOCK, 0, 0, scope=scope)
     assert episode.termination == "budget_cap" and episode.tokens > 0
-    spending.add(scope)
-    assert spending.tokens == episode.tokens
+    assert spending.totals() == (episode.tokens, scope.cost_usd)  # charged as the answers came
     assert "token cap" in EpisodeScope(budget=budget, spending=spending).cap_reached()
     assert EpisodeScope(budget=budget).cap_reached() is None  # another invocation's: nothing spent yet
 
 
-def test_a_spending_shared_by_threads_loses_no_episode_and_travels_with_a_lock_of_its_own():
-    class Yielding(EpisodeScope):
-        """A scope whose usage is read through a call: a thread may switch mid-add there."""
+def test_a_spending_shared_by_threads_loses_no_charge_and_travels_with_a_lock_of_its_own():
+    spending = Spending()
 
-        @property
-        def tokens(self) -> int:
-            time.sleep(0)
-            return 3
-
-        @tokens.setter
-        def tokens(self, value: int) -> None:
-            pass
-
-    spending, scope = Spending(), Yielding(cost_usd=0.5)
-
-    def add_many(_: int) -> None:
+    def charge_many(_: int) -> None:
         for _ in range(500):
-            spending.add(scope)
+            spending.charge(_Yielding(3), 0.5)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(add_many, range(8)))
+        list(pool.map(charge_many, range(8)))
     assert spending.totals() == (8 * 500 * 3, 8 * 500 * 0.5)
     copy = pickle.loads(pickle.dumps(spending))  # as sent to a worker process
     assert copy.totals() == spending.totals() and copy._lock is not spending._lock
+
+
+class _Yielding(int):
+    """An amount whose addition lets another thread run mid-update (an unlocked ``+=``
+    then loses charges)."""
+
+    def __radd__(self, other: int) -> int:
+        time.sleep(0)
+        return int(other) + int(self)
+
+
+def test_episodes_on_threads_see_each_other_s_spending_at_their_next_request(rename_spec):
+    spending = Spending()
+    first = EpisodeScope(spending=spending)
+    run_episode("r", rename_spec, TYPED, MOCK, 0, 0, scope=first)  # as if still running on another thread
+    budget = RunBudget(max_tokens=first.tokens + 1)
+    second = EpisodeScope(budget=budget, spending=spending)
+    assert second.cap_reached() is None
+    episode, _ = run_episode("r", rename_spec, TYPED, MOCK, 0, 1, scope=second)
+    assert episode.termination == "budget_cap" and 0 < episode.tokens < first.tokens
 
 
 def test_an_agent_spec_is_a_name_and_options():

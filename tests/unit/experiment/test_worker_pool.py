@@ -97,3 +97,27 @@ def test_closing_early_stops_every_worker():
 def test_local_executor_with_threads_runs_every_job_once(workers):
     executor = LocalExecutor(LocalOptions(workers=workers, start_method="fork", concurrency=3))
     assert sorted(executor(_fail_on_two, [0, 1, 3, 4, 5, 6, 7, 8])) == [0, 1, 3, 4, 5, 6, 7, 8]
+
+
+class _Stoppable:
+    """Jobs handed out until ``stopped`` (as the runner's schedule)."""
+
+    def __init__(self, n: int):
+        self.n, self.stopped, self.taken = n, False, 0
+
+    def __iter__(self):
+        for i in range(self.n):
+            if self.stopped:
+                return
+            self.taken += 1
+            yield i
+
+
+def test_jobs_are_taken_only_as_workers_have_room_so_a_stop_schedules_nothing_more():
+    jobs = _Stoppable(40)
+    results = _pool(workers=2, threads=2).run(abs, jobs)
+    first = next(results)
+    jobs.stopped = True
+    rest = list(results)  # the jobs in flight still come back
+    assert jobs.taken == 2 * 2  # what the workers had room for when the run began, no more
+    assert sorted([first, *rest]) == [0, 1, 2, 3]
