@@ -5,7 +5,8 @@ fixed delay (a stand-in for a model's answer time), and counts the requests it h
 once. ``harness run agent=llm`` is pointed at it through the real CLI, once per
 concurrency, on the same episodes. The floor is the wall time the requests would need if
 the stub always held as many as it held at most: requests x delay / max in flight; the
-ratio says how close the run came to it (startup, the episodes' own work, stragglers).
+ratio says how close the run came to it (start-up, the episodes' own work, stragglers).
+``run_s`` is the runner's own loop (the command's wall time without its start-up).
 
     python benchmarks/concurrency.py                                  # 40 smoke episodes, 2 workers, 1 vs 32
     python benchmarks/concurrency.py --concurrency 1 8 32 --delay 0.25 --tasks 20
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -72,9 +74,10 @@ def _handler(counter: Counter, delay_s: float) -> type[BaseHTTPRequestHandler]:
             counter.enter()
             try:
                 time.sleep(delay_s)
-                self._send(mock.complete(body))
+                answer = mock.complete(body)
             finally:
-                counter.leave()
+                counter.leave()  # before the answer leaves: its episode may send the next at once
+            self._send(answer)
 
     return Handler
 
@@ -105,12 +108,14 @@ def measure(concurrency: int, workers: int, tasks: int, delay_s: float) -> dict[
         wall = time.perf_counter() - started
         if result.returncode != 0:
             raise SystemExit(f"concurrency={concurrency} failed:\n{result.stderr[-2000:]}")
-        episodes = int(next(line.split(": ")[1].split()[0] for line in result.stderr.splitlines()
-                            if "episodes executed" in line))
+        summary = next(line for line in result.stderr.splitlines() if "episodes executed" in line)
+        episodes = int(re.search(r"(\d+) episodes executed", summary).group(1))
+        rate = float(re.search(r"([\d.]+) ep/s", summary).group(1))
         floor = counter.requests * delay_s / max(counter.max, 1)
         return {"concurrency": concurrency, "workers": workers, "episodes": episodes, "requests": counter.requests,
-                "max_in_flight": counter.max, "wall_s": round(wall, 2), "floor_s": round(floor, 2),
-                "wall_over_floor": round(wall / floor, 2)}
+                "max_in_flight": counter.max, "wall_s": round(wall, 2),
+                "run_s": round(episodes / rate, 2) if rate else None,  # the runner's loop: no start-up
+                "floor_s": round(floor, 2), "wall_over_floor": round(wall / floor, 2) if floor else None}
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.agents.registry import AgentSpec, waits_on_model
+from harness.core.pyast import serialise_parsing
 from harness.core.registry import Registry
 from harness.experiment.worker_pool import ThreadedProcessPool
 
@@ -95,6 +96,7 @@ class LocalExecutor:
             yield from map(fn, jobs)
             return
         if workers == 1:  # in-process, like one worker without threads
+            serialise_parsing()  # before any thread runs a job (see worker_pool.worker_main)
             with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="job") as pool:
                 yield from _bounded(pool, fn, jobs, threads)
             return

@@ -31,6 +31,7 @@ from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from harness.core.errors import HarnessError
+from harness.core.pyast import serialise_parsing
 
 Job = Any
 Result = Any
@@ -57,6 +58,7 @@ class RemoteTraceback(Exception):
 def worker_main(conn: connection.Connection, fn: Callable[[Job], Result], threads: int) -> None:
     """The worker: this (main) thread reads jobs off the pipe into a queue that ``threads``
     threads run from; each sends its result back the moment its job is done."""
+    serialise_parsing()  # before any thread runs a job
     inbox: queue.SimpleQueue = queue.SimpleQueue()
     send_lock = threading.Lock()  # one message at a time on the shared pipe
     pool = [threading.Thread(target=_serve, args=(fn, inbox, conn, send_lock), name=f"job-{i}", daemon=True)
