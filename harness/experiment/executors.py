@@ -87,9 +87,10 @@ class LocalExecutor:
         self.options = options
 
     def __call__(self, fn: Callable[[Job], Result], jobs: Iterable[Job]) -> Iterator[Result]:
+        # A sized ``jobs`` is taken lazily: a caller that stops handing out jobs stops the run
+        # (those in flight finish and come back).
         if not isinstance(jobs, Sized):
             jobs = list(jobs)
-        # ``jobs`` is taken lazily: a caller that stops handing out jobs stops the run (those in flight finish)
         workers = min(self.options.worker_count(), max(1, len(jobs)))
         threads = self.options.concurrency or 1
         if workers == 1 and threads == 1:

@@ -13,10 +13,12 @@ frames), so a loop that never ends fails the same way on an idle and on a loaded
 (``over_budget``). The wall clock is only a backstop for what the count cannot see (a
 sleep, a loop inside a C function): ``SIGALRM`` in the main thread. Signals reach only the
 main thread, so on another one (an executor running several episodes at once per process)
-the trace function that counts the steps also reads the clock, at every call and every
-line of workspace code: that stops code that keeps sleeping in naps, but not one blocking
-C call. When either fires the report says ``timed_out``, which the harness treats as its
-own failure, never as a failed test.
+the trace function that counts the steps also reads the clocks, every ``CLOCK_EVERY``
+calls and lines: the run's own CPU time against the limit (the other threads' turns at
+the interpreter lock are not the run's), and the wall clock against ``THREAD_WALL_FACTOR``
+times it, for code that keeps sleeping in naps. One blocking C call is not stopped there.
+When a limit fires the report says ``timed_out``, which the harness treats as its own
+failure, never as a failed test.
 
 The import hook, ``sys.modules`` and the root logger are the process's, so one run at a
 time per process holds them (``_RUN_LOCK``); its wall clock starts once it holds it.
@@ -42,6 +44,12 @@ if TYPE_CHECKING:  # annotations only: the sandbox runner loads this file withou
     from harness.world.workspace import Workspace
 
 _RUN_LOCK = threading.Lock()  # one run at a time per process: they share sys.modules and sys.meta_path
+# Off the main thread (no published source for either): the clocks are read every this many
+# traced calls and lines (reading the thread's CPU clock is a system call), and the wall
+# clock may run to this many times the limit, room for the turns of the other episodes'
+# threads at the interpreter lock, which a wall clock counts.
+CLOCK_EVERY = 256
+THREAD_WALL_FACTOR = 10
 _CODE_CACHE: dict[tuple[str, str], CodeType] = {}
 _CODE_CACHE_LIMIT = 20_000
 FILENAME_PREFIX = "ws://"
@@ -116,17 +124,20 @@ class _StepBudget:
     ``FILENAME_PREFIX``); the harness's and the standard library's frames cost one call
     event each. The count is a property of the code and its inputs alone."""
 
-    def __init__(self, limit: int, watch: str | None = None, deadline: float | None = None):
+    def __init__(self, limit: int, watch: str | None = None, seconds: float | None = None):
         self.limit = int(limit)
         self.left = self.limit
         self.watch = watch  # the test module's file name: its executed lines are recorded
         self.current: set[int] | None = None  # the running test's executed lines
-        self.deadline = deadline  # time.monotonic() of the wall-clock backstop, off the main thread
+        self.seconds = seconds  # the backstop read here, off the main thread (see the module's doc)
         self.timed_out = False  # set even when the code swallows the exception it raised
 
     def __enter__(self):
         self.previous = sys.gettrace()
-        if self.deadline is not None:
+        if self.seconds is not None:
+            self._events = 0
+            self._cpu_end = time.thread_time() + self.seconds
+            self._wall_end = time.monotonic() + self.seconds * THREAD_WALL_FACTOR
             sys.settrace(self._call_timed)
         elif self.limit > 0:
             sys.settrace(self._call)
@@ -149,18 +160,20 @@ class _StepBudget:
         return self._line
 
     def _call_timed(self, frame, event, arg):
-        self._check_clock()
+        self._tick()
         return self._line_timed if frame.f_code.co_filename.startswith(FILENAME_PREFIX) else None
 
     def _line_timed(self, frame, event, arg):
         if event == "line":
-            self._check_clock()
-        if self.limit > 0:  # else no step budget: the clock alone
+            self._tick()
+        if self.limit > 0:  # else no step budget: the clocks alone
             self._line(frame, event, arg)
         return self._line_timed
 
-    def _check_clock(self) -> None:
-        if time.monotonic() > self.deadline:
+    def _tick(self) -> None:
+        self._events += 1
+        if self._events % CLOCK_EVERY == 0 and (
+                time.thread_time() > self._cpu_end or time.monotonic() > self._wall_end):
             self.timed_out = True
             raise _Timeout()
 
@@ -274,8 +287,7 @@ def run_test_module(workspace: Workspace, test_path: str, timeout_s: float = 10.
         sys.meta_path.insert(0, finder)
         alarm = _Alarm(timeout_s)
         off_main = timeout_s > 0 and not alarm.active
-        budget = _StepBudget(max_steps, FILENAME_PREFIX + test_path,
-                             deadline=time.monotonic() + timeout_s if off_main else None)
+        budget = _StepBudget(max_steps, FILENAME_PREFIX + test_path, seconds=timeout_s if off_main else None)
         try:
             with alarm, _isolated_logging(), budget:
                 _collect_and_run(name, report, budget)

@@ -4,6 +4,7 @@ ordinary one gives exactly what ``re`` gives."""
 from __future__ import annotations
 
 import re
+import threading
 import warnings
 
 import pytest
@@ -215,3 +216,25 @@ def test_workspace_search_agrees_with_re(pattern, lines, word):
     else:
         assert theirs[0] == "ok"
         assert hits == [i for i, line in enumerate(text.splitlines(), start=1) if theirs[1].search(line)]
+
+
+def test_an_ordinary_search_beside_busy_threads_is_not_refused(short_limit):
+    """The budget is this thread's CPU time: the turns other threads (episodes running at
+    once in the process) take at the interpreter lock between its matches are not its own."""
+    stop = threading.Event()
+
+    def busy() -> None:
+        while not stop.is_set():
+            sum(range(100))
+
+    threads = [threading.Thread(target=busy, daemon=True) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        pattern = patterns.compile(r"cleaned = \[item for item in values if item >= 0\]")
+        found = [pattern.search(f"    cleaned = [item for item in values if item >= {i}]") for i in range(300)]
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert sum(m is not None for m in found) == 1

@@ -6,6 +6,7 @@ their own test server."""
 from __future__ import annotations
 
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -34,20 +35,49 @@ def test_in_process_runs_on_threads_each_see_their_own_workspace():
     assert all(r.ok for r in reports), [r.to_dict() for r in reports if not r.ok][:1]
 
 
-def test_the_wall_clock_backstop_fires_off_the_main_thread_and_leaves_nothing_behind():
-    blocking = Workspace({"tests/test_slow.py": "import time\n\ndef test_slow():\n"
-                                                "    while True:\n        time.sleep(0.01)\n"})
+NAPPING = Workspace({"tests/test_slow.py": "import time\n\ndef test_slow():\n"
+                                           "    while True:\n        time.sleep(0.005)\n"})
+SPINNING = Workspace({"tests/test_slow.py": "def test_slow():\n    while True:\n        pass\n"})
+
+
+@pytest.mark.parametrize("workspace", [NAPPING, SPINNING], ids=["naps: the wall clock", "spins: its CPU time"])
+def test_the_backstop_fires_off_the_main_thread_and_leaves_nothing_behind(workspace):
     quick = Workspace({"tests/test_quick.py": "def test_quick():\n    assert True\n"})
 
     def run():
-        slow = run_test_module(blocking, "tests/test_slow.py", timeout_s=0.5)
+        # no step budget (max_steps=0): only the backstop can stop the spinning loop
+        slow = run_test_module(workspace, "tests/test_slow.py", timeout_s=0.2, max_steps=0)
         return slow, sys.gettrace(), run_test_module(quick, "tests/test_quick.py", timeout_s=5)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         slow, trace, after = pool.submit(run).result(timeout=60)
-    assert slow.timed_out and not slow.ok
-    assert trace is None  # the step budget's trace function is gone with the run
+    assert slow.timed_out and not slow.ok and not slow.over_budget
+    assert trace is None  # the trace function is gone with the run
     assert after.ok, after.to_dict()  # the same thread runs the next test as if nothing happened
+
+
+def test_the_backstop_off_the_main_thread_counts_the_run_s_own_cpu_time_not_other_threads_turns():
+    """Beside busy threads a run's wall clock passes its limit while it waits for its turns;
+    its CPU time does not, so the run ends on its own, as it would alone."""
+    work = Workspace({"tests/test_work.py": "def test_work():\n    total = 0\n"
+                                            "    for i in range(100_000):\n        total += i\n"})
+    stop = threading.Event()
+
+    def busy() -> None:
+        while not stop.is_set():
+            sum(range(100))
+
+    threads = [threading.Thread(target=busy, daemon=True) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            report = pool.submit(run_test_module, work, "tests/test_work.py", 0.5).result(timeout=120)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert report.ok, report.to_dict()
 
 
 @pytest.mark.skipif(isolation().mode not in ("privileged", "userns"), reason="no test server without a pid namespace")
