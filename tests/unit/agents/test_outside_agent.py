@@ -4,6 +4,7 @@ probes answered through the port; and it is refused what it may not have."""
 from __future__ import annotations
 
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -85,3 +86,22 @@ def test_bad_import_paths_are_config_errors(path, message):
 
     with pytest.raises(ConfigError, match=message):
         make_agent({"name": "custom", "import_path": path})
+
+
+def test_runs_on_threads_at_once_each_get_their_own_agent_process(agent_module):
+    """Episodes running at once on a worker's threads (executor.concurrency) do not share
+    an agent process, which serves one run at a time."""
+    config = {"name": "custom", "import_path": f"{agent_module}:Drawing", "options": {"n": 2}}
+
+    def run(seed: int):
+        steps = make_agent(config).run(BRIEF, [], AgentStreams(RngStreams(seed, "t-1", 0)))
+        think = next(steps)
+        submit = steps.send(None)
+        steps.close()
+        return think.step, submit.answer["draws"]
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(run, [1, 2, 3, 1, 2, 3]))
+    for seed, (think, draws) in zip([1, 2, 3, 1, 2, 3], results, strict=True):
+        expected = RngStreams(seed, "t-1", 0)
+        assert draws == [expected.uniform("agent.slip") for _ in range(2)] and think == f"drew {draws}"
