@@ -37,11 +37,13 @@ class RunBudget:
 
     What an invocation spends after that is counted in a ``Spending`` the runner makes per
     invocation and shares among the episodes run in one process, charged as each answer
-    comes: with one worker the cap is exact; episodes running at once on a process's threads
-    (``executor.concurrency``) see each other's spending at their next request; with a
-    process pool each process has its own copy, so each answer in flight elsewhere may
-    pass the cap, and up to the jobs in flight may be cut short by it unstored (the runner
-    stops scheduling as soon as the committed total reaches it)."""
+    comes. With one worker running one episode at a time the cap is exact. Episodes running
+    at once on a process's threads (``executor.concurrency``) see each other's spending at
+    their next request, so the answers in flight when the cap is crossed pass it. With a
+    process pool each process has its own copy and sees the others' spending only through
+    the runner, which stops scheduling as soon as the committed total reaches the cap (with
+    one job per process the jobs then in flight finish unstored; with more, the runner
+    stores them as they finish, those of a process past the cap cut short by it)."""
 
     max_tokens: int | None = None
     max_cost_usd: float | None = None
