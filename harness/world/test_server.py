@@ -53,49 +53,44 @@ def _prepare(parent: Path) -> None:
 
 class _Servers:
     """This process's test servers: the idle ones, and every one to close at exit. At most
-    ``MAX_SERVERS``: a thread that finds them all busy waits for one (a run takes
-    milliseconds, a start a hundred or more)."""
+    ``MAX_SERVERS`` serve at once: a thread that finds them all busy waits for one (a run
+    takes milliseconds, a start a hundred or more), so there are never more than that."""
 
     def __init__(self) -> None:
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(MAX_SERVERS)
         self._idle: list[SandboxProcess] = []
         self._all: list[SandboxProcess] = []
-        self._starting = 0
 
     def take(self) -> SandboxProcess:
-        """An idle live server, or a new one while there are fewer than ``MAX_SERVERS``
-        (started outside the lock), or the next one given back."""
-        with self._changed:
-            while True:
+        """An idle live server, or a new one (started outside the lock); give it back or
+        discard it."""
+        self._slots.acquire()
+        try:
+            with self._lock:
                 while self._idle:
                     server = self._idle.pop()
                     if server.alive():
                         return server
                     self._forget(server)
-                if len(self._all) + self._starting < MAX_SERVERS:
-                    self._starting += 1
-                    break
-                self._changed.wait()
-        try:
             server = SandboxProcess(_MAIN, _prepare, lambda parent, site: [str(parent / _TESTRUN.name), site],
                                     startup_seconds=STARTUP_S)
-        finally:
-            with self._changed:
-                self._starting -= 1
-                self._changed.notify()
-        with self._changed:
+        except BaseException:
+            self._slots.release()
+            raise
+        with self._lock:
             self._all.append(server)
         return server
 
     def give_back(self, server: SandboxProcess) -> None:
-        with self._changed:
+        with self._lock:
             self._idle.append(server)
-            self._changed.notify()
+        self._slots.release()
 
     def discard(self, server: SandboxProcess) -> None:
-        with self._changed:
+        with self._lock:
             self._forget(server)
-            self._changed.notify()
+        self._slots.release()
 
     def _forget(self, server: SandboxProcess) -> None:
         server.close()
@@ -103,7 +98,7 @@ class _Servers:
             self._all.remove(server)
 
     def close(self) -> None:
-        with self._changed:
+        with self._lock:
             for server in self._all:
                 server.close()
             self._all.clear()
