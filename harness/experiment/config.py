@@ -42,9 +42,14 @@ class _Strict(BaseModel):
 
 
 class ExecutorConfig(_Strict):
+    """Every executor's keys (``executors/``); each takes its own, and a key it does not
+    take must stay at its default here. Operational: not part of the config hash."""
+
     name: str = "local"
     workers: int | None = Field(default=None, ge=1)
-    start_method: str = "forkserver"
+    start_method: str = "forkserver"  # local
+    address: str | None = None  # ray: unset starts a local Ray; auto or ray://host:port joins a cluster
+    lost_worker_retries: int = Field(default=3, ge=0)  # ray: times a job whose actor died runs again
     # task jobs in flight per worker process (threads); None: the agent's default
     # (``executors.default_concurrency``: 1, or 32 for an agent that waits on a model)
     concurrency: int | None = Field(default=None, ge=1)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from harness.agents.registry import code_trusted, validate_agent
 from harness.core.errors import ConfigError
 from harness.experiment.conditions import Condition, runtime_layers
-from harness.experiment.executors import validate_executor
+from harness.experiment.executors.base import validate_executor
 from harness.experiment.faults import FaultModel
 from harness.runtime.runtime import validate_layers
 

@@ -30,7 +30,7 @@ from harness.core.models import ERROR_TERMINATIONS, ActionRecord, EpisodeRecord
 from harness.experiment.conditions import Condition
 from harness.experiment.config import RunConfig, config_dir
 from harness.experiment.episode import run_episode
-from harness.experiment.executors import concurrency_of, make_executor
+from harness.experiment.executors.base import concurrency_of, make_executor
 from harness.store import ResultWriter, RunInfo
 from harness.store.reader import exchanges as stored_exchanges
 from harness.store.schema import ExchangeRecord
@@ -226,6 +226,7 @@ def run_experiment(cfg: RunConfig, on_progress: Callable[[int, int, int], None] 
     replay = load_recordings(cfg)
     run_id = cfg.run_id()
     planned = len(tasks) * len(cfg.conditions) * cfg.repeats
+    executor = make_executor(cfg.executor, agent=agent)  # joins a Ray cluster here: one that is not there stores nothing
     info = RunInfo(
         id=run_id, experiment=cfg.experiment, config=cfg.model_dump(mode="json"), config_hash=cfg.config_hash(),
         workload_hash=workload_hash(tasks), code_version=code_version(), seed=cfg.seed, repeats=cfg.repeats,
@@ -250,7 +251,7 @@ def run_experiment(cfg: RunConfig, on_progress: Callable[[int, int, int], None] 
             on_usage(summary.tokens, summary.cost_usd)
         if on_progress:
             on_progress(len(done), planned, len(done))
-        for result in make_executor(cfg.executor, agent=agent)(run_job, jobs):
+        for result in executor(run_job, jobs):
             for episode, actions, exchanges in result.rows:
                 writer.add(episode, actions, exchanges)
                 summary.successes[episode.condition] = summary.successes.get(episode.condition, 0) + episode.success

@@ -25,7 +25,7 @@ def _square(x: int) -> int:
 
 
 def test_local_is_registered_with_its_options():
-    assert EXECUTORS.names() == ["local"]
+    assert EXECUTORS.names() == ["local", "ray"]
     assert validate_executor(ExecutorConfig(workers=3)) == LocalOptions(workers=3, start_method="forkserver")
 
 
@@ -37,7 +37,7 @@ def test_local_runs_every_job_with_any_worker_count(workers):
 
 
 def test_unknown_executor_is_a_config_error_naming_the_key():
-    with pytest.raises(ConfigError, match=r"executor\.name: unknown executor 'slurm'; known: local"):
+    with pytest.raises(ConfigError, match=r"executor\.name: unknown executor 'slurm'; known: local, ray"):
         validate_executor(ExecutorConfig(name="slurm"))
 
 
