@@ -17,7 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from harness.core.errors import ConfigError
+from harness.core.errors import ConfigError, HarnessError
 from harness.experiment.config import CONFIG_ENV, config_dir
 
 INSTALL_HINT = "pip install 'ray[client]>=2.9,<3' (or: pip install -e '.[ray]')"
@@ -29,6 +29,7 @@ EXCLUDES = [".git", ".venv", "results", "tests", "notebooks", "paper", "benchmar
             "**/__pycache__", "*.duckdb", "*.duckdb.wal", ".hypothesis", ".pytest_cache", ".ruff_cache",
             "*.egg-info"]
 PROBE_TIMEOUT_S = 5.0
+START_ATTEMPTS = 2
 
 _joined: tuple[str | None, int | None] | None = None  # (address, local CPUs) of the Ray this process set up
 _generation = 0  # counts the Ray sessions this process set up (actors live no longer than theirs)
@@ -62,21 +63,37 @@ def connect(address: str | None, workers: int | None) -> Any:
             return ray
         ray.shutdown()
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # a research run reports nothing anywhere
-    # A busy machine starts Ray's agents slowly; its default wait (about 20 s) then kills the raylet.
-    os.environ.setdefault("RAY_agent_register_timeout_ms", "120000")
     quiet: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False, "namespace": NAMESPACE}
     if address is None:
-        ray.init(num_cpus=wanted[1], include_dashboard=False, **quiet)
+        _start_local(ray, wanted[1], quiet)
     else:
         _probe(address)
+        os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")  # not a screenful of retries before the one line
         try:
             ray.init(address=address, runtime_env=shipped_env(), **quiet)
         except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
             raise ConfigError(f"executor.address={address}: cannot join the Ray cluster: {first_line(exc)}",
-                              hint=_JOIN_HINT) from None
+                              hint=_AUTH_HINT) from None
     _joined = wanted
     _generation += 1
     return ray
+
+
+def _start_local(ray: Any, cpus: int, quiet: dict[str, Any]) -> None:
+    """``ray.init`` for a local Ray, tried again once if it timed out starting: on a busy
+    machine Ray's agent process can miss the raylet's fixed wait for it (15 s in some
+    versions), and the second start finds its imports cached."""
+    for attempt in range(START_ATTEMPTS):
+        try:
+            ray.init(num_cpus=cpus, include_dashboard=False, **quiet)
+            return
+        except Exception as exc:
+            ray.shutdown()
+            if "timed out during startup" not in str(exc):
+                raise
+            if attempt + 1 == START_ATTEMPTS:
+                raise HarnessError(f"a local Ray did not start in time ({START_ATTEMPTS} tries): {first_line(exc)}",
+                                   hint="the machine is busy; try again, or run with executor.name=local") from exc
 
 
 def generation() -> int:
@@ -138,6 +155,8 @@ def shipped_env() -> dict[str, Any]:
 
 _JOIN_HINT = ("start one with `ray start --head` (then executor.address=auto on that machine), "
               "or leave executor.address unset for a local Ray")
+_AUTH_HINT = ("is the address the head's (ray start --head prints it)? A cluster with token authentication "
+              "needs RAY_AUTH_MODE=token here and its token (~/.ray/auth_token or RAY_AUTH_TOKEN)")
 
 
 def _probe(address: str) -> None:
