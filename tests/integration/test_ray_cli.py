@@ -91,7 +91,7 @@ def test_ray_actors_running_jobs_on_threads_store_the_rows_of_one_at_a_time(tmp_
 
 def slow_job(job, spending=None):
     """A task job that takes long enough for a kill to land while jobs are in flight."""
-    time.sleep(0.5)
+    time.sleep(1.0)
     return runner_task_job(job, spending)
 
 
