@@ -1,8 +1,8 @@
 """Requests in flight at a model endpoint, and wall time, by ``executor.concurrency``.
 
-A loopback OpenAI-compatible stub answers every chat request like the mock model, after a
-fixed delay (a stand-in for a model's answer time), and counts the requests it holds at
-once. ``harness run agent=llm`` is pointed at it through the real CLI, once per
+A loopback OpenAI-compatible endpoint (``harness.agents.llm.loopback``) answers every chat
+request like the mock model, after a fixed delay (a stand-in for a model's answer time),
+and counts the requests it holds at once. ``harness run agent=llm`` is pointed at it through the real CLI, once per
 concurrency, on the same episodes. The floor is the wall time the requests would need if
 the stub always held as many as it held at most: requests x delay / max in flight; the
 ratio says how close the run came to it (start-up, the episodes' own work, stragglers).
@@ -20,87 +20,19 @@ import re
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from harness.agents.llm.mock import MockModel
+from harness.agents.llm.loopback import LoopbackEndpoint
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL = "stub-model"
-
-
-class Counter:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.now = self.max = self.requests = 0
-
-    def enter(self) -> None:
-        with self.lock:
-            self.now += 1
-            self.requests += 1
-            self.max = max(self.max, self.now)
-
-    def leave(self) -> None:
-        with self.lock:
-            self.now -= 1
-
-
-def _handler(counter: Counter, delay_s: float) -> type[BaseHTTPRequestHandler]:
-    mock = MockModel("default")
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _send(self, payload: dict[str, Any]) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_GET(self) -> None:
-            self._send({"object": "list", "data": [{"id": MODEL, "object": "model"}]})
-
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-            counter.enter()
-            try:
-                time.sleep(delay_s)
-                answer = mock.complete(body)
-            finally:
-                counter.leave()  # before the answer leaves: its episode may send the next at once
-            self._send(answer)
-
-    return Handler
-
-
-@contextmanager
-def stub(delay_s: float):
-    counter = Counter()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(counter, delay_s))
-    server.daemon_threads = True
-    server.request_queue_size = 256  # 64 episodes may connect at once
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1", counter
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def measure(concurrency: int, workers: int, tasks: int, delay_s: float) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as tmp, stub(delay_s) as (url, counter):
-        args = ["experiment=smoke", f"workload.limit={tasks}", "repeats=1", "agent=llm", f"agent.base_url={url}",
-                f"agent.model={MODEL}", f"executor.workers={workers}", f"executor.concurrency={concurrency}",
+    with tempfile.TemporaryDirectory() as tmp, LoopbackEndpoint(delay_s) as endpoint:
+        args = ["experiment=smoke", f"workload.limit={tasks}", "repeats=1", "agent=llm",
+                f"agent.base_url={endpoint.url}", f"agent.model={endpoint.model}", f"executor.workers={workers}", f"executor.concurrency={concurrency}",
                 f"agent.concurrency={max(concurrency, 1)}", "progress=false", f"store.path={Path(tmp) / 'r.duckdb'}"]
         started = time.perf_counter()
         result = subprocess.run([sys.executable, "-m", "harness.cli.main", "run", *args], cwd=ROOT,
@@ -111,9 +43,10 @@ def measure(concurrency: int, workers: int, tasks: int, delay_s: float) -> dict[
         summary = next(line for line in result.stderr.splitlines() if "episodes executed" in line)
         episodes = int(re.search(r"(\d+) episodes executed", summary).group(1))
         rate = float(re.search(r"([\d.]+) ep/s", summary).group(1))
-        floor = counter.requests * delay_s / max(counter.max, 1)
-        return {"concurrency": concurrency, "workers": workers, "episodes": episodes, "requests": counter.requests,
-                "max_in_flight": counter.max, "wall_s": round(wall, 2),
+        stats = endpoint.stats()
+        floor = stats.floor_s()
+        return {"concurrency": concurrency, "workers": workers, "episodes": episodes, "requests": stats.requests,
+                "max_in_flight": stats.peak_in_flight, "wall_s": round(wall, 2),
                 "run_s": round(episodes / rate, 2) if rate else None,  # the runner's loop: no start-up
                 "floor_s": round(floor, 2), "wall_over_floor": round(wall / floor, 2) if floor else None}
 

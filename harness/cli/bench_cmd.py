@@ -1,27 +1,25 @@
 """``harness bench [SUITE]``: the performance suite, printed as numbers and ratios.
 
 Every figure is measured beside a reference in the same process and the same run, so a
-noisy machine moves both: ``episodes`` compares worker counts on the smoke experiment;
-``runtime`` runs each runtime layer's ``bench_<layer>()`` (their own references inside).
-Nothing here is asserted: benchmarks report, tests decide.
+noisy machine moves both: ``episodes`` compares worker counts on the smoke experiment, and
+beside it a model-bound run against a loopback endpoint and Ray against the local pool
+(``experiment.throughput``); ``runtime`` runs each runtime layer's ``bench_<layer>()``
+(their own references inside). Nothing here is asserted: benchmarks report, tests decide.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
-import tempfile
-import time
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from harness.experiment.config import build_run_config
-from harness.experiment.runner import run_experiment
+from harness.core.errors import ConfigError
+from harness.experiment import throughput
 
 LAYERS = ("execution", "tools", "memory", "security", "observability")
 console = Console()
@@ -36,10 +34,19 @@ class Suite(StrEnum):
 def bench(
     suite: Suite = typer.Argument(Suite.all, help="episodes | runtime | all"),
     as_json: bool = typer.Option(False, "--json", help="Print the measurements as JSON."),
+    model_bound: bool = typer.Option(True, help="episodes: also an agent=llm run against a loopback endpoint."),
+    latency: float = typer.Option(0.25, min=0.0, help="episodes: the loopback endpoint's seconds per answer."),
+    concurrency: int = typer.Option(32, min=1, help="episodes: executor.concurrency of the model-bound run."),
+    ray: bool = typer.Option(True, help="episodes: also Ray against the local pool (skipped if Ray is missing)."),
+    ray_experiment: str = typer.Option("smoke", help="episodes: the experiment Ray and the local pool both run."),
 ) -> None:
     results: dict[str, Any] = {}
     if suite in (Suite.episodes, Suite.all):
         results["episodes"] = bench_episodes()
+        if model_bound:
+            results["episodes_model_bound"] = throughput.model_bound(concurrency=concurrency, latency_s=latency)
+        if ray:
+            results["episodes_ray_vs_local"] = _ray_or_why_not(ray_experiment)
     if suite in (Suite.runtime, Suite.all):
         results["runtime"] = bench_runtime()
     if as_json:
@@ -51,20 +58,14 @@ def bench(
 
 def bench_episodes(workers: tuple[int, ...] = (1, 2)) -> dict[str, Any]:
     """Smoke-experiment throughput by worker count; the 1-worker run is the reference."""
-    out: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for w in workers:
-            db = Path(tmp) / f"w{w}.duckdb"
-            cfg = build_run_config(["experiment=smoke", f"executor.workers={w}", "progress=false", f"store.path={db}"])
-            started = time.perf_counter()
-            summary = run_experiment(cfg)
-            wall = time.perf_counter() - started
-            out[f"workers={w}"] = {"episodes": summary.executed, "wall_s": round(wall, 2),
-                                   "episodes_per_s": round(summary.executed / wall, 2)}
-    ref = out[f"workers={workers[0]}"]["episodes_per_s"]
-    for row in out.values():
-        row["ratio_vs_1_worker"] = round(row["episodes_per_s"] / ref, 2)
-    return out
+    return throughput.by_workers(workers)
+
+
+def _ray_or_why_not(experiment: str) -> dict[str, Any] | str:
+    try:
+        return throughput.ray_vs_local(experiment=experiment)
+    except ConfigError as exc:  # Ray is not installed: say so beside the other numbers
+        return f"skipped: {exc.message}"
 
 
 def bench_runtime() -> dict[str, Any]:

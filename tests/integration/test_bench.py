@@ -14,7 +14,17 @@ def test_episode_bench_reports_throughput_against_its_reference():
     planned = smoke.workload.limit * len(smoke.conditions) * smoke.repeats
     out = bench_episodes(workers=(1,))
     row = out["workers=1"]
-    assert row["episodes"] == planned and row["episodes_per_s"] > 0 and row["ratio_vs_1_worker"] == 1.0
+    assert row["episodes"] == planned and row["episodes_per_s"] > 0 and row["ratio_vs_reference"] == 1.0
+
+
+def test_model_bound_bench_counts_requests_in_flight_against_the_floor():
+    from harness.experiment.throughput import model_bound
+
+    out = model_bound(workers=1, concurrency=4, tasks=2, latency_s=0.2)
+    assert out["episodes"] == 4 and out["requests"] >= 4
+    assert 2 <= out["peak_in_flight"] <= 4  # episodes on threads wait on the endpoint together
+    assert out["floor_s"] == round(out["requests"] * 0.2 / out["peak_in_flight"], 2)
+    assert 0 < out["startup_s"] < out["wall_s"] and out["wall_over_floor"] >= 1
 
 
 def test_nested_measurements_flatten_to_rows():

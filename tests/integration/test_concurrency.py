@@ -13,6 +13,7 @@ import sys
 
 import pytest
 
+from harness.agents.llm.loopback import LoopbackEndpoint
 from harness.experiment.config import build_run_config
 from harness.experiment.runner import run_experiment
 from harness.store import reader
@@ -60,39 +61,47 @@ def test_a_capped_run_with_jobs_at_once_stores_what_was_in_flight_and_schedules_
     assert 1 <= (eps.termination == "budget_cap").sum() <= 4
 
 
-def _cmd(db, *extra: str) -> list[str]:
+def _cmd(db, endpoint: LoopbackEndpoint, *extra: str) -> list[str]:
     return [sys.executable, "-m", "harness.cli.main", "run", "experiment=smoke", "workload.limit=16", "repeats=2",
-            "agent=mock", "store.batch_size=2", f"store.path={db}", *extra]
+            "agent=llm", f"agent.base_url={endpoint.url}", f"agent.model={endpoint.model}", "store.batch_size=2",
+            f"store.path={db}", *extra]
 
 
 @pytest.mark.slow
 @pytest.mark.chaos
-def test_a_killed_run_with_many_jobs_in_flight_resumes_to_the_same_rows(tmp_path):
-    many = ["executor.workers=2", "executor.concurrency=8"]
-    ref_db = tmp_path / "ref.duckdb"
-    ref = subprocess.run(_cmd(ref_db, "executor.workers=1", "executor.concurrency=1"), cwd=ROOT,
-                         capture_output=True, text=True, timeout=600)
-    assert ref.returncode == 0, ref.stderr
-    run_id = reader.latest_run(ref_db)
-    planned = len(reader.episodes(ref_db, run_id))
+def test_a_killed_run_with_32_jobs_in_flight_resumes_to_the_same_rows(tmp_path):
+    """The single writer under 32 episodes in flight (2 workers x 16 threads) against a fast
+    endpoint, SIGKILLed mid-run: every commit it reported survives, the resume stores each
+    episode once, and the rows are those of one episode at a time."""
+    many = ["executor.workers=2", "executor.concurrency=16", "agent.concurrency=16"]
+    with LoopbackEndpoint(latency_s=0.05) as endpoint:
+        ref_db = tmp_path / "ref.duckdb"
+        ref = subprocess.run(_cmd(ref_db, endpoint, "executor.workers=1", "executor.concurrency=1"), cwd=ROOT,
+                             capture_output=True, text=True, timeout=600)
+        assert ref.returncode == 0, ref.stderr
+        run_id = reader.latest_run(ref_db)
+        planned = len(reader.episodes(ref_db, run_id))
+        alone = endpoint.stats().peak_in_flight
 
-    db = tmp_path / "killed.duckdb"
-    proc = subprocess.Popen(_cmd(db, *many), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    seen = 0
-    for line in proc.stderr:
-        m = COMMITTED.search(line)
-        if m and int(m.group(1)) >= planned // 3:
-            seen = int(m.group(1))
-            os.killpg(proc.pid, signal.SIGKILL)  # the runner and its workers, mid-run
-            break
-    proc.wait()
-    proc.stderr.close()
-    partial = len(reader.episodes(db, run_id))
-    assert 0 < seen <= partial < planned, "a reported commit was lost, or the run was not interrupted"
+        db = tmp_path / "killed.duckdb"
+        proc = subprocess.Popen(_cmd(db, endpoint, *many), cwd=ROOT, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, start_new_session=True)
+        seen = 0
+        for line in proc.stderr:
+            m = COMMITTED.search(line)
+            if m and int(m.group(1)) >= planned // 3:
+                seen = int(m.group(1))
+                os.killpg(proc.pid, signal.SIGKILL)  # the runner and its workers, mid-run
+                break
+        proc.wait()
+        proc.stderr.close()
+        partial = len(reader.episodes(db, run_id))
+        assert 0 < seen <= partial < planned, "a reported commit was lost, or the run was not interrupted"
 
-    resumed = subprocess.run(_cmd(db, *many), cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert resumed.returncode == 0, resumed.stderr
+        resumed = subprocess.run(_cmd(db, endpoint, *many), cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert resumed.returncode == 0, resumed.stderr
+        at_once = endpoint.stats().peak_in_flight
+    assert alone == 1 and at_once >= 16  # many requests were in flight at once (up to 32)
     assert f"{planned - partial} episodes executed, {partial} already stored" in resumed.stderr
     eps = reader.episodes(db, run_id)
     keys = set(zip(eps.condition, eps.task_id, eps["repeat"], strict=True))

@@ -89,6 +89,15 @@ def test_ray_actors_running_jobs_on_threads_store_the_rows_of_one_at_a_time(tmp_
     assert sorted(exchanges.itertuples(index=False, name=None)) == sorted(reference.itertuples(index=False, name=None))
 
 
+def test_the_ray_bench_measures_ray_beside_the_local_pool_and_leaves_a_running_ray_up():
+    from harness.experiment.throughput import ray_vs_local
+
+    out = ray_vs_local(workers=2, overrides=["workload.limit=2", "repeats=1"])
+    assert out["local"]["episodes"] == out["ray"]["episodes"] == out["ray_warm"]["episodes"] == 4
+    assert out["ratio_ray_over_local"] == round(out["ray"]["episodes_per_s"] / out["local"]["episodes_per_s"], 2)
+    assert session.require_ray().is_initialized()  # the module's Ray: used, not stopped
+
+
 def slow_job(job, spending=None):
     """A task job that takes long enough for a kill to land while jobs are in flight."""
     time.sleep(1.0)
