@@ -14,8 +14,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from harness.core.errors import ConfigError
+from harness.core.resources import data_path
 
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "configs" / "cost" / "default.yaml"
+DEFAULT_PATH = data_path("configs", "cost", "default.yaml")
 WEEKS_PER_MONTH = 52 / 12  # a year of 52 weeks: the roll-out is scheduled in weeks
 
 Price = Annotated[float, Field(ge=0, allow_inf_nan=False)]

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.core.errors import ConfigError
 from harness.core.hashing import stable_hash
+from harness.core.resources import data_path
 from harness.experiment.conditions import Condition, load_condition, with_layer_options
 from harness.experiment.factorial import FactorialSpec, expand
 from harness.experiment.plugin_check import check_plugins
@@ -29,9 +30,9 @@ CONFIG_ENV = "HARNESS_CONFIG_DIR"
 
 
 def config_dir() -> Path:
-    """``$HARNESS_CONFIG_DIR`` or the repository's ``configs/``."""
+    """``$HARNESS_CONFIG_DIR``, else the checkout's ``configs/`` (an installed package's copy)."""
     env = os.environ.get(CONFIG_ENV)
-    path = Path(env) if env else Path(__file__).resolve().parents[2] / "configs"
+    path = Path(env) if env else data_path("configs")
     if not (path / "config.yaml").is_file():
         raise ConfigError(f"no configs/config.yaml at {path}", hint=f"set {CONFIG_ENV} to the configs directory")
     return path

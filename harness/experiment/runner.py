@@ -27,6 +27,7 @@ from harness.agents.registry import AgentSpec, build_agent, validate_agent
 from harness.agents.scope import EpisodeScope, RunBudget, Spending
 from harness.core.errors import ConfigError
 from harness.core.models import ERROR_TERMINATIONS, ActionRecord, EpisodeRecord
+from harness.core.resources import DIST_NAME, dist_version, installed
 from harness.experiment.conditions import Condition
 from harness.experiment.config import RunConfig, config_dir
 from harness.experiment.episode import run_episode
@@ -137,6 +138,10 @@ def validate(cfg: RunConfig) -> tuple[AgentSpec, list[TaskSpec]]:
 
 
 def code_version() -> str:
+    """The checkout's commit; an installed package's distribution version (its site-packages
+    may well lie inside some other git repository, whose commit would say nothing)."""
+    if installed():
+        return f"{DIST_NAME}=={dist_version()}"
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
                              cwd=Path(__file__).resolve().parents[2])

@@ -17,7 +17,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "paper" / "claims.yaml"
+from harness.core.resources import data_path
+
+DEFAULT_PATH = data_path("paper", "claims.yaml")
 
 Unit = Literal[
     "pp", "percent", "x", "ms", "s", "min", "MB", "usd_per_month", "count", "weeks", "months", "label"

@@ -47,9 +47,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.core.errors import WorldError
+from harness.core.resources import PACKAGE_DIR, installed
 
 NOBODY = 65534
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+# What a sandbox hides of the harness itself (families, gold generators, manifests): the
+# checkout, or an installed package's own directory (its data copied inside it).
+PROJECT_DIR = PACKAGE_DIR if installed() else PACKAGE_DIR.parent
 _PRELUDE = Path(__file__).with_name("prelude.sh")
 SITE_PACKAGES = sysconfig.get_paths()["purelib"]
 
@@ -133,6 +136,13 @@ def hidden_dirs(mode: str) -> list[str]:
     return top if inside else [*top, project]
 
 
+def package_in_site(parent: Path) -> list[str]:
+    """An installed harness lies inside the site-packages bound into the sandbox (``parent/site``):
+    hidden there as well as in place. A checkout's package is not in site-packages."""
+    site = Path(SITE_PACKAGES).resolve()
+    return [str(parent / "site" / PACKAGE_DIR.relative_to(site))] if PACKAGE_DIR.is_relative_to(site) else []
+
+
 def _wrap(mode: str, parent: Path, root: Path, argv: list[str], network: bool = False) -> list[str]:
     if mode in ("privileged", "userns"):
         # A pid namespace whose init dies with unshare: a kill reaches even setsid() children.
@@ -141,7 +151,8 @@ def _wrap(mode: str, parent: Path, root: Path, argv: list[str], network: bool = 
         ns += ["--map-root-user"] if mode == "userns" else []
         drop = "1" if mode == "privileged" else "0"
         pyhome = str(_interpreter_home()) if mode == "privileged" else ""
-        return [*ns, "sh", str(_PRELUDE), str(parent), str(root), ":".join(hidden_dirs(mode)), pyhome,
+        hide = [*hidden_dirs(mode), *package_in_site(parent)]
+        return [*ns, "sh", str(_PRELUDE), str(parent), str(root), ":".join(hide), pyhome,
                 drop, SITE_PACKAGES, *argv]
     if mode == "net" and not network:
         return ["unshare", "--net", "--map-root-user", *argv]

@@ -18,12 +18,13 @@ from types import ModuleType
 from typing import Any
 
 from harness.core.errors import ConfigError, HarnessError
+from harness.core.resources import PACKAGE_DIR, installed
 from harness.experiment.config import CONFIG_ENV, config_dir
 
 INSTALL_HINT = "pip install 'ray[client]>=2.9,<3' (or: pip install -e '.[ray]')"
 ADDRESS = re.compile(r"^(auto|(ray://)?(?P<host>[^\s:/]+):(?P<port>\d{1,5}))$")
 NAMESPACE = "harness"
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
+PROJECT_ROOT = PACKAGE_DIR.parent  # the checkout (or, installed, the site-packages holding harness/)
 # Not shipped to a cluster: results, caches, and what only a developer or the paper uses.
 EXCLUDES = [".git", ".venv", "results", "tests", "notebooks", "paper", "benchmarks", "outputs", "multirun",
             "**/__pycache__", "*.duckdb", "*.duckdb.wal", ".hypothesis", ".pytest_cache", ".ruff_cache",
@@ -145,11 +146,15 @@ def resolve_config_dir(value: str) -> None:
 
 
 def shipped_env() -> dict[str, Any]:
-    """The runtime environment that brings this checkout to a cluster's workers."""
-    env: dict[str, Any] = {"working_dir": str(PROJECT_ROOT), "excludes": EXCLUDES}
+    """The runtime environment that brings this checkout to a cluster's workers (an installed
+    package: the package alone, its configs inside it; never the whole site-packages)."""
+    if installed():
+        env: dict[str, Any] = {"py_modules": [str(PACKAGE_DIR)], "excludes": EXCLUDES}
+    else:
+        env = {"working_dir": str(PROJECT_ROOT), "excludes": EXCLUDES}
     configs = config_dir().resolve()
     if not configs.is_relative_to(PROJECT_ROOT):
-        env["py_modules"] = [str(configs)]
+        env["py_modules"] = [*env.get("py_modules", []), str(configs)]
     return env
 
 
