@@ -23,9 +23,11 @@ from pathlib import Path
 import pytest
 
 import harness
-from tests.conftest import ROOT
+from harness.store.reader import deterministic_episode_rows
+from tests.conftest import ROOT, run_cli
 
 pytestmark = pytest.mark.slow
+SMOKE = ("experiment=smoke", "workload.limit=2")  # 2 tasks x 2 repeats x 2 conditions
 SOURCES = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "LICENSE", "harness", "configs", "workloads",
            "paper/claims.yaml")
 # Any open() or directory listing under a checkout, appended to $CHECKOUT_AUDIT_LOG (set by
@@ -128,8 +130,8 @@ def test_installed_harness_runs_and_reports_from_an_empty_directory(venv, tmp_pa
     module, configs = where.stdout.split()
     assert Path(module).is_relative_to(venv) and Path(configs).is_relative_to(venv)
 
-    run = subprocess.run([str(command), "run", "experiment=smoke", "workload.limit=2"], cwd=work, env=env,
-                         capture_output=True, text=True, timeout=600)
+    run = subprocess.run([str(command), "run", *SMOKE], cwd=work, env=env, capture_output=True, text=True,
+                         timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "episodes executed" in run.stderr
     assert (work / "results" / "harness.duckdb").is_file()  # written where the user is...
@@ -145,6 +147,16 @@ def test_installed_harness_runs_and_reports_from_an_empty_directory(venv, tmp_pa
                           timeout=120)
     if not (view.returncode == 2 and "No such command" in view.stderr):  # `harness view` arrives with issue 20
         assert view.returncode == 0, view.stdout + view.stderr
+
+    # the same episodes as the checkout stores for the same command: nothing a run reads is missing or stale
+    here = tmp_path / "checkout.duckdb"
+    proc = run_cli("run", *SMOKE, "run.id=same", f"store.path={here}")
+    assert proc.returncode == 0, proc.stderr
+    same_run = subprocess.run([str(command), "run", *SMOKE, "run.id=same"], cwd=work, env=env, capture_output=True,
+                             text=True, timeout=600)
+    assert same_run.returncode == 0, same_run.stderr
+    installed_rows = deterministic_episode_rows(work / "results" / "harness.duckdb", "same")
+    assert len(installed_rows) == 8 and installed_rows == deterministic_episode_rows(here, "same")
 
     opened = log.read_text() if log.exists() else ""
     assert opened == "", "the installed harness read the checkout:\n" + opened[:2000]
