@@ -103,6 +103,12 @@ def test_wheel_carries_the_run_data_and_licence(wheel):
                    "harness/agents/llm/mock_scripts/default.yaml", "harness/sandbox/prelude.sh"):
         assert needed in names, needed
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+    package_files = {f"harness/{p.relative_to(ROOT / 'harness').as_posix()}" for p in (ROOT / "harness").rglob("*")
+                     if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"}
+    assert package_files - set(names) == set()  # every file under harness/, templates and assets too
+    data_files = {f"harness/_data/{p.relative_to(ROOT).as_posix()}" for base in ("configs", "workloads")
+                  for p in (ROOT / base).rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    assert data_files - set(names) == set()
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     assert "Name: agent-native-harness" in metadata and "License-Expression: MIT" in metadata
     assert wheel.stat().st_size < 5_000_000  # the data is a few MB at most, compressed to under one
