@@ -33,7 +33,8 @@ CAPTIONS: dict[str, str] = {
     "fig_task_gaps": (
         "Per-task gap (pp): a task's success rate over its {repeats} repeat{repeat_s} under the treatment minus "
         "under the baseline; histograms count tasks per category and over all tasks (bottom panel). Dashed "
-        "line: the mean gap (the task-weighted gap); solid line: no difference. " + SIZE + "."),
+        "line: the mean gap (the task-weighted gap); solid line: no difference; no whiskers: each task is counted "
+        "once. " + SIZE + "."),
     "fig_trace_baseline": (
         "The observability record of one episode that failed under the baseline (the first such task and "
         "repeat), re-run from the stored config under the baseline: boxes are actions in order (red: "

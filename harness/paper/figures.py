@@ -309,7 +309,7 @@ def task_gap_figure(episodes: pd.DataFrame, treatment: str, baseline: str) -> Fi
         title = f"{_label(cat)}: {len(values)} tasks, mean {100 * values.mean():+.1f} pp"
         ax.set_title(title, loc="left", fontsize=8)
         ax.set_ylabel("tasks")
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts of tasks: never "2.5 tasks"
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))  # counts: never "2.5 tasks"; few, on a short panel
     points_axis(axes[-1, 0].xaxis)
     axes[-1, 0].set_xlim(-1.05, 1.05)
     axes[-1, 0].set_xlabel(f"per-task gap {treatment} − {baseline} (pp)")
