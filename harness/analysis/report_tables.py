@@ -139,11 +139,14 @@ def drivers(est: pd.DataFrame) -> dict[str, str]:
     return out
 
 
+ZERO = 1e-9  # Shapley sums of equal rates leave ±1e-17 residues: zero, not a tiny effect
+
+
 def _differs(rows: pd.DataFrame) -> pd.Series:
     """Rows whose CI excludes 0; a row without a CI differs when its estimate is not 0."""
-    excludes = (rows.low > 0) | (rows.high < 0)
+    excludes = (rows.low > ZERO) | (rows.high < -ZERO)
     no_ci = rows.low.isna() | rows.high.isna()
-    return excludes.where(~no_ci, rows.estimate != 0)
+    return excludes.where(~no_ci, rows.estimate.abs() > ZERO)
 
 
 def decomposition(est: pd.DataFrame) -> list[Display]:

@@ -15,6 +15,12 @@ def test_every_component_zero_names_no_driver():
     assert drivers(est) == {"all": NO_DRIVER}
 
 
+def test_floating_point_residues_of_zero_are_zero():
+    """Equal rates leave Shapley values like -1.4e-17 with a CI of [-2.8e-17, -1.4e-17]."""
+    est = pd.DataFrame(_shapley("all", context=(1.4e-17, -2.8e-17, -1.4e-17), agency=(-1e-17, -3e-17, -1e-17)))
+    assert drivers(est) == {"all": NO_DRIVER}
+
+
 def test_components_whose_cis_all_include_zero_name_no_driver():
     est = pd.DataFrame(_shapley("all", context=(0.04, -0.02, 0.11), agency=(0.01, -0.05, 0.06)))
     assert drivers(est) == {"all": NO_DRIVER}
