@@ -124,10 +124,29 @@ def table2(est: pd.DataFrame, drivers: dict[str, str]) -> Display | None:
     return Display(f"Table 2 — paired gap {treatment} − {baseline}", cols, out, note)
 
 
+NO_DRIVER = "no component differs from zero"
+
+
 def drivers(est: pd.DataFrame) -> dict[str, str]:
-    """Per category, the factor with the largest Shapley value."""
+    """Per category, of the factors whose Shapley value's 95% CI excludes 0, the one with the
+    largest value; where none does, naming the largest would call noise a driver, so it says
+    so instead."""
     shap = est[(est.analysis == "decomposition") & est.statistic.str.startswith("shapley:")]
-    return {cat: g.loc[g.estimate.idxmax(), "statistic"].split(":", 1)[1] for cat, g in shap.groupby("category")}
+    out = {}
+    for cat, g in shap.groupby("category"):
+        real = g[_differs(g)]
+        out[cat] = real.loc[real.estimate.idxmax(), "statistic"].split(":", 1)[1] if len(real) else NO_DRIVER
+    return out
+
+
+ZERO = 1e-9  # Shapley sums of equal rates leave ±1e-17 residues: zero, not a tiny effect
+
+
+def _differs(rows: pd.DataFrame) -> pd.Series:
+    """Rows whose CI excludes 0; a row without a CI differs when its estimate is not 0."""
+    excludes = (rows.low > ZERO) | (rows.high < -ZERO)
+    no_ci = rows.low.isna() | rows.high.isna()
+    return excludes.where(~no_ci, rows.estimate.abs() > ZERO)
 
 
 def decomposition(est: pd.DataFrame) -> list[Display]:

@@ -23,8 +23,9 @@ from harness.analysis.report_tables import drivers
 from harness.analysis.validity import analysable
 from harness.core.errors import UserInputError
 from harness.paper import figures
+from harness.paper.captions import RunFacts, caption_tex
 from harness.paper.claims import Claims, load_claims
-from harness.paper.cost_section import build_cost
+from harness.paper.cost_section import build_cost, cost_runs
 from harness.paper.methods import methods_tex
 from harness.paper.runs import latest_of, pick_run
 from harness.paper.scenario_section import build_scenarios
@@ -40,6 +41,13 @@ class Built:
     files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     pdf: Path | None = None
+    made_from: dict[str, str] = field(default_factory=dict)  # figure stem -> the run it was drawn from
+
+    def add(self, files: list[Path], run_id: str | None) -> None:
+        self.files += files
+        for p in files:
+            if run_id is not None and p.parent.name == "figures":
+                self.made_from[p.stem] = run_id
 
 
 def choose_table2_run(db: str, runs: list[str]) -> str:
@@ -87,13 +95,16 @@ def build(db: str, runs: list[str], out: Path, *, latex: bool = True, cost_model
     built, main_run = Built(), None
     if rest or _has_table2_run(db) or (table3_run is None and scenario_run is None and rollout_run is None):
         main_run = choose_table2_run(db, rest)  # with nothing usable: the error naming what is
-        built.files += _table2_parts(db, main_run, claims, out, built)
+        built.add(_table2_parts(db, main_run, claims, out, built), main_run)
     if table3_run is not None:
-        built.files += _table3(db, table3_run, claims, out / "tables")
+        built.add(_table3(db, table3_run, claims, out / "tables"), table3_run)
     if scenario_run is not None:
         estimates_for(db, scenario_run, cost_model=cost_model)  # stored first: the tables read the report's numbers
-        built.files += build_scenarios(db, scenario_run, out, claims)
-    built.files += build_cost(db, runs, out, claims, model=cost_model)
+        built.add(build_scenarios(db, scenario_run, out, claims), scenario_run)
+    cost_files = build_cost(db, runs, out, claims, model=cost_model)
+    tco_run, roi_run = cost_runs(db, runs, cost_model)
+    built.add([p for p in cost_files if not p.stem.startswith("fig_roi")], tco_run)
+    built.add([p for p in cost_files if p.stem.startswith("fig_roi")], roi_run)
     return _finish(built, db, main_run or scenario_run or table3_run or rollout_run, out, latex, cost_model)
 
 
@@ -120,7 +131,9 @@ def _table3(db: str, run_id: str, claims: Claims, out: Path) -> list[Path]:
 
 def _finish(built: Built, db: str, run_id: str, out: Path, latex: bool, cost_model: CostModel) -> Built:
     main = out / "main.tex"
-    main.write_text(_main_tex(reader.run_info(db, run_id), built.files, out, cost_model))
+    facts = {r: RunFacts.of(db, r) for r in set(built.made_from.values())}
+    captions = {stem: caption_tex(stem, facts[r]) for stem, r in built.made_from.items()}
+    main.write_text(_main_tex(reader.run_info(db, run_id), built.files, out, cost_model, captions))
     built.files.append(main)
     if latex:
         built.pdf, note = _compile(main)
@@ -194,14 +207,14 @@ def _completion_claims(est: pd.DataFrame, claims: Claims) -> dict[str, float]:
     return out
 
 
-def _main_tex(info: dict, files: list[Path], out: Path, cost_model: CostModel) -> str:
+def _main_tex(info: dict, files: list[Path], out: Path, cost_model: CostModel, captions: dict[str, str]) -> str:
     tables = sorted(p for p in files if p.suffix == ".tex" and p.parent.name == "tables")
     figs = sorted(p for p in files if p.suffix == ".pdf" and p.parent.name == "figures")
     body = [r"\input{" + str(p.relative_to(out).with_suffix("")) + "}" for p in tables]
     for p in figs:
         body += [r"\begin{figure}[t]\centering", r"\includegraphics[width=\columnwidth]{"
-                 + str(p.relative_to(out)) + "}", r"\caption{" + p.stem.replace("_", r"\_") + "}",
-                 r"\end{figure}"]
+                 + str(p.relative_to(out)) + "}", r"\caption{" + captions[p.stem] + "}",
+                 r"\label{fig:" + p.stem.removeprefix("fig_") + "}", r"\end{figure}"]
     config = info.get("config") or {}
     config = json.loads(config) if isinstance(config, str) else config
     return "\n".join([

@@ -254,14 +254,22 @@ def build_cost(db: str, run_ids: list[str], out_dir: Path, claims: Claims, *, mo
     return the paths written. Runs that cannot make a part are skipped, not errors."""
     model = model or load_cost_model()
     out_dir, files = Path(out_dir), []
-    tco_run = pick_run(db, list(run_ids), TCO_EXPERIMENTS)
+    tco_run, roi_run = cost_runs(db, run_ids, model)
     if tco_run is not None:
         files += _tco_parts(db, tco_run, out_dir, claims, model, resamples)
-    need = {model.rollout.baseline, *(p.condition for p in model.rollout.phases)}
-    roi_run = pick_run(db, list(run_ids), ROI_EXPERIMENTS, need)
-    if roi_run is not None and need <= set(reader.conditions(db, roi_run)):
+    if roi_run is not None:
         files += _roi_parts(db, roi_run, out_dir, claims, model, resamples)
     return files
+
+
+def cost_runs(db: str, run_ids: list[str], model: CostModel) -> tuple[str | None, str | None]:
+    """The runs the TCO part and the ROI part are priced from (None: no such part)."""
+    tco_run = pick_run(db, list(run_ids), TCO_EXPERIMENTS)
+    need = {model.rollout.baseline, *(p.condition for p in model.rollout.phases)}
+    roi_run = pick_run(db, list(run_ids), ROI_EXPERIMENTS, need)
+    if roi_run is not None and not need <= set(reader.conditions(db, roi_run)):
+        roi_run = None
+    return tco_run, roi_run
 
 
 def _tco_parts(db: str, run_id: str, out: Path, claims: Claims, model: CostModel, resamples: int) -> list[Path]:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from harness.analysis.bootstrap import OVERALL
 from harness.paper.style import (
@@ -81,8 +82,8 @@ def _legend_below(fig, ax, ncol: int) -> None:
 def completion_by_condition(est: pd.DataFrame, out_dir: Path, *, claims: dict[str, float] | None = None,
                             order: list[str] | None = None) -> list[Path]:
     """Completion rate per category (groups) and condition (bars), 95% CI whiskers; where
-    ``claims`` gives the report's value (percent) for "<category>|<condition>", a hollow
-    diamond beside the bar shows it. Name: fig_completion."""
+    ``claims`` gives the report's value (percent) for "<category>|<condition>", a white
+    diamond on that bar shows it. Name: fig_completion."""
     return _write(out_dir, "fig_completion", completion_figure, est, claims=claims, order=order)
 
 
@@ -101,7 +102,7 @@ def completion_figure(est: pd.DataFrame, *, claims: dict[str, float] | None = No
         xs = np.arange(len(cats)) + offsets[cond]
         ax.bar(xs, sub.estimate, width, color=colour(i), label=cond, yerr=_errors(sub),
                error_kw={"elinewidth": 0.6, "ecolor": "black"})
-    _claim_markers(ax, claims or {}, cats, offsets, width)
+    _claim_markers(ax, claims or {}, cats, offsets)
     ax.set_xticks(np.arange(len(cats)), [_label(c) for c in cats], rotation=25, ha="right",
                   rotation_mode="anchor")
     ax.set_ylim(0, 1.02)  # room for a marker at 100%
@@ -113,22 +114,23 @@ def completion_figure(est: pd.DataFrame, *, claims: dict[str, float] | None = No
     return fig
 
 
-def _claim_markers(ax, claims: dict[str, float], cats: list[str], offsets: dict[str, float],
-                   width: float) -> None:
-    """One Line2D (label "report") holding every claimed value that matches a drawn bar."""
+def _claim_markers(ax, claims: dict[str, float], cats: list[str], offsets: dict[str, float]) -> None:
+    """One Line2D (label "report") holding every claimed value that matches a drawn bar, each
+    at its bar's centre: beside it, a marker of a dense group reads as the neighbour's."""
     xs, ys, unmatched = [], [], []
     for key, value in sorted(claims.items()):  # callers' dict order must not change the bytes
         cat, _, cond = key.partition(CLAIM_SEP)
         if cat not in cats or cond not in offsets:
             unmatched.append(key)
             continue
-        xs.append(cats.index(cat) + offsets[cond] + width * 0.45)  # beside, not over, the bar
+        xs.append(cats.index(cat) + offsets[cond])
         ys.append(value / 100)
     if unmatched:
         warnings.warn(f"claims without a bar in this run (not drawn): {', '.join(sorted(unmatched))}",
                       stacklevel=4)
     if xs:
-        ax.add_line(Line2D(xs, ys, linestyle="none", marker="D", markersize=3.5, markerfacecolor="none",
+        # White face, black edge: visible on every bar colour, the black one included.
+        ax.add_line(Line2D(xs, ys, linestyle="none", marker="D", markersize=3.5, markerfacecolor="white",
                            markeredgecolor="black", markeredgewidth=0.7, label="report", zorder=5))
 
 
@@ -154,13 +156,15 @@ def decomposition_figure(est: pd.DataFrame) -> Figure | None:
     shapley = sorted((s for s in stats.index if s.startswith("shapley:")),
                      key=lambda s: (-stats.loc[s, "estimate"], s))
     inter = sorted((s for s in stats.index if s.startswith("interaction:")), key=lambda s: (s.count("×"), s))
-    fig = new_figure(2.6 + 0.9 + 0.2 * len(inter), subplots=False)
+    lower_in = 0.9 + 0.2 * len(inter) if inter else 0.0  # no interaction terms: no empty panel
+    fig = new_figure(2.6 + lower_in, subplots=False)
     # Two subfigures, so the interaction labels do not squeeze the waterfall's axes.
-    upper, lower = fig.subfigures(2, 1, height_ratios=[2.6, 0.9 + 0.2 * len(inter)])
+    upper, lower = fig.subfigures(2, 1, height_ratios=[2.6, lower_in]) if inter else (fig, None)
     top = upper.subplots()
     _waterfall(top, rates.loc[baseline], rates.loc[treatment], stats.loc[shapley])
     top.set_xlabel(f"{baseline} → {treatment}")
-    _interactions(lower.subplots(), stats.loc[inter])
+    if lower is not None:
+        _interactions(lower.subplots(), stats.loc[inter])
     upper.suptitle("Gap decomposition (Shapley, all tasks)")
     return fig
 
@@ -179,24 +183,25 @@ def _waterfall(ax, base: pd.Series, end: pd.Series, steps: pd.DataFrame) -> None
     # Whiskers at each bar's top: a step's CI is its component's CI, shifted to where it lands.
     tops = np.array([hi for _, hi in ends])
     err_rows = pd.DataFrame([base, *(r for _, r in steps.iterrows()), end])
-    ax.errorbar(x, tops, yerr=_errors(err_rows), fmt="none", ecolor="black", elinewidth=0.6)
+    errors = _errors(err_rows)
+    ax.errorbar(x, tops, yerr=errors, fmt="none", ecolor="black", elinewidth=0.6)
+    # A step's label sits above both its bar and its whisker's upper end (the whisker may
+    # reach past the bar, above or below it), so no label is crossed by an error bar.
+    clear = np.maximum(np.array([max(lo, hi) for lo, hi in ends]), tops + errors[1])
     for xi, (lo, hi) in zip(x[1:-1], ends[1:-1], strict=True):
-        ax.annotate(f"{100 * (hi - lo):+.1f}", (xi, max(lo, hi)), xytext=(0, 6), textcoords="offset points",
-                    ha="center")
+        ax.annotate(f"{100 * (hi - lo):+.1f}", (xi, clear[xi]), xytext=(0, 2), textcoords="offset points",
+                    ha="center", va="bottom")
         # connector from the previous bar's level
         ax.plot([xi - 1 + 0.3, xi - 0.3], [lo, lo], color=NEUTRAL, linewidth=0.5)
     ax.plot([x[-2] + 0.3, x[-1] - 0.3], [ends[-2][1]] * 2, color=NEUTRAL, linewidth=0.5)
     ax.set_xticks(x, labels, rotation=30, ha="right", rotation_mode="anchor")
-    ax.set_ylim(0, 1.08)  # headroom for the step labels above a near-100% bar
+    ax.set_ylim(0, max(1.0, float(clear.max())) + 0.12)  # headroom for a label above a whisker at 100%
     ax.set_yticks(np.linspace(0, 1, 6))
     percent_axis(ax.yaxis)
     ax.set_ylabel("completion rate (%)")
 
 
 def _interactions(ax, terms: pd.DataFrame) -> None:
-    if terms.empty:
-        ax.set_axis_off()
-        return
     y = np.arange(len(terms))[::-1]
     colours = [POSITIVE if v >= 0 else NEGATIVE for v in terms.estimate]
     ax.barh(y, terms.estimate, color=colours, height=0.6, xerr=_errors(terms),
@@ -220,6 +225,8 @@ def pass_k_figure(est: pd.DataFrame, *, order: list[str] | None = None) -> Figur
         return None
     rows = rows.assign(k=rows.statistic.str.split("=").str[1].astype(int)).sort_values("k")
     conds = _conditions(rows, order)
+    if rows.k.nunique() < 2:
+        return _pass_one_figure(rows, conds)
     fig, ax = new_figure(2.4 + 0.16 * ((len(conds) + 1) // 2))
     for i, cond in enumerate(conds):
         sub = rows[rows.conditions == cond]
@@ -235,6 +242,28 @@ def pass_k_figure(est: pd.DataFrame, *, order: list[str] | None = None) -> Figur
     ax.set_ylabel("pass^k (%)")
     ax.set_title("Reliability over repeated attempts")
     _legend_below(fig, ax, ncol=2 if len(conds) > 3 else len(conds))
+    return fig
+
+
+def _pass_one_figure(rows: pd.DataFrame, conds: list[str]) -> Figure:
+    """One k (a run of one repeat per task): no curve to draw, and bands over a single k are
+    invisible, so pass^1 per condition as points with 95% CI whiskers, and a note saying why
+    there is nothing for k > 1."""
+    k = int(rows.k.iloc[0])
+    fig, ax = new_figure(2.4)
+    by = rows.set_index("conditions")
+    for i, cond in enumerate(conds):
+        r = by.loc[[cond]]
+        ax.errorbar([i], r.estimate, yerr=_errors(r), fmt=MARKERS[i % len(MARKERS)], markersize=3.5,
+                    color=colour(i), ecolor="black", elinewidth=0.6)
+    ax.set_xticks(np.arange(len(conds)), conds, rotation=30, ha="right", rotation_mode="anchor")
+    ax.set_xlim(-0.6, len(conds) - 0.4)
+    ax.set_ylim(0, 1.02)
+    percent_axis(ax.yaxis)
+    ax.set_ylabel(f"pass^{k} (%)")
+    ax.set_title(f"Reliability: pass^{k} per condition")
+    fig.supxlabel(f"pass^k for k > {k} needs more than {k} repeat{'s' * (k > 1)} per task:\n"
+                  f"run with repeats ≥ {k + 1} to draw the curve over k.", fontsize=7)
     return fig
 
 
@@ -280,6 +309,7 @@ def task_gap_figure(episodes: pd.DataFrame, treatment: str, baseline: str) -> Fi
         title = f"{_label(cat)}: {len(values)} tasks, mean {100 * values.mean():+.1f} pp"
         ax.set_title(title, loc="left", fontsize=8)
         ax.set_ylabel("tasks")
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))  # counts: never "2.5 tasks"; few, on a short panel
     points_axis(axes[-1, 0].xaxis)
     axes[-1, 0].set_xlim(-1.05, 1.05)
     axes[-1, 0].set_xlabel(f"per-task gap {treatment} − {baseline} (pp)")

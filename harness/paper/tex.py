@@ -5,7 +5,9 @@ from __future__ import annotations
 
 
 def tex_escape(text: str) -> str:
-    out = str(text).replace("\\", "\\textbackslash{}")
+    out = str(text).replace("\\", "\\textbackslash{}").replace("^", "\\textasciicircum{}")
     for ch in "_%&#$":
         out = out.replace(ch, "\\" + ch)
-    return out.replace("×", "$\\times$").replace("−", "--").replace("≥", "$\\geq$")
+    out = out.replace("×", "$\\times$").replace("−", "--").replace("≥", "$\\geq$").replace("→", "$\\rightarrow$")
+    # Text-mode < and > print as ¡ and ¿ in LaTeX's default font encoding.
+    return out.replace("<", "$<$").replace(">", "$>$")

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from matplotlib.collections import PolyCollection
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.patches import Rectangle
 
 from harness.analysis.suite import Analyses, RunPlan, Settings
@@ -127,17 +128,25 @@ def test_completion_bars_are_the_stored_estimates(factorial):
     assert ax.get_legend_handles_labels()[1] == list(RATES)
 
 
-def test_claims_are_drawn_as_report_markers_beside_their_bar(factorial):
+def test_claims_are_drawn_as_report_markers_on_their_bar(factorial):
     est = factorial[1]
+    claims = {"all|c11": 88.0, "data_analysis|c00": 25.0, "code_modification|c01": 50.0}
     with style():
-        ax = F.completion_figure(est, claims={"all|c11": 88.0, "data_analysis|c00": 25.0}).axes[0]
+        ax = F.completion_figure(est, claims=claims).axes[0]
     (report,) = [line for line in ax.lines if line.get_label() == "report"]
-    assert report.get_marker() == "D" and report.get_markerfacecolor() == "none"
-    assert sorted(report.get_ydata()) == [0.25, 0.88]
-    # The "all" group is drawn last; its c11 bar is the rightmost bar there.
-    rightmost = max(_bars(ax), key=lambda b: b.get_x())
-    x_all = report.get_xdata()[list(report.get_ydata()).index(0.88)]
-    assert rightmost.get_x() < x_all <= rightmost.get_x() + 1.5 * rightmost.get_width()
+    assert report.get_marker() == "D" and report.get_markerfacecolor() == "white"
+    assert sorted(report.get_ydata()) == [0.25, 0.5, 0.88]
+    # Each marker's x is the centre of the bar of its condition in its category: bars of a
+    # condition share its colour; categories are groups at 0, 1, 2, ... with "all" last.
+    cats = ["code_modification", "data_analysis", "system_administration", "all"]
+    centres = {}
+    for i, cond in enumerate(RATES):
+        bars = [b for b in _bars(ax) if b.get_facecolor() == matplotlib.colors.to_rgba(F.colour(i))]
+        for cat, bar in zip(cats, sorted(bars, key=lambda b: b.get_x()), strict=True):
+            centres[f"{cat}|{cond}"] = bar.get_x() + bar.get_width() / 2
+    for x, y in zip(report.get_xdata(), report.get_ydata(), strict=True):
+        key = next(k for k, v in claims.items() if v / 100 == y)
+        assert x == pytest.approx(centres[key])
 
 
 def test_claims_order_does_not_change_the_figure(factorial, tmp_path):
@@ -228,3 +237,86 @@ def test_per_task_gaps_average_to_the_task_weighted_gap(seed, ra, rb):
     assert gaps.gap.mean() == pytest.approx(means["a"] - means["b"])
     assert gaps.gap.between(-1, 1).all()
     assert np.allclose(gaps.gap * 4, np.round(gaps.gap * 4))  # multiples of 1/repeats
+
+
+# -- issue 20: what a reviewer reads off each figure -------------------------------------------
+def _has_data(ax) -> bool:
+    return bool(ax.lines or ax.patches or ax.collections)
+
+
+def test_pass_k_with_one_repeat_draws_pass_1_and_says_why_there_is_no_curve():
+    eps = _episodes({"a": 0.8, "b": 0.4}, repeats=1)
+    est = _estimates(eps, RunPlan(conditions=("a", "b"), compare=("a", "b")))
+    assert set(est[est.analysis == "pass_k"].statistic.str.split("=").str[1]) == {"1"}  # only k = 1 exists
+    with style():
+        fig = F.pass_k_figure(est)
+    (ax,) = fig.axes
+    assert _has_data(ax)
+    # One point per condition at the stored pass^1, with its CI as a whisker.
+    stored = est[(est.analysis == "pass_k") & (est.category == "all") & (est.statistic == "pass^k=1")]
+    ys = sorted(y for line in ax.lines for y in line.get_ydata() if line.get_marker() in F.MARKERS)  # not caps
+    assert ys == pytest.approx(sorted(stored.estimate))
+    assert len(ax.collections) == 2  # the two conditions' whiskers
+    note = fig.get_supxlabel()
+    assert "k > 1" in note and "repeats" in note
+
+
+def test_pass_k_with_repeats_draws_no_note(factorial):
+    with style():
+        fig = F.pass_k_figure(factorial[1])
+    assert fig.get_supxlabel() == ""
+
+
+def test_task_gap_ticks_are_whole_numbers_of_tasks():
+    eps = _episodes({"a": 0.7, "b": 0.4}, tasks=9, repeats=1, seed=3)  # panels of 3 tasks: 0.5 steps by default
+    with style():
+        fig = F.task_gap_figure(eps, "a", "b")
+        FigureCanvasAgg(fig).draw()
+    for ax in fig.axes:
+        ticks = ax.get_yticks()
+        assert np.allclose(ticks, np.round(ticks)), ticks
+
+
+def _segments_px(ax) -> list[np.ndarray]:
+    segs = []
+    for coll in ax.collections:
+        if isinstance(coll, LineCollection):
+            segs += [ax.transData.transform(np.asarray(seg)) for seg in coll.get_segments()]
+    return segs
+
+
+def _crosses(seg: np.ndarray, box) -> bool:
+    """A vertical whisker segment (x fixed) meets a text's box."""
+    (x0, y0), (x1, y1) = seg
+    lo, hi = min(y0, y1), max(y0, y1)
+    return box.x0 <= x0 <= box.x1 and lo <= box.y1 and hi >= box.y0
+
+
+@pytest.mark.parametrize("rates", [RATES, {"c00": 0.5, "c01": 0.2, "c10": 0.8, "c11": 0.55}])
+def test_waterfall_labels_clear_every_error_bar(rates):
+    """Positive and negative steps, wide CIs: no step label is crossed by a whisker."""
+    eps = _episodes(rates, tasks=12, repeats=2, seed=7)
+    plan = RunPlan(conditions=tuple(rates), compare=("c11", "c00"), cells=CELLS, factors=("context", "agency"))
+    est = _estimates(eps, plan)
+    with style():
+        fig = F.decomposition_figure(est)
+        FigureCanvasAgg(fig).draw()
+    top = fig.subfigs[0].axes[0]
+    renderer = fig.canvas.get_renderer()
+    labels = [t for t in top.texts if t.get_text().startswith(("+", "-", "−"))]
+    assert len(labels) == 2
+    segments = _segments_px(top)
+    assert segments
+    for text in labels:
+        box = text.get_window_extent(renderer)
+        assert not any(_crosses(seg, box) for seg in segments), text.get_text()
+        assert box.y1 <= top.get_window_extent(renderer).y1 + 1  # inside the axes, not cut at the top
+
+
+def test_a_decomposition_without_interactions_draws_no_empty_panel(factorial):
+    est = factorial[1]
+    est = est[~est.statistic.str.startswith("interaction:")]
+    with style():
+        fig = F.decomposition_figure(est)
+    assert fig.axes and all(_has_data(ax) and ax.axison for ax in fig.axes)
+    assert len(fig.axes) == 1
