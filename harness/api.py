@@ -1,0 +1,185 @@
+"""The Python API: run an experiment and read a stored run from a notebook or a script.
+
+``harness.run`` composes the config the way ``harness run experiment=X ...`` does (the
+CLI's own composition and refusals), runs or resumes it and returns its ``Run``;
+``harness.open`` names a stored run. A ``Run`` is a store path and a run id; every
+property reads the store afresh (a running experiment's episodes grow), through
+``harness.store.reader`` and the same analysis code ``harness report`` and
+``harness compare`` use, so a notebook sees the very numbers the CLI prints. Bad input
+raises the CLI's errors (``harness.core.errors.UserInputError`` and subclasses), with the
+same one-line messages.
+
+Everything heavy (pandas, duckdb, hydra, the runner) is imported inside the functions:
+``import harness`` stays as fast as it was.
+"""
+
+from __future__ import annotations
+
+import html
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+DEFAULT_DB = "results/harness.duckdb"
+
+
+def _to_stderr(text: str) -> None:
+    print(f"note: {text}", file=sys.stderr)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One stored run: ``db`` (the DuckDB store) and ``id``."""
+
+    db: str
+    id: str
+
+    @property
+    def info(self) -> dict:
+        """The run's ``runs`` row (``config`` parsed) plus ``episodes_done``."""
+        from harness.store import reader
+
+        return reader.run_info(self.db, self.id)
+
+    @property
+    def status(self) -> str:
+        return str(self.info["status"])
+
+    @property
+    def episodes(self) -> pd.DataFrame:
+        """Every stored episode (errors included), sorted by condition, task, repeat."""
+        from harness.store import reader
+
+        return reader.episodes(self.db, self.id)
+
+    def actions(self, condition: str | None = None, task_id: str | None = None,
+                repeat: int | None = None) -> pd.DataFrame:
+        """The run's actions (every column the store keeps), optionally of one condition,
+        task or repeat; sorted by episode key and seq."""
+        from harness.store import reader
+
+        transcript = getattr(reader, "transcript", None)  # one episode's actions, where the store has it
+        if transcript is not None and None not in (condition, task_id, repeat):
+            return transcript(self.db, self.id, condition, task_id, int(repeat))
+        frame = reader.actions(self.db, self.id)
+        for column, value in (("condition", condition), ("task_id", task_id), ("repeat", repeat)):
+            if value is not None:
+                frame = frame[frame[column] == value]
+        return frame.reset_index(drop=True)
+
+    @property
+    def estimates(self) -> pd.DataFrame:
+        """The stored estimates; computed and stored as ``harness report`` does when
+        there are none yet."""
+        from harness.analysis.report import estimates_for
+
+        return estimates_for(self.db, self.id)
+
+    def report(self, *, resamples: int = 10_000, pair: str | None = None, store: bool = True,
+               note: Callable[[str], None] = _to_stderr) -> dict[str, pd.DataFrame]:
+        """The tables ``harness report`` prints, title -> DataFrame of formatted cells
+        (``.attrs["note"]`` holds the table's note). Options as the CLI's; ``note``
+        receives what the CLI prints as notes (default: stderr)."""
+        import pandas as pd
+
+        from harness.analysis.report import build_report
+        from harness.core.errors import UserInputError
+
+        if resamples < 1:
+            raise UserInputError("--resamples must be at least 1")
+        tables = {}
+        for d in build_report(self.db, self.id, pair=pair, resamples=resamples, store=store, note=note).tables():
+            frame = pd.DataFrame(d.rows, columns=list(d.columns))
+            frame.attrs.update(title=d.title, note=d.note)
+            tables[d.title] = frame
+        return tables
+
+    def compare(self, other: Run, *, metric: str = "completion", margin: float = 0.02, resamples: int = 10_000,
+                seed: int = 0) -> pd.DataFrame:
+        """``other`` - this run, per condition and category, with its 95% CI and the
+        regression verdict: ``harness compare THIS OTHER`` as a DataFrame."""
+        from dataclasses import asdict
+
+        import pandas as pd
+
+        from harness.analysis.regression import Row
+        from harness.analysis.run_compare import compare_stored
+
+        rows = compare_stored((self.db, self.id), (other.db, other.id), metric=metric, margin=margin,
+                              resamples=resamples, seed=seed)
+        columns = list(Row.__dataclass_fields__)
+        return pd.DataFrame([asdict(r) for r in rows], columns=columns)
+
+    def summary(self) -> dict[str, str]:
+        """What ``repr`` shows: id, experiment, status, episodes done/planned, started, store."""
+        info = self.info
+        conditions = ", ".join(c["name"] for c in info["config"].get("conditions", []))
+        return {"run": self.id, "experiment": str(info["experiment"]), "status": str(info["status"]),
+                "episodes": f"{info['episodes_done']}/{info['planned_episodes']}",
+                "conditions": conditions, "started": str(info["started"])[:19], "store": self.db}
+
+    def __repr__(self) -> str:
+        try:
+            s = self.summary()
+        except Exception as exc:  # noqa: BLE001 - a repr never raises: the store may be gone or locked
+            return f"Run(id={self.id!r}, db={self.db!r}, unreadable: {str(exc).splitlines()[0]})"
+        return (f"Run(id={s['run']!r}, experiment={s['experiment']!r}, status={s['status']!r}, "
+                f"episodes={s['episodes']}, db={s['store']!r})")
+
+    def _repr_html_(self) -> str:
+        try:
+            rows = self.summary().items()
+        except Exception:  # noqa: BLE001 - the text repr says what is wrong
+            return f"<pre>{html.escape(repr(self))}</pre>"
+        cells = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>"
+                        f"{html.escape(v)}</td></tr>" for k, v in rows)
+        return f"<table>{cells}</table>"
+
+
+def open(db: str | Path = DEFAULT_DB, run_id: str | None = None) -> Run:  # noqa: A001 - harness.open, as asked
+    """The stored run ``run_id`` of ``db`` (default: its most recently started run). A
+    missing store or an unknown run raises StoreError naming the known runs."""
+    from harness.store import reader
+
+    db = str(db)
+    if run_id is None:
+        return Run(db, reader.latest_run(db))
+    reader.run_info(db, run_id)  # an unknown run: one line naming the known ones
+    return Run(db, run_id)
+
+
+def run(experiment: str, overrides: Sequence[str] = (), *, progress: bool = False) -> Run:
+    """Run (or resume) ``experiment`` with Hydra ``overrides``, as ``harness run
+    experiment=EXPERIMENT OVERRIDES...`` does, and return the run. ``progress`` prints a
+    plain line per commit to stderr (never a live bar: notebooks keep no escape codes)."""
+    if isinstance(overrides, str):
+        raise TypeError("overrides is a sequence of key=value strings, e.g. ['repeats=2']")
+    # the CLI's own composition and refusals: the same config, the same errors
+    from harness.cli.run_cmd import _checked
+    from harness.experiment.runner import run_experiment
+
+    _, cfg = _checked([f"experiment={experiment}", *overrides])
+    cfg = cfg.model_copy(update={"progress": progress})  # operational: not in the config hash
+    summary = run_experiment(cfg, on_progress=_plain_progress() if progress else None)
+    if summary.stopped:
+        _to_stderr(f"run {summary.run_id} stopped early: {summary.stopped}")
+    if summary.error_count:  # errors are left out of every rate, not counted as failures
+        _to_stderr(f"run {summary.run_id}: {summary.error_count} episode(s) ended in an error (left out of every "
+                   f"rate); first: {summary.first_error}")
+    return Run(str(summary.store), summary.run_id)
+
+
+def _plain_progress() -> Callable[[int, int, int], None]:
+    last = [-1]
+
+    def on_progress(done: int, total: int, committed: int) -> None:
+        if committed != last[0]:
+            print(f"committed {committed}/{total} episodes", file=sys.stderr, flush=True)
+        last[0] = committed
+
+    return on_progress
