@@ -108,10 +108,12 @@ class Run:
         import pandas as pd
 
         from harness.analysis.regression import Row
-        from harness.analysis.run_compare import compare_stored
+        from harness.analysis.run_compare import check_options, compare_episodes
 
-        rows = compare_stored((self.db, self.id), (other.db, other.id), metric=metric, margin=margin,
-                              resamples=resamples, seed=seed)
+        check_options(metric, margin, resamples)
+        hashes = self.info.get("workload_hash"), other.info.get("workload_hash")
+        rows = compare_episodes(self.episodes, other.episodes, hashes, (str(self), str(other)), metric=metric,
+                                margin=margin, resamples=resamples, seed=seed)
         columns = list(Row.__dataclass_fields__)
         return pd.DataFrame([asdict(r) for r in rows], columns=columns)
 
@@ -122,6 +124,9 @@ class Run:
         return {"run": self.id, "experiment": str(info["experiment"]), "status": str(info["status"]),
                 "episodes": f"{info['episodes_done']}/{info['planned_episodes']}",
                 "conditions": conditions, "started": str(info["started"])[:19], "store": self.db}
+
+    def __str__(self) -> str:
+        return f"{self.db}:{self.id}"  # how `harness compare` names a run
 
     def __repr__(self) -> str:
         try:
@@ -156,7 +161,7 @@ def open(db: str | Path = DEFAULT_DB, run_id: str | None = None) -> Run:  # noqa
 def run(experiment: str, overrides: Sequence[str] = (), *, progress: bool = False) -> Run:
     """Run (or resume) ``experiment`` with Hydra ``overrides``, as ``harness run
     experiment=EXPERIMENT OVERRIDES...`` does, and return the run. ``progress`` prints a
-    plain line per commit to stderr (never a live bar: notebooks keep no escape codes)."""
+    plain line at each tenth of the run to stderr (never a live bar: notebooks keep no escape codes)."""
     if isinstance(overrides, str):
         raise TypeError("overrides is a sequence of key=value strings, e.g. ['repeats=2']")
     # the CLI's own composition and refusals: the same config, the same errors
@@ -174,12 +179,15 @@ def run(experiment: str, overrides: Sequence[str] = (), *, progress: bool = Fals
     return Run(str(summary.store), summary.run_id)
 
 
-def _plain_progress() -> Callable[[int, int, int], None]:
-    last = [-1]
+def _plain_progress(steps: int = 10) -> Callable[[int, int, int], None]:
+    """A plain line at each tenth of the run done (and at its start): a notebook or a log
+    keeps a few readable lines, never a live bar's escape codes."""
+    shown = [-1]
 
     def on_progress(done: int, total: int, committed: int) -> None:
-        if committed != last[0]:
-            print(f"committed {committed}/{total} episodes", file=sys.stderr, flush=True)
-        last[0] = committed
+        step = done * steps // max(1, total)
+        if step != shown[0]:
+            print(f"{done}/{total} episodes done", file=sys.stderr, flush=True)
+            shown[0] = step
 
     return on_progress

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.analysis.regression import METRICS, regressed
-from harness.analysis.run_compare import check_options, compare_stored
+from harness.analysis.run_compare import check_options, compare_episodes
 from harness.store import reader
 
 
@@ -48,8 +48,9 @@ def compare_runs(
 ) -> None:
     check_options(metric, margin, resamples)
     (path_a, id_a), (path_b, id_b) = _locate(run_a, db), _locate(run_b, db)
-    rows = compare_stored((path_a, id_a), (path_b, id_b), metric=metric, margin=margin, resamples=resamples,
-                          seed=seed, names=(run_a, run_b))
+    hashes = reader.run_info(path_a, id_a).get("workload_hash"), reader.run_info(path_b, id_b).get("workload_hash")
+    rows = compare_episodes(reader.episodes(path_a, id_a), reader.episodes(path_b, id_b), hashes, (run_a, run_b),
+                            metric=metric, margin=margin, resamples=resamples, seed=seed)
     failed = regressed(rows)
     if fmt is Output.json:
         print(json.dumps({"a": f"{path_a}:{id_a}", "b": f"{path_b}:{id_b}", "metric": metric, "margin": margin,

@@ -29,7 +29,7 @@ def test_the_cli_resumes_the_apis_run_and_the_api_resumes_it_again(api_run, capf
     again = harness.run("smoke", [*SMALL, f"store.path={api_run.db}"], progress=True)
     assert again == api_run and len(again.episodes) == 8
     err = capfd.readouterr().err
-    assert "committed" in err and "\x1b[" not in err  # plain lines, no terminal escape codes
+    assert "episodes done" in err and "\x1b[" not in err  # plain lines, no terminal escape codes
 
 
 def test_report_tables_are_the_ones_the_cli_prints(api_run):

@@ -106,6 +106,7 @@ def test_repr_and_html(db):
     run = harness.open(db, "r1")
     text = repr(run)
     assert "r1" in text and "smoke" in text and "16/16" in text and "running" in text
+    assert str(run) == f"{db}:r1"  # as `harness compare` names a run
     page = run._repr_html_()
     assert page.startswith("<table>") and "agent_native, human" in page and "16/16" in page
     gone = harness.Run(str(db.parent / "gone.duckdb"), "r1")
@@ -218,3 +219,14 @@ def test_unknown_experiment_and_chaos_are_refused(tmp_path):
 def test_overrides_must_be_a_sequence_of_strings():
     with pytest.raises(TypeError, match="sequence of key=value"):
         harness.run("smoke", "repeats=2")
+
+
+def test_plain_progress_prints_a_line_per_tenth_and_no_escape_codes(capsys):
+    from harness.api import _plain_progress
+
+    on_progress = _plain_progress()
+    for done in range(0, 201):
+        on_progress(done, 200, done - done % 50)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "0/200 episodes done" and lines[-1] == "200/200 episodes done"
+    assert len(lines) == 11 and not any("\x1b" in line for line in lines)
