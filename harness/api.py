@@ -60,16 +60,38 @@ class Run:
     def actions(self, condition: str | None = None, task_id: str | None = None,
                 repeat: int | None = None) -> pd.DataFrame:
         """The run's actions (every column the store keeps), optionally of one condition,
-        task or repeat; sorted by episode key and seq."""
+        task or repeat; sorted by episode key and seq. One episode (all three given) is its
+        transcript where the store keeps one (arguments and observations, parsed), and an
+        episode the run does not hold is a StoreError, not an empty frame."""
         from harness.store import reader
 
-        transcript = getattr(reader, "transcript", None)  # one episode's actions, where the store has it
-        if transcript is not None and None not in (condition, task_id, repeat):
-            return transcript(self.db, self.id, condition, task_id, int(repeat))
+        if None not in (condition, task_id, repeat):
+            return self._episode_actions(str(condition), str(task_id), int(repeat))
         frame = reader.actions(self.db, self.id)
         for column, value in (("condition", condition), ("task_id", task_id), ("repeat", repeat)):
             if value is not None:
                 frame = frame[frame[column] == value]
+        return frame.reset_index(drop=True)
+
+    def _episode_actions(self, condition: str, task_id: str, repeat: int) -> pd.DataFrame:
+        from harness.core.errors import StoreError
+        from harness.store import reader
+
+        transcript = getattr(reader, "transcript", None)  # stores with transcripts (arguments, observations)
+        if transcript is not None:
+            frame = transcript(self.db, self.id, condition, task_id, repeat)
+            for i, (column, value) in enumerate((("run_id", self.id), ("condition", condition),
+                                                 ("task_id", task_id), ("repeat", repeat))):
+                if column not in frame.columns:  # the episode's key, as in the run-wide frame
+                    frame.insert(i, column, value)
+            return frame
+        frame = reader.actions(self.db, self.id)
+        frame = frame[(frame.condition == condition) & (frame.task_id == task_id) & (frame.repeat == repeat)]
+        if frame.empty:
+            eps = self.episodes
+            if not ((eps.condition == condition) & (eps.task_id == task_id) & (eps.repeat == repeat)).any():
+                raise StoreError(f"no episode {task_id} repeat {repeat} under condition {condition!r} in run "
+                                 f"{self.id!r} of {self.db}", hint="list the run's episodes with Run.episodes")
         return frame.reset_index(drop=True)
 
     @property

@@ -96,8 +96,11 @@ def test_actions_filters(db):
     run = harness.open(db, "r1")
     human = run.actions(condition="human")
     assert len(human) == 16 and set(human.condition) == {"human"}
-    one = run.actions("human", "t3", 0)
-    assert list(one.seq) == [0, 1] and set(one.task_id) == {"t3"}
+    one = run.actions("human", "t3", 0)  # one episode: its transcript where the store keeps one
+    assert list(one.seq) == [0, 1] and set(one.task_id) == {"t3"} and set(one.condition) == {"human"}
+    assert list(one.columns[:4]) == ["run_id", "condition", "task_id", "repeat"] and {"tool", "ok"} <= set(one.columns)
+    with pytest.raises(StoreError, match="no episode t9 repeat 0 under condition 'human'"):
+        run.actions("human", "t9", 0)
     assert run.actions(task_id="t3").condition.tolist() == ["agent_native", "agent_native", "human", "human"]
     assert run.actions(repeat=1).empty
 
