@@ -187,9 +187,13 @@ def run(experiment: str, overrides: Sequence[str] = (), *, progress: bool = Fals
     if isinstance(overrides, str):
         raise TypeError("overrides is a sequence of key=value strings, e.g. ['repeats=2']")
     # the CLI's own composition and refusals: the same config, the same errors
-    from harness.cli.run_cmd import _checked
+    from harness.cli.run_cmd import _checked, names_experiment
+    from harness.core.errors import ConfigError
     from harness.experiment.runner import run_experiment
 
+    if names_experiment(list(overrides)):  # Hydra would let the last one win, silently
+        again = next(o for o in overrides if names_experiment([o]))
+        raise ConfigError(f"the overrides name the experiment again ({again}): it is harness.run's first argument")
     _, cfg = _checked([f"experiment={experiment}", *overrides])
     cfg = cfg.model_copy(update={"progress": progress})  # operational: not in the config hash
     summary = run_experiment(cfg, on_progress=_plain_progress() if progress else None)

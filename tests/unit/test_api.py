@@ -219,6 +219,14 @@ def test_unknown_experiment_and_chaos_are_refused(tmp_path):
     assert not store.exists()
 
 
+def test_an_experiment_named_twice_is_refused(tmp_path):
+    store = tmp_path / "r.duckdb"
+    with pytest.raises(ConfigError, match=r"name the experiment again \(experiment=table2\)"):
+        # (small, should the refusal ever break: it would run)
+        harness.run("smoke", ["experiment=table2", "workload.limit=1", "repeats=1", f"store.path={store}"])
+    assert not store.exists()
+
+
 def test_overrides_must_be_a_sequence_of_strings():
     with pytest.raises(TypeError, match="sequence of key=value"):
         harness.run("smoke", "repeats=2")
