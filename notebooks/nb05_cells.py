@@ -5,13 +5,12 @@
 NAME = "05_scenarios_table1_table4"
 
 _SETUP = '''import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 from IPython.display import Image, display
 
+import harness
 from harness.store import reader
 
 # Paths are relative to the project root, wherever the notebook is opened from.
@@ -30,11 +29,8 @@ if run_id is None and table1_runs(DB).empty:
     DB = str(Path(DB).with_name(Path(DB).stem + "_table1.duckdb"))
     if table1_runs(DB).empty:
         assert run_if_missing, f"no table1 run in {DB}: run `harness run experiment=table1` first"
-        cmd = [sys.executable, "-m", "harness.cli.main", "run", "experiment=table1", f"workload.limit={limit}",
-               "repeats=1", f"executor.workers={workers}", f"store.path={DB}", "progress=false"]
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-        print(proc.stderr[-1500:])
-        assert proc.returncode == 0, "the run failed: see the output above"
+        harness.run("table1", [f"workload.limit={limit}", "repeats=1", f"executor.workers={workers}",
+                               f"store.path={DB}"])  # as `harness run experiment=table1 ...`; resumes
 run_id = run_id or table1_runs(DB).id.iloc[-1]  # the latest table1 or table4 run
 info = reader.run_info(DB, run_id)
 order = [c["name"] for c in info["config"]["conditions"]]

@@ -16,9 +16,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from harness.analysis.regression import METRICS, NotComparable, check_comparable, compare, regressed
-from harness.analysis.validity import analysable
-from harness.core.errors import UserInputError
+from harness.analysis.regression import METRICS, regressed
+from harness.analysis.run_compare import check_options, compare_episodes
 from harness.store import reader
 
 
@@ -47,20 +46,11 @@ def compare_runs(
     seed: int = typer.Option(0, help="Bootstrap seed."),
     fmt: Output = typer.Option(Output.table, "--format", help="table | json"),
 ) -> None:
-    if metric not in METRICS:
-        raise UserInputError(f"unknown metric {metric!r}", hint=f"choose one of: {', '.join(METRICS)}")
-    if not 0 <= margin < 1 or resamples < 1:
-        raise UserInputError("--margin must be in [0, 1) and --resamples at least 1")
+    check_options(metric, margin, resamples)
     (path_a, id_a), (path_b, id_b) = _locate(run_a, db), _locate(run_b, db)
-    # agent and harness errors are not failures: left out, so their pairs drop from the comparison
-    (ep_a, _), (ep_b, _) = analysable(reader.episodes(path_a, id_a)), analysable(reader.episodes(path_b, id_b))
-    info_a, info_b = reader.run_info(path_a, id_a), reader.run_info(path_b, id_b)
-    try:
-        check_comparable(ep_a, ep_b, info_a.get("workload_hash"), info_b.get("workload_hash"))
-    except NotComparable as exc:
-        raise UserInputError(f"cannot compare {run_a} with {run_b}: {exc}",
-                             hint="compare runs of the same experiment and workload") from None
-    rows = compare(ep_a, ep_b, metric=metric, margin=margin, resamples=resamples, seed=seed)
+    hashes = reader.run_info(path_a, id_a).get("workload_hash"), reader.run_info(path_b, id_b).get("workload_hash")
+    rows = compare_episodes(reader.episodes(path_a, id_a), reader.episodes(path_b, id_b), hashes, (run_a, run_b),
+                            metric=metric, margin=margin, resamples=resamples, seed=seed)
     failed = regressed(rows)
     if fmt is Output.json:
         print(json.dumps({"a": f"{path_a}:{id_a}", "b": f"{path_b}:{id_b}", "metric": metric, "margin": margin,
