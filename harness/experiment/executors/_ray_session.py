@@ -26,8 +26,11 @@ ADDRESS = re.compile(r"^(auto|(ray://)?(?P<host>[^\s:/]+):(?P<port>\d{1,5}))$")
 NAMESPACE = "harness"
 PROJECT_ROOT = PACKAGE_DIR.parent  # the checkout (or, installed, the site-packages holding harness/)
 # Not shipped to a cluster: results, caches, and what only a developer or the paper uses.
-EXCLUDES = [".git", ".venv", "results", "tests", "notebooks", "paper", "benchmarks", "outputs", "multirun",
-            "**/__pycache__", "*.duckdb", "*.duckdb.wal", ".hypothesis", ".pytest_cache", ".ruff_cache",
+# gitignore syntax: a leading / anchors a name at the shipped folder's root ("paper" alone
+# would also drop harness/paper from the workers).
+CHECKOUT_EXCLUDES = ["/.git", "/.venv", "/results", "/tests", "/notebooks", "/paper", "/benchmarks", "/outputs",
+                     "/multirun", "/dist", "/build"]
+EXCLUDES = ["**/__pycache__", "*.duckdb", "*.duckdb.wal", ".hypothesis", ".pytest_cache", ".ruff_cache",
             "*.egg-info"]
 PROBE_TIMEOUT_S = 5.0
 START_ATTEMPTS = 2
@@ -151,7 +154,7 @@ def shipped_env() -> dict[str, Any]:
     if installed():
         env: dict[str, Any] = {"py_modules": [str(PACKAGE_DIR)], "excludes": EXCLUDES}
     else:
-        env = {"working_dir": str(PROJECT_ROOT), "excludes": EXCLUDES}
+        env = {"working_dir": str(PROJECT_ROOT), "excludes": [*CHECKOUT_EXCLUDES, *EXCLUDES]}
     configs = config_dir().resolve()
     if not configs.is_relative_to(PROJECT_ROOT):
         env["py_modules"] = [*env.get("py_modules", []), str(configs)]

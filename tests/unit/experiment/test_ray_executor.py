@@ -66,3 +66,23 @@ def test_an_address_nobody_answers_on_is_refused_before_ray_is_asked(scheme):
     with pytest.raises(ConfigError, match=rf"executor\.address={address}: no Ray cluster answers there") as info:
         make_executor(ExecutorConfig(name="ray", address=address))
     assert "ray start --head" in info.value.hint  # the probe's refusal: Ray's own connect waits for minutes
+
+
+def test_what_a_cluster_is_sent_keeps_every_module_of_the_package_and_drops_the_checkout_s_extras():
+    """Ray's own matcher over the shipped folder: ``paper/`` (claims) and ``tests/`` stay home,
+    ``harness/paper`` (a subpackage of the same name) goes along."""
+    pytest.importorskip("ray")
+    from ray._private.runtime_env.packaging import _get_excludes
+
+    from harness.experiment.executors import _ray_session as session
+
+    env = session.shipped_env()
+    if "working_dir" not in env:
+        pytest.skip("an installed package ships the package folder alone")
+    root = session.PROJECT_ROOT
+    excluded = _get_excludes(root, env["excludes"])
+    for kept in ["harness/paper/figures.py", "harness/experiment/runner.py", "configs/config.yaml"]:
+        assert not excluded(root / kept), kept
+    for dropped in ["paper/claims.yaml", "tests/conftest.py", ".git/HEAD", "results/x.duckdb",
+                    "harness/__pycache__/api.cpython-311.pyc"]:
+        assert excluded(root / dropped), dropped
