@@ -21,6 +21,7 @@ from harness.cli import (
     report_cmd,
     run_cmd,
     run_help,
+    runs_cmd,
     store_cmd,
     tasks_cmd,
     trace_cmd,
@@ -42,6 +43,8 @@ app.command(
     help="Run the chaos experiment (Table 3: worker processes, real SIGKILLs): harness chaos [-m] \\[key=value ...] "
          "(default experiment=table3).",
 )(chaos_cmd.chaos)
+app.command("runs", help="The runs in a store: id, experiment, status, episodes stored/planned, times.")(
+    runs_cmd.runs)
 app.command("report", help="Completion and paired gaps of a stored run.")(report_cmd.report)
 app.command("compare", help="Paired difference of two runs; exit 1 on a significant regression.")(
     compare_cmd.compare_runs)
