@@ -33,10 +33,10 @@ def runs(
         print(json.dumps(rows, indent=2))
         return
     table = Table(title=f"runs in {db}", title_justify="left")
-    # an id is never cut (it is what `report` and `compare` take): folded in a narrow terminal
-    table.add_column("run", overflow="fold", min_width=min(24, max(len(r["id"]) for r in rows)))
+    # an id is never cut (it is what `report` and `compare` take): in a narrow terminal the others wrap
+    table.add_column("run", no_wrap=True)
     for name in ("experiment", "status", "episodes", "started (UTC)", "finished (UTC)"):
-        table.add_column(name, justify="right" if name == "episodes" else "left", no_wrap=True)
+        table.add_column(name, justify="right" if name == "episodes" else "left")
     for r in rows:
         status = {"stopped": "[yellow]stopped[/]", "running": "[cyan]running[/]"}.get(r["status"], r["status"])
         table.add_row(r["id"], r["experiment"], status, f"{r['episodes_done']}/{r['planned_episodes']}",
