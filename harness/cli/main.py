@@ -28,7 +28,8 @@ from harness.cli import (
 )
 from harness.core.errors import UserInputError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help=__doc__.splitlines()[0])
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
+                  help=__doc__.splitlines()[0].replace("``", ""))  # help is rich markup, not reST
 app.command(
     "run",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
@@ -42,6 +43,7 @@ app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     help="Run the chaos experiment (Table 3: worker processes, real SIGKILLs): harness chaos [-m] \\[key=value ...] "
          "(default experiment=table3).",
+    options_metavar="[-m] [key=value ...]",
 )(chaos_cmd.chaos)
 app.command("runs", help="The runs in a store: id, experiment, status, episodes stored/planned, times.")(
     runs_cmd.runs)
