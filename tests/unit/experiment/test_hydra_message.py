@@ -29,3 +29,9 @@ def test_an_unknown_key_keeps_hydras_advice():
     with pytest.raises(ConfigError) as caught:
         compose_config(["nope=1"])
     assert caught.value.hint == "To append to your config use +nope=1"
+
+
+def test_a_bad_interpolation_is_a_config_error_naming_the_key():
+    with pytest.raises(ConfigError) as caught:
+        compose_config(["seed=${nope}"])
+    assert "Interpolation key 'nope' not found" in caught.value.message and "full_key: seed" in caught.value.hint
