@@ -55,12 +55,12 @@ def test_runs_on_a_missing_or_empty_store_is_one_line_and_exit_2(tmp_path):
     assert not (tmp_path / "missing.duckdb").exists()
 
 
-def _interrupted(db, sig, *, group: bool, workers: int) -> subprocess.CompletedProcess:
+def _interrupted(db, sig, *, group: bool, workers: int, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     """``harness run experiment=smoke`` (168 episodes, a commit every 5) sent ``sig`` once
     at least 10 episodes are committed; ``group``: to its whole process group, as a
     terminal's Ctrl-C is (the pool's workers get it too)."""
     args = [*HARNESS, "run", "experiment=smoke", f"executor.workers={workers}", f"store.path={db}",
-            "store.batch_size=5"]
+            "store.batch_size=5", *extra]
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=group)
     seen = []
@@ -120,10 +120,14 @@ def test_ctrl_c_stores_what_finished_marks_the_run_stopped_and_the_same_command_
     assert "INCOMPLETE" not in done.stdout
 
 
-@pytest.mark.parametrize(("sig", "group"), [(signal.SIGINT, True), (signal.SIGTERM, False)])
-def test_ctrl_c_to_the_process_group_and_sigterm_stop_a_pooled_run_the_same_way(tmp_path, sig, group):
+@pytest.mark.parametrize(("sig", "group", "extra"), [
+    (signal.SIGINT, True, ()),  # a process pool
+    (signal.SIGINT, True, ("executor.concurrency=2",)),  # worker processes running jobs on threads
+    (signal.SIGTERM, False, ()),
+])
+def test_ctrl_c_to_the_process_group_and_sigterm_stop_a_pooled_run_the_same_way(tmp_path, sig, group, extra):
     db = tmp_path / "p.duckdb"
-    proc = _interrupted(db, sig, group=group, workers=2)
+    proc = _interrupted(db, sig, group=group, workers=2, extra=extra)
     assert proc.returncode == 130, proc.stderr
     assert "Traceback" not in proc.stderr  # the workers ignore SIGINT: no traceback from each of them
     stored = int(STOPPED.search(proc.stderr).group(1))
