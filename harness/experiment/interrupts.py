@@ -7,8 +7,11 @@ not at all. The runner then commits what is buffered, marks the run ``stopped`` 
 raises ``RunStopped`` (a ``KeyboardInterrupt``, so a notebook or script still sees an
 interrupt); ``harness run`` prints one line and exits with 130.
 
-Pool worker processes ignore SIGINT (``ignore_sigint``): a terminal's Ctrl-C reaches the
-whole process group, and the driver, not each worker, decides what a stop means.
+A terminal's Ctrl-C reaches the whole process group. The process pool's workers
+(``executors.local``) ignore it (``ignore_sigint``): the driver decides what a stop means,
+and their short CPU-bound jobs in flight finish before the pool shuts down. The threaded
+workers of ``worker_pool`` (model agents) still exit on it, as they did: their jobs in
+flight wait on a model and would hold the stop for as long as a request takes.
 """
 
 from __future__ import annotations
@@ -76,5 +79,5 @@ class Interrupts:
 
 
 def ignore_sigint() -> None:
-    """A pool worker's initializer: Ctrl-C is the driver's to handle."""
+    """A process-pool worker's initializer: Ctrl-C is the driver's to handle."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -32,7 +32,6 @@ from typing import Any
 
 from harness.core.errors import HarnessError
 from harness.core.pyast import serialise_parsing
-from harness.experiment.interrupts import ignore_sigint
 
 Job = Any
 Result = Any
@@ -60,7 +59,6 @@ def worker_main(conn: connection.Connection, fn: Callable[[Job], Result], thread
     """The worker: this (main) thread reads jobs off the pipe into a queue that ``threads``
     threads run from; each sends its result back the moment its job is done."""
     serialise_parsing()  # before any thread runs a job
-    ignore_sigint()  # Ctrl-C reaches the whole process group: the driver alone decides what it means
     inbox: queue.SimpleQueue = queue.SimpleQueue()
     send_lock = threading.Lock()  # one message at a time on the shared pipe
     pool = [threading.Thread(target=_serve, args=(fn, inbox, conn, send_lock), name=f"job-{i}", daemon=True)
