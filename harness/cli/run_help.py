@@ -92,9 +92,14 @@ def _rows(rows: list[tuple[str, str]], width: int | None = None, max_lines: int 
 def epilog() -> str:
     """The help's closing text (rich markup; typer keeps its line breaks)."""
     try:
-        directory = config_dir()
+        return _epilog(config_dir())
     except ConfigError as exc:
         return escape(f"(experiments and keys not listed: {exc.message})")
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:  # every command imports this: never fail it
+        return escape(f"(experiments and keys not listed: {type(exc).__name__} reading configs/)")
+
+
+def _epilog(directory: Path) -> str:
     sections = [
         ["[bold]Experiments[/] (experiment=NAME)", *_rows(experiments(directory))],
         ["[bold]Config keys[/] (key=value, defaults shown; configs/config.yaml)", *_rows(root_keys(directory))],

@@ -35,3 +35,11 @@ def test_the_epilog_names_every_experiment_and_survives_rich_markup():
 def test_without_configs_the_help_still_renders(monkeypatch, tmp_path):
     monkeypatch.setenv("HARNESS_CONFIG_DIR", str(tmp_path))
     assert "experiments and keys not listed" in Text.from_markup(run_help.epilog()).plain
+
+
+def test_a_broken_group_yaml_does_not_break_the_help(monkeypatch, tmp_path):
+    (tmp_path / "config.yaml").write_text("defaults:\n  - store: duckdb\nseed: 0\n")
+    (tmp_path / "store").mkdir()
+    (tmp_path / "store" / "duckdb.yaml").write_text("path: [unclosed\n")
+    monkeypatch.setenv("HARNESS_CONFIG_DIR", str(tmp_path))
+    assert "experiments and keys not listed: ParserError reading configs/" in run_help.epilog()
