@@ -3,8 +3,9 @@
 Read from the config directory (``configs/``), so a new experiment or key shows up
 without a change here: each experiment with the first sentence of the comment that opens
 its yaml, the root keys of ``config.yaml`` with their comments, and each config group
-with its choices and the keys of its default. The text is rich markup (typer renders help that way), so every name
-and comment is escaped: ``[key=value ...]`` must not be read as a style tag.
+with its choices and the keys of its default. The text is rich markup (typer renders
+help that way), so every name and comment is escaped: ``[key=value ...]`` must not be
+read as a style tag.
 """
 
 from __future__ import annotations
