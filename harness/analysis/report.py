@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from harness.analysis.completeness import incomplete_note
 from harness.analysis.cost_model import CostModel
 from harness.analysis.report_tables import Display, report_tables, termination_counts
 from harness.analysis.suite import Analyses, RunPlan, Settings
@@ -54,6 +55,11 @@ class RunReport:
         return report_tables(self.estimates, self.episodes, self.perf, self.order, self.run_id,
                              int(self.info.get("repeats") or 0))
 
+    def incomplete(self) -> str | None:
+        """The line saying the run is incomplete (stopped, running, fewer stored than
+        planned), or None."""
+        return incomplete_note(self.info)
+
     def table3(self) -> pd.DataFrame:
         from harness.analysis.exec_perf import quantiles
 
@@ -65,7 +71,8 @@ class RunReport:
 
     def document(self) -> dict:
         """One machine-readable document (strict JSON: no NaN, no Infinity)."""
-        return strict({"run_id": self.run_id, "estimates": self.estimates.to_dict(orient="records"),
+        return strict({"run_id": self.run_id, "incomplete": self.incomplete(),
+                       "estimates": self.estimates.to_dict(orient="records"),
                        "table3": self.table3().to_dict(orient="records"),
                        "terminations": termination_counts(self.episodes, self.order).to_dict(orient="records")})
 

@@ -11,6 +11,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from harness.cli import (
     bench_cmd,
@@ -19,25 +20,33 @@ from harness.cli import (
     paper_cmd,
     report_cmd,
     run_cmd,
+    run_help,
+    runs_cmd,
     store_cmd,
     tasks_cmd,
     trace_cmd,
 )
 from harness.core.errors import UserInputError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help=__doc__.splitlines()[0])
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
+                  help=__doc__.splitlines()[0].replace("``", ""))  # help is rich markup, not reST
 app.command(
     "run",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     # typer renders help as rich markup: a backslash keeps "[" a literal bracket
     help="Run an episode experiment: harness run [-m] \\[key=value ...] (Hydra overrides).",
+    options_metavar="[-m] [key=value ...]",  # the usage line (printed as is, not as markup)
+    epilog=run_help.epilog(),
 )(run_cmd.run)
 app.command(
     "chaos",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     help="Run the chaos experiment (Table 3: worker processes, real SIGKILLs): harness chaos [-m] \\[key=value ...] "
          "(default experiment=table3).",
+    options_metavar="[-m] [key=value ...]",
 )(chaos_cmd.chaos)
+app.command("runs", help="The runs in a store: id, experiment, status, episodes stored/planned, times.")(
+    runs_cmd.runs)
 app.command("report", help="Completion and paired gaps of a stored run.")(report_cmd.report)
 app.command("compare", help="Paired difference of two runs; exit 1 on a significant regression.")(
     compare_cmd.compare_runs)
@@ -53,12 +62,13 @@ err = Console(stderr=True)
 
 def main() -> None:
     try:
-        app(standalone_mode=True)
+        app(standalone_mode=True, prog_name="harness")  # the usage line names the command people type
     except UserInputError as exc:
         # soft_wrap: a one-line message stays one line in a log or a pipe
-        err.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+        # escaped: a message quoting "[a, b]" (a list override, Hydra's grammar) must keep its brackets
+        err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False, soft_wrap=True)
         if exc.hint:
-            err.print(f"  [dim]hint:[/] {exc.hint}", highlight=False, soft_wrap=True)
+            err.print(f"  [dim]hint:[/] {escape(exc.hint)}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
 
 

@@ -1,19 +1,23 @@
 """One table structure (``harness.analysis.report_tables.Display``), three renderings:
-rich (terminal), Markdown and LaTeX."""
+rich (terminal), Markdown and LaTeX. A ``header`` (an incomplete run says so) comes
+first, where a reader meets it before any number."""
 
 from __future__ import annotations
 
 import sys
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from harness.analysis.report_tables import Display
 from harness.paper.tex import tex_escape
 
 
-def rich(tables: list[Display]) -> None:
+def rich(tables: list[Display], header: str | None = None) -> None:
     console = Console(width=None if sys.stdout.isatty() else 160)  # pipes and CI logs: don't squeeze
+    if header:
+        console.print(f"[bold yellow]{escape(header)}[/]", soft_wrap=True)
     for d in tables:
         t = Table(title=d.title, caption=d.note or None, caption_justify="left")
         for i, col in enumerate(d.columns):
@@ -23,7 +27,9 @@ def rich(tables: list[Display]) -> None:
         console.print(t)
 
 
-def markdown(tables: list[Display]) -> None:
+def markdown(tables: list[Display], header: str | None = None) -> None:
+    if header:
+        print(f"**{header}**")
     for d in tables:
         print(f"\n### {d.title}\n")
         print("| " + " | ".join(d.columns) + " |")
@@ -34,7 +40,9 @@ def markdown(tables: list[Display]) -> None:
             print(f"\n{d.note}")
 
 
-def latex(tables: list[Display]) -> None:
+def latex(tables: list[Display], header: str | None = None) -> None:
+    if header:  # a comment would not show in the typeset document
+        print(f"% {tex_escape(header)}\n\\noindent\\textbf{{{tex_escape(header)}}}\\par")
     for d in tables:
         print(f"\n% {tex_escape(d.title)}")
         print("\\begin{tabular}{l" + "r" * (len(d.columns) - 1) + "}\n\\toprule")

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from harness.analysis.report import build_report
 from harness.cli import render
@@ -50,13 +51,17 @@ def report(
     cost_model = load_cost_model(cost) if cost else None  # a bad price: one line, before the store is read
     run_id = run or run_opt or reader.latest_run(db)
     made = build_report(db, run_id, pair=pair, resamples=resamples, store=store, cost_model=cost_model, note=_note)
-    if fmt is Format.csv:  # one machine-readable document, never two
+    incomplete = made.incomplete()
+    if fmt is Format.csv:  # one machine-readable document, never two: the header goes to stderr
+        if incomplete:
+            _note(incomplete)
         print(made.flat().to_csv(index=False), end="")
-    elif fmt is Format.json:
+    elif fmt is Format.json:  # the document's "incomplete" field
         print(json.dumps(made.document(), indent=2, default=float, allow_nan=False))
     else:
-        {Format.table: render.rich, Format.md: render.markdown, Format.tex: render.latex}[fmt](made.tables())
+        {Format.table: render.rich, Format.md: render.markdown, Format.tex: render.latex}[fmt](made.tables(),
+                                                                                              incomplete)
 
 
 def _note(text: str) -> None:
-    err.print(f"[yellow]note:[/] {text}", highlight=False)
+    err.print(f"[yellow]note:[/] {escape(text)}", highlight=False)

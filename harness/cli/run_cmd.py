@@ -25,9 +25,11 @@ from rich.progress import (
 
 from harness.core.errors import ConfigError
 from harness.experiment.config import RunConfig, build_run_config, compose_config
+from harness.experiment.interrupts import RunStopped
 from harness.experiment.runner import RunSummary, run_experiment
 
 console = Console(stderr=True)
+STOPPED_EXIT = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 
 
 def run(
@@ -37,12 +39,20 @@ def run(
     overrides = list(ctx.args)
     # Every combination is composed and checked (plug-in options included) before the first
     # one runs, so a refused one leaves nothing stored.
-    configs = [_checked(combo) for combo in (sweep(overrides) if multirun else [overrides])]
     errored = 0
-    for combo, cfg in configs:
-        if multirun:
-            console.print(f"[bold]sweep[/] {' '.join(combo)}")
-        errored += _run_one(cfg).error_count
+    try:
+        configs = [_checked(combo) for combo in (sweep(overrides) if multirun else [overrides])]
+        for combo, cfg in configs:
+            if multirun:
+                console.print(f"[bold]sweep[/] {' '.join(combo)}")
+            errored += _run_one(cfg).error_count
+    except RunStopped as stop:
+        console.print(f"stopped: {stop.stored}/{stop.planned} episodes stored; run the same command again to resume",
+                      highlight=False)
+        raise typer.Exit(STOPPED_EXIT) from None
+    except KeyboardInterrupt:  # before the store was opened for writing
+        console.print("stopped before the run began storing episodes", highlight=False)
+        raise typer.Exit(STOPPED_EXIT) from None
     if errored:
         raise typer.Exit(1)  # errors are not failures, but a run that had them is not a clean run
 

@@ -122,20 +122,36 @@ def _layer_override(override: str) -> str:
     return f"++{override}" if override.startswith("layers.") else override
 
 
+def hydra_message(text: str) -> tuple[str, str | None]:
+    """Hydra's own error text as (first line, the rest on one line): its list of options
+    ("Available options in 'experiment':" then one tab-indented name a line) becomes
+    "...: a, b, c"; its config search path (where it looked, not what is wrong) is left out."""
+    lines = text.strip().split("Config search path:")[0].splitlines() or [""]
+    rest: list[str] = []
+    for line in lines[1:]:
+        if line.startswith("\t") and rest:
+            rest[-1] += (" " if rest[-1].endswith(":") else ", ") + line.strip()
+        elif line.strip():
+            rest.append(line.strip())
+    return lines[0].strip(), "; ".join(rest) or None
+
+
 def compose_config(overrides: list[str]) -> dict[str, Any]:
-    """Hydra composition; Hydra's own errors become one-line ConfigErrors."""
+    """Hydra composition; Hydra's own errors become ConfigErrors that keep its text
+    (``hydra_message``): a first line, then its advice or options on one more."""
     directory = config_dir()
     try:
         with initialize_config_dir(config_dir=str(directory), version_base="1.3", job_name="harness"):
             cfg = compose(config_name="config", overrides=[_layer_override(o) for o in overrides],
                           return_hydra_config=True)
+        choices = OmegaConf.to_container(cfg.hydra.runtime.choices)
+        with open_dict(cfg):
+            del cfg["hydra"]  # its sweep fields only resolve inside a Hydra job
+        data = OmegaConf.to_container(cfg, resolve=True)  # a bad ${interpolation} fails here, not above
     except (HydraException, OmegaConfBaseException, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"bad override or config: {first}", hint="see `harness run --help` and configs/") from None
-    choices = OmegaConf.to_container(cfg.hydra.runtime.choices)
-    with open_dict(cfg):
-        del cfg["hydra"]  # its sweep fields only resolve inside a Hydra job
-    data = OmegaConf.to_container(cfg, resolve=True)
+        message, hint = hydra_message(str(exc) or type(exc).__name__)
+        raise ConfigError(f"bad override or config: {message}",
+                          hint=hint or "see `harness run --help` and configs/") from None
     data["experiment"] = choices.get("experiment") or "adhoc"
     return data
 

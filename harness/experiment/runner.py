@@ -12,6 +12,7 @@ episode gets its own ``EpisodeScope``, and the episodes of one invocation share 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import platform
@@ -25,13 +26,15 @@ from harness.agents.llm.preflight import is_model_agent, preflight
 from harness.agents.llm.recording import Recorder
 from harness.agents.registry import AgentSpec, build_agent, validate_agent
 from harness.agents.scope import EpisodeScope, RunBudget, Spending
-from harness.core.errors import ConfigError
+from harness.core.errors import ConfigError, ResumeConflictError
 from harness.core.models import ERROR_TERMINATIONS, ActionRecord, EpisodeRecord
 from harness.core.resources import DIST_NAME, dist_version, installed
 from harness.experiment.conditions import Condition
 from harness.experiment.config import RunConfig, config_dir
+from harness.experiment.config_diff import explained_conflict
 from harness.experiment.episode import run_episode
 from harness.experiment.executors.base import concurrency_of, make_executor
+from harness.experiment.interrupts import Interrupts, RunStopped
 from harness.store import ResultWriter, RunInfo
 from harness.store.reader import exchanges as stored_exchanges
 from harness.store.schema import ExchangeRecord
@@ -205,8 +208,9 @@ def run_budget(cfg: RunConfig, spent: tuple[int, float]) -> RunBudget | None:
 class _Schedule:
     """The planned jobs, handed to the executor until the run stops scheduling."""
 
-    def __init__(self, jobs: list[TaskJob]):
+    def __init__(self, jobs: list[TaskJob], at_once: bool = False):
         self.jobs = jobs
+        self.at_once = at_once  # jobs run at once per worker process: a stop lets those in flight be stored
         self.stopped = False
 
     def __len__(self) -> int:
@@ -220,6 +224,37 @@ class _Schedule:
 
     def stop(self) -> None:
         self.stopped = True
+
+
+def _closing(results: Iterator[JobResult]) -> contextlib.AbstractContextManager:
+    return contextlib.closing(results) if hasattr(results, "close") else contextlib.nullcontext(results)
+
+
+def _store(writer: ResultWriter, summary: RunSummary, result: JobResult) -> None:
+    for episode, actions, exchanges in result.rows:
+        writer.add(episode, actions, exchanges)
+        summary.successes[episode.condition] = summary.successes.get(episode.condition, 0) + episode.success
+        _count_error(summary, episode)
+        summary.tokens += episode.tokens
+        summary.cost_usd += episode.cost_usd
+    summary.executed += len(result.rows)
+
+
+def _collect(results: Iterator[JobResult], writer: ResultWriter, summary: RunSummary, jobs: _Schedule,
+             interrupts: Interrupts, report: Callable[[JobResult], None]) -> None:
+    """Store each job's episodes as it finishes; ``report`` shows progress and decides
+    whether the run stops scheduling (``summary.stopped``)."""
+    for result in results:
+        with interrupts.shielded():  # an episode is buffered whole, or not at all
+            _store(writer, summary, result)
+        report(result)
+        if result.fatal is not None:
+            raise result.fatal  # the writer still commits every finished episode on the way out
+        if jobs.stopped or not summary.stopped:
+            continue  # stopped already: storing the jobs that were in flight
+        if not jobs.at_once:
+            return  # schedule nothing more (with a pool, jobs in flight finish unstored)
+        jobs.stop()  # schedule nothing more; the many jobs in flight, already paid for, are stored
 
 
 def run_experiment(cfg: RunConfig, on_progress: Callable[[int, int, int], None] | None = None,
@@ -237,47 +272,49 @@ def run_experiment(cfg: RunConfig, on_progress: Callable[[int, int, int], None] 
         workload_hash=workload_hash(tasks), code_version=code_version(), seed=cfg.seed, repeats=cfg.repeats,
         planned_episodes=planned, host=platform.node(),
     )
-    with ResultWriter(cfg.store.path, batch_size=cfg.store.batch_size) as writer:
-        done = writer.begin_run(info)
-        writer.record_conditions(run_id, {c.name: c.model_dump(mode="json") for c in cfg.conditions})
-        writer.record_tasks(run_id, [
-            {"task_id": t.id, "category": t.category, "family": t.family, "difficulty": t.difficulty,
-             "seed": t.seed, "spec_hash": t.content_hash()} for t in tasks
-        ])
-        summary = RunSummary(run_id, Path(cfg.store.path), planned, already_done=len(done))
-        summary.tokens, summary.cost_usd = writer.run_usage(run_id)
-        budget = run_budget(cfg, (summary.tokens, summary.cost_usd))
-        at_once = concurrency_of(cfg.executor, agent) > 1  # jobs run at once per worker process
-        jobs = _Schedule(plan_jobs(cfg, agent, run_id, tasks, done, replay, budget, one_episode_each=at_once))
-        # this invocation's spending: one object for the jobs run in a process (on all its threads)
-        run_job = functools.partial(run_task_job, spending=Spending())
-        started = time.perf_counter()
-        if on_usage and budget is not None:
-            on_usage(summary.tokens, summary.cost_usd)
-        if on_progress:
-            on_progress(len(done), planned, len(done))
-        for result in executor(run_job, jobs):
-            for episode, actions, exchanges in result.rows:
-                writer.add(episode, actions, exchanges)
-                summary.successes[episode.condition] = summary.successes.get(episode.condition, 0) + episode.success
-                _count_error(summary, episode)
-                summary.tokens += episode.tokens
-                summary.cost_usd += episode.cost_usd
-            summary.executed += len(result.rows)
-            if on_usage and budget is not None:
-                on_usage(summary.tokens, summary.cost_usd)
-            if on_progress:
-                on_progress(len(done) + summary.executed, planned, len(done) + summary.executed - writer.pending)
-            if result.fatal is not None:
-                raise result.fatal  # the writer still commits every finished episode on the way out
-            if jobs.stopped:
-                continue  # stopped already: storing the jobs that were in flight
-            summary.stopped = (result.capped or (budget.reached(summary.tokens, summary.cost_usd) if budget else None)
-                               or _too_many_errors(summary, cfg.max_errors))
-            if summary.stopped and not at_once:
-                break  # schedule nothing more (with a pool, jobs in flight finish unstored)
-            if summary.stopped:
-                jobs.stop()  # schedule nothing more; the many jobs in flight, already paid for, are stored
-        writer.finish_run(run_id)
-        summary.wall_seconds = time.perf_counter() - started
+    interrupts = Interrupts()
+    try:
+        with interrupts.installed(), ResultWriter(cfg.store.path, batch_size=cfg.store.batch_size) as writer:
+            done = writer.begin_run(info)
+            writer.record_conditions(run_id, {c.name: c.model_dump(mode="json") for c in cfg.conditions})
+            writer.record_tasks(run_id, [
+                {"task_id": t.id, "category": t.category, "family": t.family, "difficulty": t.difficulty,
+                 "seed": t.seed, "spec_hash": t.content_hash()} for t in tasks
+            ])
+            summary = RunSummary(run_id, Path(cfg.store.path), planned, already_done=len(done))
+            summary.tokens, summary.cost_usd = writer.run_usage(run_id)
+            budget = run_budget(cfg, (summary.tokens, summary.cost_usd))
+            at_once = concurrency_of(cfg.executor, agent) > 1  # jobs run at once per worker process
+            jobs = _Schedule(plan_jobs(cfg, agent, run_id, tasks, done, replay, budget, one_episode_each=at_once),
+                             at_once)
+            # this invocation's spending: one object for the jobs run in a process (on all its threads)
+            run_job = functools.partial(run_task_job, spending=Spending())
+            started = time.perf_counter()
+
+            def report(result: JobResult | None = None) -> None:
+                if on_usage and budget is not None:
+                    on_usage(summary.tokens, summary.cost_usd)
+                if on_progress:
+                    on_progress(len(done) + summary.executed, planned, len(done) + summary.executed - writer.pending)
+                if result is not None and not jobs.stopped:
+                    summary.stopped = (result.capped
+                                       or (budget.reached(summary.tokens, summary.cost_usd) if budget else None)
+                                       or _too_many_errors(summary, cfg.max_errors))
+
+            report()
+            try:
+                # closing: an interrupt outside the executor's generator still shuts its pool down now
+                with _closing(executor(run_job, jobs)) as results:
+                    _collect(results, writer, summary, jobs, interrupts, report)
+            except KeyboardInterrupt:
+                with interrupts.shielded():  # a second Ctrl-C does not cut the last commit short
+                    stored = writer.stop_run(run_id)
+                    interrupts.discard()
+                raise RunStopped(run_id, stored, planned) from None
+            with interrupts.shielded():  # finished is finished: an interrupt now changes nothing
+                writer.finish_run(run_id)
+                interrupts.discard()
+            summary.wall_seconds = time.perf_counter() - started
+    except ResumeConflictError as exc:  # the writer is closed: the stored config can be read
+        raise explained_conflict(exc, cfg.store.path, run_id, info.config, info.config_hash) from None
     return summary

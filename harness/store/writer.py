@@ -268,6 +268,16 @@ class ResultWriter:
         with translated(self.path, "checkpoint"):
             fetch(con, "CHECKPOINT")
 
+    def stop_run(self, run_id: str) -> int:
+        """Flush, then mark the run ``stopped`` (interrupted: neither running nor finished;
+        the same command resumes it). Returns the run's stored episodes."""
+        self._require_run(run_id)
+        self.flush()
+        con = self._live()
+        with self._transaction("mark the run stopped"):
+            fetch(con, "UPDATE runs SET status = 'stopped', finished = NULL WHERE id = ?", [run_id])
+            return fetch(con, "SELECT count(*) FROM episodes WHERE run_id = ?", [run_id])[0][0]
+
     def replace_estimates(self, run_id: str, rows: Iterable[EstimateRecord]) -> int:
         """Store a run's estimates, replacing those of the same analyses (one transaction)."""
         rows = list(rows)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.core.pyast import serialise_parsing
 from harness.experiment.executors.base import EXECUTORS, Job, Result
+from harness.experiment.interrupts import ignore_sigint
 from harness.experiment.worker_pool import ThreadedProcessPool
 
 
@@ -54,7 +55,8 @@ class LocalExecutor:
         if threads > 1:
             yield from ThreadedProcessPool(ctx, workers, threads).run(fn, jobs)
             return
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        # Ctrl-C reaches the whole process group: the driver alone decides what it means
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=ignore_sigint) as pool:
             yield from _bounded(pool, fn, jobs, 2 * workers)
 
 
