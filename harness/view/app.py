@@ -6,18 +6,24 @@ Routes (every one reads the store fresh; nothing is cached between requests):
 - ``/runs/{run}``: the run's conditions with completion, and its episodes filtered by the
   query parameters ``condition``, ``family``, ``success``, ``termination``
 - ``/runs/{run}/episodes/{condition}/{task}/{repeat}``: one episode
+- ``/runs/{run}/episodes/{condition}/{task}/{repeat}/causal``: that episode re-run (read-only,
+  as ``harness trace`` does) for its observability layer's full record, drawn
 - ``/runs/{run}/compare/{task}/{repeat}?a=COND&b=COND``: two conditions side by side
 
 An unknown run, condition or episode is a 404 page naming it; a store that became
-unreadable while serving is a 503 page with the store's one-line message.
+unreadable while serving is a 503 page with the store's one-line message. Endpoints are
+plain functions: Starlette runs them in its thread pool, so a slow read or a re-run does not
+hold up other requests.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -26,7 +32,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from harness.core.errors import StoreError
+from harness.core.errors import StoreError, UserInputError
 from harness.view import dag, queries
 from harness.view.queries import EpisodeKey, NotFound
 
@@ -34,11 +40,13 @@ HERE = Path(__file__).parent
 
 
 def _fmt(value: Any) -> str:
-    """A cell as text: no 'nan', floats to 3 significant places."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """A cell as text: no 'nan' or 'NaT', floats to 3 significant places, times to the second."""
+    if value is None or (not isinstance(value, (list, dict, str)) and pd.isna(value)):
         return "—"
     if isinstance(value, float):
         return f"{value:.3g}"
+    if isinstance(value, dt.datetime):  # pandas' Timestamp is one too
+        return value.strftime("%Y-%m-%d %H:%M:%S")
     return str(value)
 
 
@@ -62,10 +70,10 @@ def create_app(db: str | Path) -> Starlette:
     def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         return templates.TemplateResponse(request, name, {"db": db, **context}, status_code=status)
 
-    async def runs(request: Request) -> HTMLResponse:
+    def runs(request: Request) -> HTMLResponse:
         return page(request, "runs.html", runs=queries.runs(db).to_dict("records"))
 
-    async def run(request: Request) -> HTMLResponse:
+    def run(request: Request) -> HTMLResponse:
         run_id = request.path_params["run"]
         params = dict(request.query_params)
         info, conds = queries.run_summary(db, run_id)
@@ -73,7 +81,7 @@ def create_app(db: str | Path) -> Starlette:
         return page(request, "run.html", run=info, conditions=conds.to_dict("records"),
                     episodes=eps.to_dict("records"), choices=choices, params=params)
 
-    async def episode(request: Request) -> HTMLResponse:
+    def episode(request: Request) -> HTMLResponse:
         p = request.path_params
         key = EpisodeKey(p["run"], p["condition"], p["task"], _repeat(request))
         view = queries.episode(db, key)
@@ -84,7 +92,26 @@ def create_app(db: str | Path) -> Starlette:
         return page(request, "episode.html", v=view, key=key, pair=pair, dag_title=title, svg=picture,
                     sessions=sessions, not_recorded=queries.NOT_RECORDED)
 
-    async def compare(request: Request) -> HTMLResponse:
+    def causal(request: Request) -> HTMLResponse:
+        p = request.path_params
+        key = EpisodeKey(p["run"], p["condition"], p["task"], _repeat(request))
+        view = queries.episode(db, key)  # 404 before anything runs
+        title = dag.verdict_title(key, view.row, view.verdicts)
+        from harness.experiment.rerun import rerun_episode  # the runtime only for this page
+
+        try:
+            record = rerun_episode(db, key.run_id, key.condition, key.task_id, key.repeat).record
+        except StoreError:
+            raise
+        except UserInputError as exc:  # the re-run does not come out as stored: the code changed
+            return page(request, "error.html", status=409, code=409, message=exc.message, hint=exc.hint)
+        variant = (record or {}).get("variant")
+        deps = request.query_params.get("deps") != "hide"
+        picture = dag.svg(dag.record_dot(title, record, deps=deps)) if variant == "causal" else None
+        return page(request, "causal.html", key=key, v=view, record=record, variant=variant, svg=picture,
+                    dag_title=title, deps=deps)
+
+    def compare(request: Request) -> HTMLResponse:
         p = request.path_params
         repeat = _repeat(request)
         run_id, task = p["run"], p["task"]
@@ -115,6 +142,7 @@ def create_app(db: str | Path) -> Starlette:
         Route("/", runs, name="runs"),
         Route("/runs/{run}", run, name="run"),
         Route("/runs/{run}/episodes/{condition}/{task}/{repeat}", episode, name="episode"),
+        Route("/runs/{run}/episodes/{condition}/{task}/{repeat}/causal", causal, name="causal"),
         Route("/runs/{run}/compare/{task}/{repeat}", compare, name="compare"),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]

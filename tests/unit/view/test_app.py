@@ -103,6 +103,14 @@ def test_unknown_things_in_a_url_are_a_404_that_names_them_and_serving_goes_on(c
     assert client.get("/").status_code == 200
 
 
+def test_an_episode_that_cannot_be_rerun_is_a_409_naming_why_and_serving_goes_on(client):
+    """The hand-made run has no real conditions to rebuild, so its re-run is refused."""
+    r = client.get(f"/runs/{RUN}/episodes/B/t1/0/causal")
+    assert r.status_code == 409 and "cannot be rebuilt" in r.text
+    assert client.get(f"/runs/{RUN}/episodes/Q/t1/0/causal").status_code == 404
+    assert client.get("/").status_code == 200
+
+
 def test_a_store_gone_while_serving_is_a_503_with_its_message(client, db):
     db.unlink()
     r = client.get("/")
@@ -114,3 +122,13 @@ def test_static_files_are_served_from_the_package(client):
     assert r.status_code == 200 and "harness view" in r.text
     assert "http" not in client.get(f"/runs/{RUN}/episodes/B/t1/0").text.split("<body>")[0].replace(
         "http://testserver", "")  # nothing fetched from elsewhere
+
+
+def test_cells_show_no_nan_or_nat_and_times_to_the_second():
+    import pandas as pd
+
+    from harness.view.app import _fmt
+
+    assert _fmt(None) == _fmt(float("nan")) == _fmt(pd.NaT) == "—"
+    assert _fmt(pd.Timestamp("2026-12-07 05:55:58.570044")) == "2026-12-07 05:55:58"
+    assert _fmt(56.4999) == "56.5" and _fmt(3) == "3" and _fmt("x") == "x"

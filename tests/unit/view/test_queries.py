@@ -151,3 +151,23 @@ def test_with_dot_the_picture_is_inline_svg(db):
     v = queries.episode(db, EpisodeKey(RUN, "B", "t1", 0))
     out = dag.svg(dag.dot_source("FAILURE (submitted)", v.actions))
     assert out.startswith("<svg") and "FAILURE (submitted)" in out and "replace_in_file" in out
+
+
+RECORD = {"variant": "causal", "nodes": [
+    {"seq": 0, "parent": None, "deps": [], "line": "main", "session": 0, "tool": "search", "ok": True,
+     "summary": "search " + "q" * 70, "outcome": "3 hits", "traces": []},
+    {"seq": 1, "parent": 0, "deps": [0], "line": "main", "session": 0, "tool": "read_file", "ok": True,
+     "summary": "read a.py", "outcome": "ok", "traces": [{"text": "t"}]},
+    {"seq": 2, "parent": None, "deps": [0], "line": "fix", "session": 1, "tool": "write_file", "ok": False,
+     "summary": "write b.py", "outcome": "error: denied", "traces": []},
+]}
+
+
+def test_a_causal_record_has_parent_edges_dashed_dependencies_and_session_boxes():
+    src = dag.record_dot("t", RECORD)
+    assert "a0 -> a1\n" in src.replace("\t", "")  # the parent edge, drawn once though also a dependency
+    assert src.count("a0 -> a1") == 1
+    assert "a0 -> a2 [color=\"#1f5fbf\" constraint=false style=dashed]" in src
+    assert "cluster_s0" in src and "cluster_s1" in src
+    assert "q" * 70 in src.replace("\\l", "") and "error: denied" in src
+    assert "a0 -> a2" not in dag.record_dot("t", RECORD, deps=False)
