@@ -55,6 +55,12 @@ def _shots(tmp_path: Path) -> Path:
     return out
 
 
+def _shot(page, path: Path, max_height: int = 2400) -> None:
+    """The page from its top, down to ``max_height`` pixels (a long transcript is cut there)."""
+    height = min(max_height, page.evaluate("document.documentElement.scrollHeight"))
+    page.screenshot(path=str(path), full_page=True, clip={"x": 0, "y": 0, "width": 1400, "height": height})
+
+
 def _interesting(db: Path, run_id: str):
     """A failed episode whose task and repeat succeeded under another condition, else any."""
     eps = reader.episodes(db, run_id)
@@ -72,7 +78,7 @@ def test_run_list_episode_and_side_by_side_in_chromium(served, page, tmp_path):
     assert page.title().startswith("runs")
     row = page.locator("#runs tbody tr").first
     assert run_id in row.inner_text() and "finished" in row.inner_text()
-    page.screenshot(path=str(shots / "view_runs.png"), full_page=True)
+    _shot(page, shots / "view_runs.png")
 
     page.click(f"text={run_id}")
     assert page.locator("#conditions tbody tr").count() == 2
@@ -82,7 +88,7 @@ def test_run_list_episode_and_side_by_side_in_chromium(served, page, tmp_path):
     listed = page.locator("#episodes tbody tr")
     assert listed.count() == int((reader.episodes(db, run_id).condition == ep.condition).sum())
     assert all(ep.condition in listed.nth(i).inner_text() for i in range(listed.count()))
-    page.screenshot(path=str(shots / "view_run.png"), full_page=True)
+    _shot(page, shots / "view_run.png")
 
     page.goto(f"{base}runs/{run_id}/episodes/{ep.condition}/{ep.task_id}/{int(ep['repeat'])}")
     header = page.locator("#header").inner_text()
@@ -93,7 +99,7 @@ def test_run_list_episode_and_side_by_side_in_chromium(served, page, tmp_path):
     assert page.locator("#dag svg").count() == 1
     outcome = "success" if ep.success else "FAILURE"
     assert f"{outcome} ({ep.termination})" in page.locator("#dag").inner_text()
-    page.screenshot(path=str(shots / "view_episode.png"), full_page=True)
+    _shot(page, shots / "view_episode.png")
 
     page.click("#compare-link")
     assert "beside" in page.locator("h1").inner_text()
@@ -102,14 +108,14 @@ def test_run_list_episode_and_side_by_side_in_chromium(served, page, tmp_path):
     if not bool(_same_task(db, run_id, ep).success.nunique() == 1):
         assert page.locator("#side-header tr.differs").count() >= 1  # success differs, and is marked
     assert page.locator("#side-actions tbody tr").count() == int(_same_task(db, run_id, ep).actions.max())
-    page.screenshot(path=str(shots / "view_side_by_side.png"), full_page=True)
+    _shot(page, shots / "view_side_by_side.png")
 
     for other in _same_task(db, run_id, ep).itertuples():  # each condition's own observability record
         page.goto(f"{base}runs/{run_id}/episodes/{other.condition}/{ep.task_id}/{int(ep['repeat'])}")
         page.click("#causal-link")  # re-runs the episode, read-only
         assert f"{'success' if other.success else 'FAILURE'} ({other.termination})" in page.locator("h1").inner_text()
         assert page.locator("#dag svg, #textlog, #no-record").count() == 1
-        page.screenshot(path=str(shots / f"view_record_{other.condition}.png"))
+        _shot(page, shots / f"view_record_{other.condition}.png")
 
     assert page.goto(f"{base}runs/{run_id}/episodes/nope/{ep.task_id}/0").status == 404
     assert "unknown condition 'nope'" in page.locator("#message").inner_text()
