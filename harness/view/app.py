@@ -76,20 +76,18 @@ def create_app(db: str | Path) -> Starlette:
     def run(request: Request) -> HTMLResponse:
         run_id = request.path_params["run"]
         params = dict(request.query_params)
-        info, conds = queries.run_summary(db, run_id)
-        eps, choices = queries.episode_list(db, run_id, params)
-        return page(request, "run.html", run=info, conditions=conds.to_dict("records"),
-                    episodes=eps.to_dict("records"), choices=choices, params=params)
+        data = queries.run_page(db, run_id, params)
+        return page(request, "run.html", run=data.info, conditions=data.conditions.to_dict("records"),
+                    episodes=data.episodes.to_dict("records"), choices=data.choices, params=params)
 
     def episode(request: Request) -> HTMLResponse:
         p = request.path_params
         key = EpisodeKey(p["run"], p["condition"], p["task"], _repeat(request))
         view = queries.episode(db, key)
-        pair = queries.paired_condition(db, key.run_id, key.condition, view.pairs)
         title = dag.verdict_title(key, view.row, view.verdicts)
         picture = dag.svg(dag.dot_source(title, view.actions))
         sessions = _sessions(view.actions, view.briefs)
-        return page(request, "episode.html", v=view, key=key, pair=pair, dag_title=title, svg=picture,
+        return page(request, "episode.html", v=view, key=key, pair=view.pair, dag_title=title, svg=picture,
                     sessions=sessions, not_recorded=queries.NOT_RECORDED)
 
     def causal(request: Request) -> HTMLResponse:

@@ -1,21 +1,28 @@
 """What each page of ``harness view`` shows, read fresh from the store on every call.
 
-Every function goes through ``harness.store.reader``, which opens a read-only connection
-and closes it before returning: nothing holds the file between requests, so a run that is
-writing the store can be followed page by page. Unknown runs, conditions and episodes
-raise ``NotFound`` (the app turns it into an HTTP 404 that names what was missing).
+Each public function opens ONE read-only connection, reads what its page needs and closes
+it before returning: nothing holds the file between requests, and a request holds it as
+briefly as it can (DuckDB refuses a writer while any reader has the file open). Only an
+episode's transcript and briefs come through ``harness.store.reader``'s own calls. Unknown
+runs, conditions and episodes raise ``NotFound`` (the app turns it into an HTTP 404 that
+names what was missing).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from harness.core.errors import StoreError
-from harness.store import reader
+from harness.store import reader, schema
+from harness.store.files import check_store_path, connect, fetch, translated
 
 NOT_RECORDED = "not recorded in this store"
 # What the episodes table keeps about approvals, waits, crashes and recoveries: counts and
@@ -55,28 +62,66 @@ class EpisodeView:
     transcript: bool  # False: args, observations and briefs are not in this store
     events: list[tuple[str, Any]]
     pairs: list[str] = field(default_factory=list)  # other conditions with this task and repeat
+    pair: str | None = None  # the one the run compares this condition with
 
 
-def _run(db: str, run_id: str) -> dict[str, Any]:
+@contextlib.contextmanager
+def _reading(db: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One read-only connection for one request, closed on the way out."""
+    path = check_store_path(db, must_exist=True)
+    con = connect(path, read_only=True)
     try:
-        return reader.run_info(db, run_id)
-    except StoreError as exc:
-        if exc.message.startswith("unknown run"):
-            raise NotFound(f"unknown run {run_id!r}") from exc
-        raise
+        with translated(path, "read it"):
+            if not schema.check(con, path):
+                raise StoreError(f"no results at {path} (the database is empty)", hint="run `harness run ...` first")
+            yield con
+    finally:
+        with contextlib.suppress(duckdb.Error):  # a read-only connection has nothing to lose
+            con.close()
+
+
+def _df(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
+    return con.execute(sql, params or []).df()
+
+
+def _run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
+    names = schema.RUNS.names
+    rows = fetch(con, f"SELECT {', '.join(names)} FROM runs WHERE id = ?", [run_id])
+    if not rows:
+        raise NotFound(f"unknown run {run_id!r}")
+    info = dict(zip(names, rows[0], strict=True))
+    info["config"] = json.loads(info["config"])
+    info["episodes_done"] = fetch(con, "SELECT count(*) FROM episodes WHERE run_id = ?", [run_id])[0][0]
+    return info
+
+
+def _episodes(con: duckdb.DuckDBPyConnection, run_id: str, where: str = "", params: list | None = None) -> pd.DataFrame:
+    return _df(con, f"SELECT {', '.join(schema.EPISODES.names)} FROM episodes WHERE run_id = ? {where} "
+                    "ORDER BY condition, task_id, repeat", [run_id, *(params or [])])
+
+
+def _condition_names(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
+    return [r[0] for r in fetch(con, "SELECT name FROM conditions WHERE run_id = ? ORDER BY name", [run_id])]
 
 
 def runs(db: str) -> pd.DataFrame:
-    """One row per run, newest first."""
-    return reader.list_runs(db).iloc[::-1].reset_index(drop=True)
+    """One row per run, newest first, with ``episodes_done``."""
+    cols = ", ".join(f"r.{c}" for c in schema.RUNS.names if c != "config")
+    with _reading(db) as con:
+        return _df(con, f"SELECT {cols}, (SELECT count(*) FROM episodes e WHERE e.run_id = r.id) AS episodes_done "
+                        "FROM runs r ORDER BY r.started DESC, r.id DESC")
 
 
-def run_summary(db: str, run_id: str) -> tuple[dict[str, Any], pd.DataFrame]:
-    """The run's row and, per condition, episodes stored, planned and succeeded."""
-    info = _run(db, run_id)
-    eps = reader.episodes(db, run_id)
-    names = list(reader.conditions(db, run_id))
-    planned = len(reader.tasks(db, run_id)) * int(info["repeats"])
+@dataclass(frozen=True)
+class RunPage:
+    info: dict[str, Any]
+    conditions: pd.DataFrame  # condition, stored, planned, successes, completion, errors
+    episodes: pd.DataFrame  # under the filters
+    choices: dict[str, list[str]]  # the values each filter can take
+
+
+def _summary(info: dict[str, Any], names: list[str], eps: pd.DataFrame, n_tasks: int) -> pd.DataFrame:
+    planned = n_tasks * int(info["repeats"])
     rows = []
     for name in names:
         sub = eps[eps.condition == name]
@@ -85,7 +130,20 @@ def run_summary(db: str, run_id: str) -> tuple[dict[str, Any], pd.DataFrame]:
         rows.append({"condition": name, "stored": done, "planned": planned, "successes": ok,
                      "completion": ok / done if done else None,
                      "errors": int(sub.termination.isin(["agent_error", "harness_error"]).sum())})
-    return info, pd.DataFrame(rows, columns=["condition", "stored", "planned", "successes", "completion", "errors"])
+    return pd.DataFrame(rows, columns=["condition", "stored", "planned", "successes", "completion", "errors"])
+
+
+def run_page(db: str, run_id: str, params: dict[str, str]) -> RunPage:
+    """The run's row, per condition episodes stored, planned and succeeded, and its
+    episodes under the filters."""
+    with _reading(db) as con:
+        info = _run(con, run_id)
+        eps = _episodes(con, run_id)
+        names = _condition_names(con, run_id)
+        n_tasks = fetch(con, "SELECT count(*) FROM tasks WHERE run_id = ?", [run_id])[0][0]
+    choices = {name: sorted(map(str, eps[name].unique())) for name in ("condition", "family", "termination")}
+    choices["success"] = ["true", "false"]
+    return RunPage(info, _summary(info, names, eps, n_tasks), filter_episodes(eps, params), choices)
 
 
 def filter_episodes(eps: pd.DataFrame, params: dict[str, str]) -> pd.DataFrame:
@@ -102,15 +160,6 @@ def filter_episodes(eps: pd.DataFrame, params: dict[str, str]) -> pd.DataFrame:
     return out
 
 
-def episode_list(db: str, run_id: str, params: dict[str, str]) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    """The run's episodes under the filters, and the values each filter can take."""
-    _run(db, run_id)
-    eps = reader.episodes(db, run_id)
-    choices = {name: sorted(map(str, eps[name].unique())) for name in ("condition", "family", "termination")}
-    choices["success"] = ["true", "false"]
-    return filter_episodes(eps, params), choices
-
-
 def verdicts(check_detail: str | None) -> list[dict[str, Any]]:
     try:
         items = json.loads(check_detail or "[]")
@@ -120,16 +169,16 @@ def verdicts(check_detail: str | None) -> list[dict[str, Any]]:
             for v in items if isinstance(v, dict)]
 
 
-def _actions(db: str, key: EpisodeKey) -> tuple[pd.DataFrame, list[str], bool]:
-    """The episode's actions with args and observations where the store keeps them."""
+def _transcript(db: str, key: EpisodeKey, stored: pd.DataFrame) -> tuple[pd.DataFrame, list[str], bool]:
+    """The episode's actions with args and observations where the store keeps them
+    (``reader.transcript``), else the stored action rows with those columns empty."""
     transcript = getattr(reader, "transcript", None)
     if transcript is not None:
         df = transcript(db, key.run_id, key.condition, key.task_id, key.repeat).copy()
         briefs_of = getattr(reader, "briefs", None)
         briefs = list(briefs_of(db, key.run_id, key.condition, key.task_id, key.repeat)) if briefs_of else []
-        return df, briefs, True
-    df = reader.actions(db, key.run_id)
-    df = df[(df.condition == key.condition) & (df.task_id == key.task_id) & (df.repeat == key.repeat)].copy()
+        return df.reset_index(drop=True), briefs, True
+    df = stored.copy()
     df["session"] = None
     df["args"] = None
     df["observation"] = None
@@ -137,25 +186,29 @@ def _actions(db: str, key: EpisodeKey) -> tuple[pd.DataFrame, list[str], bool]:
 
 
 def episode(db: str, key: EpisodeKey) -> EpisodeView:
-    _run(db, key.run_id)
-    eps = reader.episodes(db, key.run_id)
-    if key.condition not in set(eps.condition) and key.condition not in reader.conditions(db, key.run_id):
-        raise NotFound(f"unknown condition {key.condition!r} in run {key.run_id!r}")
-    same = eps[(eps.task_id == key.task_id) & (eps.repeat == key.repeat)]
-    hit = same[same.condition == key.condition]
-    if hit.empty:
-        raise NotFound(f"no episode {key.condition}:{key.task_id}:{key.repeat} in run {key.run_id!r}")
+    with _reading(db) as con:
+        info = _run(con, key.run_id)
+        if key.condition not in _condition_names(con, key.run_id):
+            raise NotFound(f"unknown condition {key.condition!r} in run {key.run_id!r}")
+        same = _episodes(con, key.run_id, "AND task_id = ? AND repeat = ?", [key.task_id, key.repeat])
+        hit = same[same.condition == key.condition]
+        if hit.empty:
+            raise NotFound(f"no episode {key.condition}:{key.task_id}:{key.repeat} in run {key.run_id!r}")
+        stored = _df(con, f"SELECT {', '.join(schema.ACTIONS.names)} FROM actions WHERE run_id = ? AND condition = ? "
+                          "AND task_id = ? AND repeat = ? ORDER BY seq", [key.run_id, key.condition, key.task_id,
+                                                                          key.repeat])
+        compare = info["config"].get("compare") or []
     row = hit.iloc[0].to_dict()
-    acts, briefs, has = _actions(db, key)
+    acts, briefs, has = _transcript(db, key, stored)
     events = [(label, row[col]) for col, label in EVENT_COLUMNS if col in row]
     pairs = sorted(c for c in same.condition if c != key.condition)
-    return EpisodeView(key, row, verdicts(row.get("check_detail")), acts, briefs, has, events, pairs)
+    return EpisodeView(key, row, verdicts(row.get("check_detail")), acts, briefs, has, events, pairs,
+                       paired_condition(compare, key.condition, pairs))
 
 
-def paired_condition(db: str, run_id: str, condition: str, candidates: list[str]) -> str | None:
+def paired_condition(compare: list[str], condition: str, candidates: list[str]) -> str | None:
     """The condition the run compares ``condition`` with (its config's ``compare``), else
     the first other condition that has the same episode."""
-    compare = _run(db, run_id)["config"].get("compare") or []
     partners = [c for c in compare if c != condition and c in candidates] if condition in compare else []
     return (partners or candidates or [None])[0]
 

@@ -94,3 +94,40 @@ def test_served_pages_answer_and_a_404_does_not_stop_the_server(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_it_follows_a_running_experiment_without_failing(tmp_path):
+    """Pages load while a run writes the store: each shows what is stored so far, or (while
+    the writer holds the file) says so with a reload link; the server never falls over, and
+    after the run the run page shows every episode."""
+    db = make_store(tmp_path / "live.duckdb")  # a store to serve from the start
+    server, base = serve(db)
+    run = subprocess.Popen([*HARNESS, "run", "experiment=smoke", "workload.limit=6", "repeats=1",
+                            "executor.workers=1", "run.id=live", f"store.path={db}"], cwd=ROOT,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seen: list[int] = []  # status codes, in order
+    try:
+        while run.poll() is None:
+            status, text = _get(base + "runs/live")
+            seen.append(status)
+            assert status in (200, 404, 503), text[:300]  # 404 until the run's row is committed
+            if status == 503:
+                assert "being written" in text and 'id="reload"' in text
+            if status == 200 and 'class="status-running"' in text:
+                assert "still running" in text and 'id="reload"' in text
+            time.sleep(0.5)
+        err = run.stderr.read()
+        if run.returncode == 2 and "another process holds its lock" in err:
+            # DuckDB refuses a writer while any reader has the file open, and today's writer
+            # opens it without waiting: a page load at that moment stops the run (exit 2)
+            pytest.xfail("the writer does not wait for a reader's brief read-only open (store, helper V1)")
+        assert run.returncode == 0, err
+        status, text = _get(base + "runs/live")
+        assert status == 200 and "12 of 12 episodes stored" in text and "still running" not in text
+        assert server.poll() is None
+    finally:
+        run.kill()
+        server.terminate()
+        server.wait(timeout=30)
+    assert seen, "the run ended before a page was asked for"

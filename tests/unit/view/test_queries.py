@@ -16,17 +16,18 @@ def db(tmp_path):
     return str(make_store(tmp_path / "view.duckdb"))
 
 
-def test_run_summary_counts_stored_planned_and_successes_per_condition(db):
-    info, conds = queries.run_summary(db, RUN)
-    assert info["status"] == "running"
-    got = conds.set_index("condition")[["stored", "planned", "successes"]].to_dict("index")
+def test_run_page_counts_stored_planned_and_successes_per_condition(db):
+    data = queries.run_page(db, RUN, {})
+    assert data.info["status"] == "running" and data.info["episodes_done"] == 3
+    got = data.conditions.set_index("condition")[["stored", "planned", "successes"]].to_dict("index")
     assert got == {"A": {"stored": 2, "planned": 2, "successes": 1}, "B": {"stored": 1, "planned": 2, "successes": 0}}
 
 
 def test_every_call_reads_the_store_afresh(db):
-    assert queries.run_summary(db, RUN)[1].set_index("condition").loc["B", "stored"] == 1
+    assert queries.run_page(db, RUN, {}).conditions.set_index("condition").loc["B", "stored"] == 1
     add_missing_episode(db)
-    assert queries.run_summary(db, RUN)[1].set_index("condition").loc["B", "stored"] == 2
+    assert queries.run_page(db, RUN, {}).conditions.set_index("condition").loc["B", "stored"] == 2
+    assert queries.runs(db).episodes_done.tolist() == [4]
 
 
 @pytest.mark.parametrize(("params", "want"), [
@@ -38,7 +39,8 @@ def test_every_call_reads_the_store_afresh(db):
     ({"termination": "gave_up", "condition": ""}, {("A", "t2")}),
 ])
 def test_episode_filters(db, params, want):
-    eps, choices = queries.episode_list(db, RUN, params)
+    data = queries.run_page(db, RUN, params)
+    eps, choices = data.episodes, data.choices
     assert set(zip(eps.condition, eps.task_id, strict=True)) == want
     assert choices["condition"] == ["A", "B"] and choices["termination"] == ["gave_up", "submitted"]
 
@@ -51,7 +53,7 @@ def test_unknown_run_condition_and_episode_are_not_found_and_name_what(db):
     with pytest.raises(NotFound, match="no episode B:t2:0"):
         queries.episode(db, EpisodeKey(RUN, "B", "t2", 0))
     with pytest.raises(NotFound, match="unknown run"):
-        queries.run_summary(db, "nope")
+        queries.run_page(db, "nope", {})
 
 
 def test_verdicts_are_parsed_and_a_damaged_detail_is_shown_not_raised():
@@ -67,7 +69,7 @@ def test_without_transcripts_the_episode_falls_back_to_the_actions_table(db, mon
     assert not v.transcript and v.briefs == []
     assert list(v.actions.seq) == [0, 1, 2, 3] and v.actions.args.isna().all()
     assert [x["passed"] for x in v.verdicts] == [True, False]
-    assert v.pairs == ["A"]
+    assert v.pairs == ["A"] and v.pair == "A"
     assert dict(v.events)["minutes waiting for approval"] == 12.0
 
 
@@ -88,10 +90,11 @@ def test_with_transcripts_the_episode_has_args_observations_and_briefs(db, monke
     assert v.actions.args[0] == {"path": "src/A.py", "n": 0}
 
 
-def test_the_pair_is_the_runs_compare_partner_else_the_first_other(db):
-    assert queries.paired_condition(db, RUN, "A", ["B"]) == "B"
-    assert queries.paired_condition(db, RUN, "A", []) is None
-    assert queries.paired_condition(db, RUN, "Z", ["B", "A"]) == "B"  # not in compare: first other
+def test_the_pair_is_the_runs_compare_partner_else_the_first_other():
+    assert queries.paired_condition(["A", "B"], "A", ["B"]) == "B"
+    assert queries.paired_condition(["A", "B"], "A", ["C", "B"]) == "B"  # the compare partner first
+    assert queries.paired_condition(["A", "B"], "A", []) is None
+    assert queries.paired_condition(["A", "B"], "Z", ["C", "A"]) == "C"  # not in compare: first other
 
 
 def test_alignment_pairs_actions_by_order_and_marks_differences():
