@@ -37,6 +37,7 @@ from harness.view import dag, queries
 from harness.view.queries import EpisodeKey, NotFound
 
 HERE = Path(__file__).parent
+MAX_ROWS = 1000  # episodes listed on a run page; the filters narrow a bigger run
 
 
 def _fmt(value: Any) -> str:
@@ -77,8 +78,10 @@ def create_app(db: str | Path) -> Starlette:
         run_id = request.path_params["run"]
         params = dict(request.query_params)
         data = queries.run_page(db, run_id, params)
+        shown = data.episodes.head(MAX_ROWS)  # a big run's full list would be a page no browser wants
         return page(request, "run.html", run=data.info, conditions=data.conditions.to_dict("records"),
-                    episodes=data.episodes.to_dict("records"), choices=data.choices, params=params)
+                    episodes=shown.to_dict("records"), matched=len(data.episodes), choices=data.choices,
+                    params=params)
 
     def episode(request: Request) -> HTMLResponse:
         p = request.path_params

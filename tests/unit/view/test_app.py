@@ -132,3 +132,12 @@ def test_cells_show_no_nan_or_nat_and_times_to_the_second():
     assert _fmt(None) == _fmt(float("nan")) == _fmt(pd.NaT) == "—"
     assert _fmt(pd.Timestamp("2026-12-07 05:55:58.570044")) == "2026-12-07 05:55:58"
     assert _fmt(56.4999) == "56.5" and _fmt(3) == "3" and _fmt("x") == "x"
+
+
+def test_a_long_episode_list_is_cut_and_says_so(client, monkeypatch):
+    from harness.view import app
+
+    monkeypatch.setattr(app, "MAX_ROWS", 2)
+    t = client.get(f"/runs/{RUN}").text
+    assert t.count('href="http://testserver/runs/r1/episodes/') == 2
+    assert "3 episode(s); the first 2 are listed, filter to narrow" in t
