@@ -20,9 +20,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from harness.core.errors import StoreError
 from harness.store import reader, schema
-from harness.store.files import check_store_path, connect, fetch, translated
+from harness.store.files import fetch
 
 NOT_RECORDED = "not recorded in this store"
 # What the episodes table keeps about approvals, waits, crashes and recoveries: counts and
@@ -36,6 +35,8 @@ EVENT_COLUMNS = (
     ("retention_asked", "retention probes"), ("retention_correct", "retention probes right"),
 )
 FILTERS = ("condition", "family", "success", "termination")
+# The action columns every store version has (transcripts add more, read by reader.transcript).
+ACTION_COLUMNS = ("seq", "parent", "tool", "ok", "accurate", "sim_minutes")
 
 
 class NotFound(LookupError):
@@ -67,17 +68,11 @@ class EpisodeView:
 
 @contextlib.contextmanager
 def _reading(db: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """One read-only connection for one request, closed on the way out."""
-    path = check_store_path(db, must_exist=True)
-    con = connect(path, read_only=True)
-    try:
-        with translated(path, "read it"):
-            if not schema.check(con, path):
-                raise StoreError(f"no results at {path} (the database is empty)", hint="run `harness run ...` first")
-            yield con
-    finally:
-        with contextlib.suppress(duckdb.Error):  # a read-only connection has nothing to lose
-            con.close()
+    """One read-only connection for one request, closed on the way out. Opened the way
+    ``harness.store.reader`` opens every store (its checks, its messages, and whatever
+    waiting for a committing writer it does), so the viewer reads exactly what it reads."""
+    with reader._open(db) as (con, _):
+        yield con
 
 
 def _df(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
@@ -194,7 +189,7 @@ def episode(db: str, key: EpisodeKey) -> EpisodeView:
         hit = same[same.condition == key.condition]
         if hit.empty:
             raise NotFound(f"no episode {key.condition}:{key.task_id}:{key.repeat} in run {key.run_id!r}")
-        stored = _df(con, f"SELECT {', '.join(schema.ACTIONS.names)} FROM actions WHERE run_id = ? AND condition = ? "
+        stored = _df(con, f"SELECT {', '.join(ACTION_COLUMNS)} FROM actions WHERE run_id = ? AND condition = ? "
                           "AND task_id = ? AND repeat = ? ORDER BY seq", [key.run_id, key.condition, key.task_id,
                                                                           key.repeat])
         compare = info["config"].get("compare") or []
