@@ -19,6 +19,7 @@ hold up other requests.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -51,9 +52,19 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _args_text(args: Any) -> str:
+    """A call's arguments to read: ``key: value`` a line, strings as they are (a file body
+    keeps its line breaks), anything else as JSON. The template escapes it."""
+    if not isinstance(args, dict):
+        return json.dumps(args, ensure_ascii=False, default=str)
+    return "\n".join(f"{k}: {v}" if isinstance(v, str) else f"{k}: {json.dumps(v, ensure_ascii=False, default=str)}"
+                     for k, v in args.items())
+
+
 def _templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(HERE / "templates"))
     t.env.filters["fmt"] = _fmt
+    t.env.filters["args_text"] = _args_text
     return t
 
 

@@ -23,6 +23,9 @@ import graphviz
 import pandas as pd
 
 WRAP = 44  # characters per label line: wrapped, never cut
+# A node shows at most this many lines of arguments: a 2,000-character file body would make
+# one box the height of the page. The rest is counted in the box and shown in the transcript.
+ARG_LINES = 8
 FAILED = {"style": "filled,bold", "fillcolor": "#f4b6b6", "color": "#b00000"}
 OK = {"style": "filled", "fillcolor": "#eef3f8", "color": "#4a5a6a"}
 # dependencies do not set ranks: the layout follows the lines of work, dependencies arc across
@@ -51,11 +54,17 @@ def _label(lines: Iterable[str]) -> str:
 
 
 def node_label(action: dict[str, Any]) -> str:
-    """``#seq tool``, then the arguments as compact JSON, wrapped; and whether it failed."""
+    """``#seq tool`` whole, then the arguments as compact JSON, wrapped (up to ``ARG_LINES``
+    lines, then how many characters more), and whether it failed."""
     lines = [f"#{action['seq']} {action['tool']}"]
     args = action.get("args")
     if isinstance(args, dict) and args:
-        lines += _wrap(json.dumps(args, sort_keys=True, separators=(", ", ": "), default=str))
+        text = json.dumps(args, sort_keys=True, separators=(", ", ": "), default=str, ensure_ascii=False)
+        wrapped = _wrap(text)
+        if len(wrapped) > ARG_LINES:
+            rest = len(text) - sum(len(x) for x in wrapped[:ARG_LINES])
+            wrapped = [*wrapped[:ARG_LINES], f"… {rest} more characters (in the transcript)"]
+        lines += wrapped
     if not action.get("ok"):
         lines.append("(failed)")
     return _label(lines)

@@ -141,3 +141,10 @@ def test_a_long_episode_list_is_cut_and_says_so(client, monkeypatch):
     t = client.get(f"/runs/{RUN}").text
     assert t.count('href="http://testserver/runs/r1/episodes/') == 2
     assert "3 episode(s); the first 2 are listed, filter to narrow" in t
+
+
+def test_arguments_read_as_key_value_lines_with_strings_as_they_are():
+    from harness.view.app import _args_text
+
+    text = _args_text({"command": "cat <<'EOF' > a.py\nx = 1\nEOF", "n": 2, "paths": ["a", "b"]})
+    assert text.splitlines() == ["command: cat <<'EOF' > a.py", "x = 1", "EOF", "n: 2", 'paths: ["a", "b"]']

@@ -174,3 +174,13 @@ def test_a_causal_record_has_parent_edges_dashed_dependencies_and_session_boxes(
     assert "cluster_s0" in src and "cluster_s1" in src
     assert "q" * 70 in src.replace("\\l", "") and "error: denied" in src
     assert "a0 -> a2" not in dag.record_dot("t", RECORD, deps=False)
+
+
+def test_long_arguments_fill_a_few_lines_and_say_how_much_is_left_out():
+    args = {"body": "y" * 1000}
+    label = dag.node_label({"seq": 1, "tool": "write_file", "ok": True, "args": args})
+    lines = label.split("\\l")[:-1]
+    assert lines[0] == "#1 write_file" and len(lines) == 1 + dag.ARG_LINES + 1
+    left_out = int(lines[-1].split()[1])
+    assert lines[-1] == f"… {left_out} more characters (in the transcript)"
+    assert sum(map(len, lines[1:-1])) + left_out == len('{"body": "' + "y" * 1000 + '"}')
