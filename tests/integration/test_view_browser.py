@@ -97,6 +97,7 @@ def test_run_list_episode_and_side_by_side_in_chromium(served, page, tmp_path):
     assert verdicts.count("passed") + verdicts.count("FAILED") >= 1
     assert page.locator("table.actions tbody tr").count() == int(ep["actions"])
     assert page.locator("#dag svg").count() == 1
+    _transcript_is_shown(page, db, run_id, ep)
     outcome = "success" if ep.success else "FAILURE"
     assert f"{outcome} ({ep.termination})" in page.locator("#dag").inner_text()
     _shot(page, shots / "view_episode.png")
@@ -120,6 +121,23 @@ def test_run_list_episode_and_side_by_side_in_chromium(served, page, tmp_path):
     assert page.goto(f"{base}runs/{run_id}/episodes/nope/{ep.task_id}/0").status == 404
     assert "unknown condition 'nope'" in page.locator("#message").inner_text()
     assert page.goto(base).status == 200
+
+
+def _transcript_is_shown(page, db, run_id, ep) -> None:
+    """With transcripts in the store: the first brief and the first call's arguments are on
+    the page. Without: the page says they are not recorded."""
+    key = (run_id, ep.condition, ep.task_id, int(ep["repeat"]))
+    if not hasattr(reader, "transcript"):
+        assert "not recorded in this store" in page.locator("#no-transcript").inner_text()
+        return
+    text = page.locator("main").inner_text()
+    briefs = reader.briefs(db, *key)
+    if briefs:
+        assert briefs[0].strip().splitlines()[0][:40] in text
+    first = reader.transcript(db, *key).iloc[0]
+    shown = [v for v in (first.args or {}).values() if isinstance(v, str) and v.strip()]
+    if shown:
+        assert shown[0].strip().splitlines()[0][:30] in text
 
 
 def _same_task(db, run_id, ep):
