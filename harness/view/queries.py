@@ -172,6 +172,8 @@ def _transcript(db: str, key: EpisodeKey, stored: pd.DataFrame) -> tuple[pd.Data
         df = transcript(db, key.run_id, key.condition, key.task_id, key.repeat).copy()
         briefs_of = getattr(reader, "briefs", None)
         briefs = list(briefs_of(db, key.run_id, key.condition, key.task_id, key.repeat)) if briefs_of else []
+        for col in ("args", "observation"):  # pandas' missing values shown as "none", never "nan"
+            df[col] = df[col].astype(object).where(df[col].notna(), None)
         return df.reset_index(drop=True), briefs, True
     df = stored.copy()
     df["session"] = None

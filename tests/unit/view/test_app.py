@@ -76,7 +76,20 @@ def test_episode_page_with_transcripts_shows_briefs_args_and_escaped_observation
     assert "Session 0" in t and "Session 1" in t and "Rename the helper." in t and "Carry on." in t
     assert "src/A.py" in t
     assert "&lt;b&gt;seen 2&lt;/b&gt;" in t and "<b>seen" not in t  # what the agent saw, as text
+    assert "not received: a crash kept this result from the agent" not in t
     assert "not recorded in this store" not in t
+
+
+def test_an_observation_a_crash_kept_back_says_so(db, monkeypatch):
+    def kept_back(*key):
+        df = fake_transcript(*key)
+        df.loc[1, "observation"] = None
+        return df
+
+    monkeypatch.setattr(reader, "transcript", kept_back, raising=False)
+    monkeypatch.setattr(reader, "briefs", lambda *a: [], raising=False)
+    t = TestClient(create_app(db)).get(f"/runs/{RUN}/episodes/A/t1/0").text
+    assert t.count("not received: a crash kept this result from the agent") == 1
 
 
 def test_side_by_side_shows_both_conditions_and_marks_differences(client):
