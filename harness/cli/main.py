@@ -25,6 +25,7 @@ from harness.cli import (
     store_cmd,
     tasks_cmd,
     trace_cmd,
+    view_cmd,
 )
 from harness.core.errors import UserInputError
 
@@ -56,6 +57,7 @@ app.command("paper", help="The report's tables and figures from stored runs, bes
 app.add_typer(tasks_cmd.app, name="tasks", help="Generate, validate and show workload tasks.")
 app.add_typer(store_cmd.app, name="store", help="Look after a results store: recover a damaged write-ahead log.")
 app.command("bench", help="The performance suite, as numbers and ratios against a reference.")(bench_cmd.bench)
+app.command("view", help="Browse a results store in the browser: runs, episodes, transcripts, DAGs.")(view_cmd.view)
 
 err = Console(stderr=True)
 

@@ -38,6 +38,15 @@ def _cut(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def _tool_lines(tool: str, n: int = TOOL_CHARS) -> str:
+    """A tool name on up to two lines, broken after an underscore where one fits: whole
+    names like ``replace_in_file`` instead of ``replace_in_…``."""
+    if len(tool) <= n:
+        return tool
+    cut = tool.rfind("_", 0, n) + 1 or n
+    return f"{tool[:cut]}\n{_cut(tool[cut:], n)}"
+
+
 def _lanes(nodes: list[dict[str, Any]]) -> list[str]:
     """Lines of work in order of first appearance."""
     return list(dict.fromkeys(str(n["line"]) for n in nodes))
@@ -72,7 +81,7 @@ def _edge(ax: Axes, a: tuple[float, float], b: tuple[float, float], dashed: bool
 
 def _node(ax: Axes, n: dict[str, Any], xy: tuple[float, float]) -> None:
     failed = not n["ok"]
-    ax.text(*xy, f"#{n['seq']}\n{_cut(str(n['tool']), TOOL_CHARS)}", ha="center", va="center", fontsize=5.5,
+    ax.text(*xy, f"#{n['seq']}\n{_tool_lines(str(n['tool']))}", ha="center", va="center", fontsize=5.5,
             family="monospace", zorder=3, parse_math=False,
             bbox={"boxstyle": "round,pad=0.3", "lw": 1.1 if failed else 0.6,
                   "fc": FAILED_FILL if failed else OK_FILL, "ec": NEGATIVE if failed else NEUTRAL})

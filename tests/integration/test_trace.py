@@ -4,6 +4,7 @@ episode that no longer comes out as stored is refused."""
 
 import re
 import shutil
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -152,6 +153,33 @@ def test_dot_of_a_text_log_is_a_single_chain(store):
     nodes, edges = parse_digraph(proc.stdout)
     assert len(nodes) >= 2 and nodes == [f"l{i}" for i in range(len(nodes))]
     assert edges == [(f"l{i}", f"l{i + 1}") for i in range(len(nodes) - 1)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("condition", ["agent_native", "human"])
+def test_the_dot_title_is_the_verdict(store, condition):
+    """Not "submitted" for a failed episode: success or FAILURE first, then how it ended."""
+    db, run_id = store
+    _, task_id, repeat = _failed_first(db, run_id, condition)
+    proc = run_cli("trace", f"{run_id}:{condition}:{task_id}:{repeat}", "--db", str(db))
+    assert proc.returncode == 0, proc.stderr
+    ep = reader.episodes(db, run_id).set_index(["condition", "task_id", "repeat"]).loc[(condition, task_id, repeat)]
+    title = next(line for line in proc.stdout.splitlines() if line.strip().startswith("graph [label="))
+    assert f"{'success' if ep.success else 'FAILURE'} ({ep.termination}), checks " in title
+
+
+@pytest.mark.slow
+def test_svg_is_laid_out_by_dot(store, tmp_path):
+    db, run_id = store
+    _, task_id, repeat = _failed_first(db, run_id, "agent_native")
+    proc = run_cli("trace", f"{run_id}:agent_native:{task_id}:{repeat}", "--db", str(db), "--format", "svg",
+                   "--out", str(tmp_path))
+    if shutil.which("dot") is None:
+        assert proc.returncode == 2 and "dot" in proc.stderr
+        return
+    assert proc.returncode == 0, proc.stderr
+    text = Path(proc.stdout.strip()).read_text(encoding="utf-8")
+    assert text.startswith("<svg") and "checks" in text
 
 
 @pytest.mark.slow

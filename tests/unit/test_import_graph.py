@@ -8,7 +8,8 @@ the circle check, but not out of the order check.
 The order (a module imports only from packages earlier in it) is DESIGN §3's with two
 corrections: ``sandbox`` (process containment, used by world's test runner) sits between
 core and world, and ``store`` (which imports only core) comes before ``experiment``,
-whose runner writes episodes to it.
+whose runner writes episodes to it; ``view`` (the web viewer, reading the store) sits just
+before ``cli``, which serves it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2] / "harness"
 ORDER = ("core", "sandbox", "world", "workload", "runtime", "agents", "store", "experiment", "analysis", "paper",
-         "cli")
+         "view", "cli")
 FORBIDDEN = {  # DESIGN §3: an agent sees the world only through the runtime's port; checkers never see agents
     "agents": {"world", "workload"},
     "workload": {"agents", "runtime"},

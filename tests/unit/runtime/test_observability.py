@@ -314,3 +314,14 @@ def test_call_arguments_survive_a_snapshot_round_trip():
     other.restore(json.loads(json.dumps(layer.snapshot())))
     assert other.history({"op": "call", "seq": 3}).data == layer.history({"op": "call", "seq": 3}).data
     assert other.snapshot() == layer.snapshot()
+
+
+def test_dag_dot_can_carry_a_title_and_keep_every_summary_whole():
+    layer = small_dag()
+    long = "replace_in_file " + "x" * 120
+    layer.record(ev("write", summary=long))
+    dot = dag_dot(layer.dag, max_label=None, title="t · repeat 0: FAILURE (submitted)", wrap=40)
+    assert '  graph [label="t · repeat 0: FAILURE (submitted)", labelloc=t, labeljust=l];' in dot
+    assert "x" * 30 in dot and "..." not in dot
+    assert "".join(dot.split("\\n")).count("x") >= 120  # wrapped across lines, nothing dropped
+    assert "..." in dag_dot(layer.dag)  # the default still cuts (48 characters)

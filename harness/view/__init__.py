@@ -1,0 +1,1 @@
+"""``harness view``: a local web app for looking into stored runs (see ``app``)."""
