@@ -300,6 +300,7 @@ class Driver:
                 raise _Crash  # the effect happened; its result never reached the agent
             return result
 
+        logged = len(self.session.log)
         result = self.execution.execute(as_json, apply, self._reconcile(action, key),
                                         self.session.world.digest)
         if not ran and isinstance(action, Remember) and self.session.memory is not None:
@@ -307,6 +308,8 @@ class Driver:
             # checkpoint must still get what the agent asked it to keep
             self.session.memory.remember(action.key, action.text, dict(action.meta))
         obs = self.loop.deliver(Observation.model_validate(result))
+        for seq in range(logged, len(self.session.log)):  # the transcript keeps what the agent read
+            self.session.delivered(seq, obs)
         if not reissued:
             self.session.clock.advance(self.loop.paste_minutes(obs))
         self.execution.record(as_json, obs.model_dump(mode="json"), obs.minutes, self._capture)

@@ -32,7 +32,7 @@ def _recorded() -> tuple[list, dict]:
         live = run_task_job(_job(_agent(stub.url)))
     assert live.fatal is None and len(live.rows) == 2
     recordings = {(ep.condition, ep.repeat): {x.request_hash: json.loads(x.response) for x in exchanges}
-                  for ep, _, exchanges in live.rows}
+                  for ep, _, exchanges, _ in live.rows}
     return live.rows, recordings
 
 
