@@ -55,6 +55,11 @@ _OPEN_WRITERS: set[Path] = set()
 # How long an open waits for readers that hold the file (each holds it for one query's
 # read); a reader waits for a batch's commit in the same way (``reader.READ_WAIT_SECONDS``).
 WRITE_WAIT_SECONDS = 60.0
+# A write's close folds the write-ahead log into the file only once the log is this big:
+# checkpointing every batch would rewrite the file per batch; never checkpointing would make
+# every open (the writer's and each reader's) replay an ever longer log. The log keeps
+# commits as safely as the file does (``harness store recover`` handles a damaged one).
+WAL_CHECKPOINT_BYTES = 1 << 20
 _EP_ROW = operator.attrgetter(*schema.EPISODES.names)
 _AC_ROW = operator.attrgetter(*schema.ACTIONS.names)
 _EX_ROW = operator.attrgetter(*schema.EXCHANGES.names)
@@ -345,6 +350,9 @@ class ResultWriter:
             return
         try:
             self.flush()
+            if self._wal_bytes():  # a closed store is one file, as before this writer opened it
+                with self._connected() as con, translated(self.path, "checkpoint"):
+                    fetch(con, "CHECKPOINT")
         finally:
             self._release()
 
@@ -363,6 +371,12 @@ class ResultWriter:
             exc.add_note(f"results store: the last batch could not be committed: {flush_exc}")
 
     # ---- internals ---------------------------------------------------------------------
+
+    def _wal_bytes(self) -> int:
+        try:
+            return self.path.with_name(self.path.name + ".wal").stat().st_size
+        except FileNotFoundError:
+            return 0
 
     def _alive(self) -> None:
         if self._lock is None:
@@ -387,14 +401,19 @@ class ResultWriter:
         self._con = con
         failed = False
         try:
+            with translated(self.path, "open it for writing"):
+                fetch(con, "PRAGMA disable_checkpoint_on_shutdown")  # see WAL_CHECKPOINT_BYTES
             yield con
+            if self._wal_bytes() > WAL_CHECKPOINT_BYTES:
+                with translated(self.path, "checkpoint"):
+                    fetch(con, "CHECKPOINT")
         except BaseException:
             failed = True
             raise
         finally:
             self._con = None
             try:
-                con.close()  # checkpoints: a closed store is one file, as a reader opens it
+                con.close()
             except duckdb.Error as exc:
                 if not failed:  # never hide the exception that is leaving
                     raise store_error(exc, self.path, "close it") from exc
