@@ -9,7 +9,10 @@ The DuckDB file is open only while something is written (open, write, commit, cl
 batch), so other processes can open it read-only between batches: ``harness report`` and
 the readers follow a running experiment. DuckDB's lock therefore no longer keeps a second
 writer out for the writer's life; a ``flock`` on the store file (``files.WriterLock``)
-does. Reopening costs a few milliseconds per batch (measured in issue 20's closing note).
+does. Reopening costs 30-75 ms per batch on a shared 2-core machine (synthetic episodes
+of 12 actions, writer alone: batches of 200 took 39-42 ms to commit before, 70-72 ms
+after; batches of 10, 25-31 ms before, 80-102 ms after): under 1% of the ~10 s a batch of
+200 real episodes takes to run.
 
 Inserts go through DuckDB's appender into per-connection TEMP staging tables and then
 ``INSERT OR IGNORE ... SELECT`` into the real table. The appender converts Python values
