@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from harness.core.errors import StoreError
+from harness.core.errors import StoreBusyError, StoreError
 
 # A DuckDB file starts with an 8-byte checksum followed by the magic bytes "DUCK".
 MAGIC = b"DUCK"
@@ -111,7 +111,7 @@ def is_lock_error(exc: BaseException) -> bool:
 def store_error(exc: duckdb.Error, path: Path, doing: str, *, writing: bool = False) -> StoreError:
     """One StoreError, one line plus a hint, for a duckdb exception raised while ``doing``."""
     if is_lock_error(exc):
-        return StoreError(
+        return StoreBusyError(
             f"the store {path} is being written by a running experiment (another process holds its lock)",
             hint=BUSY_WRITE_HINT if writing else BUSY_HINT,
         )
@@ -195,7 +195,7 @@ class WriterLock:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             self.release()
-            raise StoreError(
+            raise StoreBusyError(
                 f"the store {path} is being written by a running experiment (another process holds its lock)",
                 hint=BUSY_WRITE_HINT,
             ) from None

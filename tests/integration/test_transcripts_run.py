@@ -101,3 +101,24 @@ def test_a_store_is_readable_while_a_run_writes_it(tmp_path: Path):
     live_rows = reader.deterministic_episode_rows(db, reader.latest_run(db))
     assert live_rows == reader.deterministic_episode_rows(calm, reader.latest_run(calm))
     assert _transcripts(db) == _transcripts(calm)
+
+
+@pytest.mark.slow
+def test_report_during_a_run_shows_the_estimates_and_stores_none(tmp_path: Path):
+    from harness.analysis.report import build_report
+
+    db = tmp_path / "busy.duckdb"
+    summary = _run(db, "executor.workers=1")
+    holder = subprocess.Popen(  # a run's writer, alive between two batches
+        [sys.executable, "-c", "import sys; from harness.store import ResultWriter\n"
+         "w = ResultWriter(sys.argv[1]); print('ready', flush=True); sys.stdin.read(); w.close()", str(db)],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    notes: list[str] = []
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        made = build_report(str(db), summary.run_id, resamples=200, note=notes.append)
+    finally:
+        holder.communicate("", timeout=60)
+    assert not made.estimates.empty
+    assert any("estimates not stored" in n for n in notes), notes
+    assert reader.estimates(db, summary.run_id).empty
