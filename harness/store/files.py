@@ -190,10 +190,13 @@ class WriterLock:
     """
 
     def __init__(self, path: Path):
-        self.fd: int | None = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            self.fd: int | None = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise StoreError(f"cannot open {path}: {exc.strerror}", hint="check its permissions") from None
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except BlockingIOError:
             self.release()
             raise StoreBusyError(
                 f"the store {path} is being written by a running experiment (another process holds its lock)",

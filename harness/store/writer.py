@@ -266,9 +266,9 @@ class ResultWriter:
         self._episodes, self._actions, self._exchanges, self._briefs, self._keys = [], [], [], [], set()
 
     def _stage(self, table: str, rows: list[tuple]) -> None:
-        # TEMP tables live as long as the connection, i.e. one write: made when first used
+        # a fresh TEMP table per use: nothing staged by an earlier write on this connection stays
         con = self._live()
-        fetch(con, f"CREATE TEMP TABLE IF NOT EXISTS _stage_{table} AS SELECT * FROM main.{table} LIMIT 0")
+        fetch(con, f"CREATE OR REPLACE TEMP TABLE _stage_{table} AS SELECT * FROM main.{table} LIMIT 0")
         appender = con.appender(f"_stage_{table}")
         appender.append_rows(rows)
         appender.flush()

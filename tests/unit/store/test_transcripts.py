@@ -145,6 +145,9 @@ def test_a_schema_3_store_is_still_refused(db: Path):
 def test_action_args_are_canonical_json():
     assert action_args(Call(tool="write_file", args={"path": "b", "text": "é\n"})) == '{"path":"b","text":"é\\n"}'
     assert json.loads(action_args(Recall(query="naming", k=3))) == {"query": "naming", "k": 3}
+    huge = json.loads(action_args(Call(tool="write_file", args={"text": "x" * 300_000})))
+    assert huge["_truncated"]["chars"] > 300_000 and huge["_truncated"]["head"].startswith('{"text":"xxx')
+    assert len(huge["_truncated"]["head"]) == 2_000
 
 
 def test_observation_text_is_what_the_layer_returned():
