@@ -27,7 +27,7 @@ from harness.analysis.cost_model import CostModel
 from harness.analysis.report_tables import Display, report_tables, termination_counts
 from harness.analysis.suite import Analyses, RunPlan, Settings
 from harness.analysis.validity import Exclusions, analysable
-from harness.core.errors import UserInputError
+from harness.core.errors import StoreBusyError, UserInputError
 from harness.core.models import EstimateRecord
 from harness.store import ResultWriter, reader
 
@@ -99,7 +99,8 @@ def build_report(db: str, run_id: str, *, pair: str | None = None, resamples: in
             note(f"no decomposition: factorial cells without episodes: {', '.join(plan.missing_cells)} "
                  "(resume the run to complete it)")
         settings = Settings(resamples=resamples, seed=int(info.get("seed") or 0))
-        est = _frame(_kept(db, run_id, all_records(db, run_id, info, episodes, plan, settings, cost_model), store))
+        est = _frame(_kept(db, run_id, all_records(db, run_id, info, episodes, plan, settings, cost_model), store,
+                           note))
     return RunReport(run_id, info, stored, perf, est, condition_order(info))
 
 
@@ -130,10 +131,14 @@ def scenario_estimates_for(db: str, run_id: str) -> pd.DataFrame:
     return pd.concat([stored, _frame(records)], ignore_index=True)
 
 
-def _kept(db: str, run_id: str, records: list[EstimateRecord], store: bool) -> list[EstimateRecord]:
+def _kept(db: str, run_id: str, records: list[EstimateRecord], store: bool, note: Note) -> list[EstimateRecord]:
     if store:
-        with ResultWriter(db) as writer:
-            writer.replace_estimates(run_id, records)
+        try:
+            with ResultWriter(db) as writer:
+                writer.replace_estimates(run_id, records)
+        except StoreBusyError:  # a run is writing the store: report what is there, keep nothing
+            note(f"estimates not stored: a running experiment is writing {db} (they would describe a partial "
+                 "run); run `harness report` again when it has finished")
     return records
 
 

@@ -31,6 +31,10 @@ class StoreError(UserInputError):
     """A results store that cannot be used as given (not a DuckDB file, unknown run)."""
 
 
+class StoreBusyError(StoreError):
+    """The store is being written by a running experiment in another process."""
+
+
 class ResumeConflictError(UserInputError):
     """A run id that already exists with a different configuration."""
 

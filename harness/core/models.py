@@ -115,6 +115,11 @@ class ActionRecord(Frozen):
     accurate: bool = False
     sim_minutes: float
     wall_latency_ms: float = 0.0
+    # The transcript (schema 5; NULL in rows of older stores). Last, so a store migrated by
+    # ALTER TABLE ... ADD COLUMN has the same column order as a new one.
+    session: int = 0  # the work session (brief) the action was taken in
+    args: str | None = None  # the call's arguments, canonical JSON
+    observation: str | None = None  # what the agent received; None if it never did (a crash)
 
 
 class EstimateRecord(Frozen):

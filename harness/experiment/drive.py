@@ -130,6 +130,7 @@ class Driver:
         self.extra_actions = 0
         self.told: list[str] = []
         self.session_rng: dict[str, dict] = {}
+        self.logged_at: dict[str, int] = {}  # idempotency key -> the session log entry it made
 
     # -- sessions ------------------------------------------------------------------------
     def run(self) -> Termination:
@@ -296,10 +297,12 @@ class Driver:
             ran.append(True)
             result = self._perform(action).model_dump(mode="json")
             self.session.responses[key] = result  # the service keeps answers by idempotency key
+            self.logged_at[key] = len(self.session.log) - 1
             if crash == "after":
                 raise _Crash  # the effect happened; its result never reached the agent
             return result
 
+        logged = len(self.session.log)
         result = self.execution.execute(as_json, apply, self._reconcile(action, key),
                                         self.session.world.digest)
         if not ran and isinstance(action, Remember) and self.session.memory is not None:
@@ -307,6 +310,11 @@ class Driver:
             # checkpoint must still get what the agent asked it to keep
             self.session.memory.remember(action.key, action.text, dict(action.meta))
         obs = self.loop.deliver(Observation.model_validate(result))
+        for i in range(logged, len(self.session.log)):  # the transcript keeps what the agent read
+            self.session.delivered(i, obs)
+        earlier = self.logged_at.get(key)
+        if not ran and earlier is not None and self.session.log[earlier].observation is None:
+            self.session.delivered(earlier, obs)  # a result a crash kept back, answered on the re-issue
         if not reissued:
             self.session.clock.advance(self.loop.paste_minutes(obs))
         self.execution.record(as_json, obs.model_dump(mode="json"), obs.minutes, self._capture)

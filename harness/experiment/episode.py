@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from harness.agents.llm.conversation import brief_message
 from harness.agents.registry import AgentSpec, code_trusted, validate_agent
 from harness.agents.scope import EpisodeScope
 from harness.core.models import ActionRecord, EpisodeRecord, Termination
@@ -157,7 +158,14 @@ def run_episode(
     )
     actions = [
         ActionRecord(**key, seq=a.seq, parent=a.parent, tool=a.tool, ok=a.ok, accurate=good,
-                     sim_minutes=a.sim_minutes, wall_latency_ms=a.wall_latency_ms)
+                     sim_minutes=a.sim_minutes, wall_latency_ms=a.wall_latency_ms, session=a.session,
+                     args=a.args, observation=a.observation)
         for a, good in zip(log, accurate, strict=True)
     ]
     return episode, actions
+
+
+def brief_texts(session: Session) -> list[str]:
+    """The brief of each work session the episode began, as an agent reads it (the text a
+    model agent is given: ``harness.agents.llm.conversation.brief_message``)."""
+    return [brief_message(b) for b in session.briefs]

@@ -32,16 +32,16 @@ from harness.core.resources import DIST_NAME, dist_version, installed
 from harness.experiment.conditions import Condition
 from harness.experiment.config import RunConfig, config_dir
 from harness.experiment.config_diff import explained_conflict
-from harness.experiment.episode import run_episode
+from harness.experiment.episode import brief_texts, run_episode
 from harness.experiment.executors.base import concurrency_of, make_executor
 from harness.experiment.interrupts import Interrupts, RunStopped
 from harness.store import ResultWriter, RunInfo
 from harness.store.reader import exchanges as stored_exchanges
-from harness.store.schema import ExchangeRecord
+from harness.store.schema import BriefRecord, ExchangeRecord
 from harness.workload.spec import TaskSpec
 from harness.workload.workloads import build_workload, check_families, workload_hash
 
-EpisodeRows = tuple[EpisodeRecord, list[ActionRecord], list[ExchangeRecord]]
+EpisodeRows = tuple[EpisodeRecord, list[ActionRecord], list[ExchangeRecord], list[BriefRecord]]
 Recordings = dict[tuple[str, int], dict[str, dict]]  # (condition, repeat) -> request hash -> response
 
 
@@ -78,12 +78,15 @@ def run_task_job(job: TaskJob, spending: Spending | None = None) -> JobResult:
         if scope.cap_reached():
             result.capped = scope.capped
             break
-        episode, actions = run_episode(job.run_id, job.spec, by_name[c], job.agent, job.seed, r, scope=scope)
+        told: list[str] = []  # the brief of each session, for the transcript
+        episode, actions = run_episode(job.run_id, job.spec, by_name[c], job.agent, job.seed, r, scope=scope,
+                                       observe=lambda session, told=told: told.extend(brief_texts(session)))
         if scope.fatal is not None:  # the episode did not really run: nothing of it is stored
             result.fatal = scope.fatal
             break
         key = {"run_id": job.run_id, "condition": c, "task_id": job.spec.id, "repeat": r}
-        result.rows.append((episode, actions, [ExchangeRecord(**key, **x.as_row()) for x in scope.exchanges()]))
+        result.rows.append((episode, actions, [ExchangeRecord(**key, **x.as_row()) for x in scope.exchanges()],
+                            [BriefRecord(**key, session=k, text=t) for k, t in enumerate(told)]))
         if scope.capped:
             result.capped = scope.capped
             break
@@ -231,8 +234,8 @@ def _closing(results: Iterator[JobResult]) -> contextlib.AbstractContextManager:
 
 
 def _store(writer: ResultWriter, summary: RunSummary, result: JobResult) -> None:
-    for episode, actions, exchanges in result.rows:
-        writer.add(episode, actions, exchanges)
+    for episode, actions, exchanges, briefs in result.rows:
+        writer.add(episode, actions, exchanges, briefs)
         summary.successes[episode.condition] = summary.successes.get(episode.condition, 0) + episode.success
         _count_error(summary, episode)
         summary.tokens += episode.tokens

@@ -10,7 +10,7 @@ recorded by the observability layer when there is one.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.core.clock import SimClock
@@ -36,6 +36,7 @@ from harness.runtime.security.base import Request, SecurityLayer
 from harness.runtime.security.judge import PolicyJudge
 from harness.runtime.tools.access_rules import accesses
 from harness.runtime.tools.base import ToolLayer
+from harness.runtime.transcript import action_args, observation_text
 from harness.world import World
 
 APPROVAL_CODES = frozenset({"approved", "approval_denied", "approval_timeout"})
@@ -55,6 +56,11 @@ class ActionLog:
     applied: bool
     sim_minutes: float
     wall_latency_ms: float
+    session: int = 0  # the work session (brief) it was taken in
+    args: str = "{}"  # canonical JSON (harness.runtime.transcript)
+    # What the agent received, set by the driver on delivery; None when it never arrived
+    # (a crash after the effect) or nothing delivers (a session driven by hand).
+    observation: str | None = None
 
 
 @dataclass
@@ -79,6 +85,7 @@ class Session:
     execution: ExecutionLayer = field(default_factory=EphemeralExecution)
     responses: dict[str, Any] = field(default_factory=dict)  # answers by idempotency key (service side)
     log: list[ActionLog] = field(default_factory=list)
+    briefs: list[Brief] = field(default_factory=list)  # one per work session begun, in order
     thoughts: list[Think] = field(default_factory=list)
     safety: SafetyCounters = field(default_factory=SafetyCounters)
     effects: EffectLedger = field(default_factory=EffectLedger)
@@ -96,6 +103,11 @@ class Session:
         if self.memory is not None and brief.told:
             self.memory.observe(f"briefing of session {brief.session + 1}", brief.told)
         self.brief = brief
+        self.briefs.append(brief)
+
+    def delivered(self, seq: int, obs: Observation) -> None:
+        """Note what the agent received for logged action ``seq`` (the transcript's observation)."""
+        self.log[seq] = replace(self.log[seq], observation=observation_text(obs))
 
     def tool_specs(self) -> list[ToolSpec]:
         return self.tools.specs()
@@ -118,7 +130,7 @@ class Session:
             self.safety.unsafe_applied += unsafe
         elif refusal is not None:
             self.safety.unsafe_blocked += unsafe
-        self._log(call.tool, obs, started)
+        self._log(call.tool, action_args(call), obs, started)
         if self.observability is not None:
             reads = tuple(a.resource for a in wanted if not a.is_write)
             writes = tuple(a.resource for a in wanted if a.is_write and obs.applied)
@@ -150,7 +162,7 @@ class Session:
                               error=ToolError(code="unavailable", message="transient failure; nothing was done, "
                                                                            "the call may be retried"))
         self.clock.advance(obs.minutes)
-        self._log(call.tool, obs, started)
+        self._log(call.tool, action_args(call), obs, started)
         if self.observability is not None:
             self.observability.record(ActionEvent(
                 tool=call.tool, args=dict(call.args), ok=False, error=obs.error.message if obs.error else obs.text,
@@ -166,7 +178,7 @@ class Session:
             obs = Observation(tool="history", ok=False, text="no history is kept here\n", applied=False)
         else:
             obs = self.observability.history(query.query)
-        return self._charge("history", obs, started)
+        return self._charge("history", action_args(query), obs, started)
 
     def telemetry(self, query: Telemetry) -> Observation:
         """The world's telemetry as the observability layer shows it; it costs a turn."""
@@ -176,7 +188,7 @@ class Session:
             obs = Observation(tool="telemetry", ok=False, text=why + "\n", applied=False)
         else:
             obs = self.observability.telemetry(self.world.services, query.service, (query.since, query.until))
-        return self._charge("telemetry", obs, started)
+        return self._charge("telemetry", action_args(query), obs, started)
 
     def remember(self, action: Remember) -> Observation:
         started = time.perf_counter()
@@ -188,7 +200,7 @@ class Session:
                 obs = Observation(tool="remember", ok=False, text=f"{refused}\n", applied=False)
             else:
                 obs = Observation(tool="remember", ok=True, data={"key": action.key})
-        return self._charge("remember", obs, started)
+        return self._charge("remember", action_args(action), obs, started)
 
     def recall(self, action: Recall) -> Observation:
         started = time.perf_counter()
@@ -197,12 +209,12 @@ class Session:
         else:
             items = [r.to_dict() for r in self.memory.recall(action.query, action.k)]
             obs = Observation(tool="recall", ok=True, data={"items": items})
-        return self._charge("recall", obs, started)
+        return self._charge("recall", action_args(action), obs, started)
 
-    def _charge(self, tool: str, obs: Observation, started: float) -> Observation:
+    def _charge(self, tool: str, args: str, obs: Observation, started: float) -> Observation:
         obs = obs.model_copy(update={"minutes": self.tools.minutes_per_call})
         self.clock.advance(obs.minutes)
-        self._log(tool, obs, started)
+        self._log(tool, args, obs, started)
         return obs
 
     def think(self, thought: Think) -> None:
@@ -243,8 +255,9 @@ class Session:
         return Observation(tool=call.tool, ok=False, applied=False, minutes=minutes,
                            error=ToolError(code="permission_denied", message=reason))
 
-    def _log(self, tool: str, obs: Observation, started: float) -> None:
+    def _log(self, tool: str, args: str, obs: Observation, started: float) -> None:
         self.log.append(ActionLog(
             seq=len(self.log), parent=self.log[-1].seq if self.log else None, tool=tool, ok=obs.ok,
             applied=obs.applied, sim_minutes=obs.minutes, wall_latency_ms=(time.perf_counter() - started) * 1000,
+            session=self.brief.session, args=args,
         ))

@@ -7,6 +7,7 @@ runner's main process writes, through ``ResultWriter``.
 from harness.store.files import check_store_path
 from harness.store.reader import (
     actions,
+    briefs,
     conditions,
     deterministic_episode_rows,
     episodes,
@@ -16,6 +17,7 @@ from harness.store.reader import (
     list_runs,
     run_info,
     tasks,
+    transcript,
 )
 from harness.store.schema import SCHEMA_VERSION
 from harness.store.writer import ResultWriter, RunInfo, delete_run
@@ -25,6 +27,7 @@ __all__ = [
     "ResultWriter",
     "RunInfo",
     "actions",
+    "briefs",
     "check_store_path",
     "conditions",
     "delete_run",
@@ -36,4 +39,5 @@ __all__ = [
     "list_runs",
     "run_info",
     "tasks",
+    "transcript",
 ]

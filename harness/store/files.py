@@ -8,14 +8,16 @@ modes, initialise over it. We check the header ourselves first, so a mistyped
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 
-from harness.core.errors import StoreError
+from harness.core.errors import StoreBusyError, StoreError
 
 # A DuckDB file starts with an 8-byte checksum followed by the magic bytes "DUCK".
 MAGIC = b"DUCK"
@@ -109,7 +111,7 @@ def is_lock_error(exc: BaseException) -> bool:
 def store_error(exc: duckdb.Error, path: Path, doing: str, *, writing: bool = False) -> StoreError:
     """One StoreError, one line plus a hint, for a duckdb exception raised while ``doing``."""
     if is_lock_error(exc):
-        return StoreError(
+        return StoreBusyError(
             f"the store {path} is being written by a running experiment (another process holds its lock)",
             hint=BUSY_WRITE_HINT if writing else BUSY_HINT,
         )
@@ -144,8 +146,28 @@ def fetch(con: duckdb.DuckDBPyConnection, sql: str, params: list | tuple | None 
     return con.execute(sql, list(params) if params else []).fetchall()
 
 
-def connect(path: Path, *, read_only: bool, writing: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open ``path``; ``writing`` says the caller means to write (it words a lock error)."""
+def connect(path: Path, *, read_only: bool, writing: bool = False,
+            wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """Open ``path``; ``writing`` says the caller means to write (it words a lock error).
+
+    The writer holds the file only while it commits a batch (``harness.store.writer``), so
+    a lock conflict is usually over in milliseconds: it is retried for up to
+    ``wait_seconds`` (backing off) before it becomes the "being written" StoreError.
+    """
+    deadline = time.monotonic() + wait_seconds
+    pause = 0.01
+    while True:
+        try:
+            return _connect(path, read_only=read_only, writing=writing)
+        except StoreError as exc:
+            cause = exc.__cause__
+            if cause is None or not is_lock_error(cause) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
+
+
+def _connect(path: Path, *, read_only: bool, writing: bool) -> duckdb.DuckDBPyConnection:
     with translated(path, "open it", writing=writing or not read_only):
         try:
             return duckdb.connect(str(path), read_only=read_only)
@@ -156,6 +178,35 @@ def connect(path: Path, *, read_only: bool, writing: bool = False) -> duckdb.Duc
             # e.g. a notebook or a test): DuckDB refuses a second configuration of one file,
             # but a plain connection shares the open database instance and sees its commits.
             return duckdb.connect(str(path))
+
+
+class WriterLock:
+    """The store's one-writer rule across processes, held for a writer's whole life.
+
+    DuckDB's own lock is held only while a batch commits (so readers get in between), so
+    it no longer keeps a second writer out; this ``flock`` on the store file does. It is
+    independent of DuckDB's ``fcntl`` record locks on Linux (readers never see it), needs no
+    file beside the store, and the kernel drops it when the process dies.
+    """
+
+    def __init__(self, path: Path):
+        try:
+            self.fd: int | None = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise StoreError(f"cannot open {path}: {exc.strerror}", hint="check its permissions") from None
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.release()
+            raise StoreBusyError(
+                f"the store {path} is being written by a running experiment (another process holds its lock)",
+                hint=BUSY_WRITE_HINT,
+            ) from None
+
+    def release(self) -> None:
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            os.close(fd)  # closing the descriptor drops the flock
 
 
 class Transaction:

@@ -1,9 +1,10 @@
 """Read-only access to a results store: what notebooks, ``harness.paper`` and the CLI use.
 
 Every function takes the store path and opens its own short-lived read-only connection,
-so nothing holds the file between calls. A store being written by a running experiment
-in another process is locked by DuckDB; that, and every other duckdb failure, reaches
-the caller as a StoreError of one or two lines.
+so nothing holds the file between calls. A running experiment's writer holds the file
+only while it commits a batch, so a reader follows a run as it is written: meeting the
+writer's lock it retries for up to ``READ_WAIT_SECONDS``; after that, and for every other
+duckdb failure, the caller gets a StoreError of one or two lines.
 """
 
 from __future__ import annotations
@@ -23,10 +24,15 @@ from harness.store.files import check_store_path, connect, fetch, translated
 _RUN_COLUMNS = [c for c in schema.RUNS.names if c != "config"]
 
 
+# The writer holds the file only while it commits a batch; a reader that meets its lock
+# waits this long for the commit to end before saying the store is busy.
+READ_WAIT_SECONDS = 5.0
+
+
 @contextlib.contextmanager
 def _open(path: str | Path) -> Iterator[tuple[duckdb.DuckDBPyConnection, Path]]:
     p = check_store_path(path, must_exist=True)
-    con = connect(p, read_only=True)
+    con = connect(p, read_only=True, wait_seconds=READ_WAIT_SECONDS)
     try:
         with translated(p, "read it"):
             if not schema.check(con, p):
@@ -136,16 +142,67 @@ def exec_perf(path: str | Path, run_id: str | None = None) -> pd.DataFrame:
         return _df(con, f"SELECT {', '.join(schema.EXEC_PERF.names)} FROM exec_perf WHERE run_id = ?", [rid])
 
 
-def actions(path: str | Path, run_id: str | None = None) -> pd.DataFrame:
-    """The run's actions (default: the latest run), sorted by episode key and seq."""
+def _action_columns(con: duckdb.DuckDBPyConnection, names: tuple[str, ...] = schema.ACTIONS.names) -> str:
+    """``names`` as select expressions; a column an older store lacks reads as NULL."""
+    lacking = schema.lacking_columns(con, "actions")
+    types = {c.name: c.sql_type for c in schema.ACTIONS.columns}
+    return ", ".join(f"CAST(NULL AS {types[n]}) AS {n}" if n in lacking else n for n in names)
+
+
+def actions(path: str | Path, run_id: str | None = None, *, transcript: bool = False) -> pd.DataFrame:
+    """The run's actions (default: the latest run), sorted by episode key and seq. The
+    transcript columns (``args``, ``observation``) are left out unless ``transcript``: they
+    are most of the table's bytes, and analyses never read them."""
+    names = schema.ACTIONS.names if transcript else tuple(
+        n for n in schema.ACTIONS.names if n not in ("args", "observation"))
     with _open(path) as (con, p):
         rid = _resolve(con, p, run_id)
         return _df(
             con,
-            f"SELECT {', '.join(schema.ACTIONS.names)} FROM actions WHERE run_id = ? "
+            f"SELECT {_action_columns(con, names)} FROM actions WHERE run_id = ? "
             "ORDER BY condition, task_id, repeat, seq",
             [rid],
         )
+
+
+TRANSCRIPT_COLUMNS = ("seq", "session", "parent", "tool", "ok", "accurate", "sim_minutes", "args", "observation")
+
+
+def _require_episode(con: duckdb.DuckDBPyConnection, p: Path, key: list) -> None:
+    if fetch(con, "SELECT 1 FROM episodes WHERE run_id = ? AND condition = ? AND task_id = ? AND repeat = ?", key):
+        return
+    raise StoreError(f"no episode {key[2]} repeat {key[3]} under condition {key[1]!r} in run {key[0]!r} of {p}",
+                     hint="list the run's episodes with harness.store.reader.episodes")
+
+
+def transcript(path: str | Path, run_id: str, condition: str, task_id: str, repeat: int) -> pd.DataFrame:
+    """One episode's actions in order: seq, session, parent, tool, ok, accurate, sim_minutes,
+    ``args`` (the call's arguments, parsed to a dict) and ``observation`` (the text the
+    agent received). Both are None for a store written before transcripts (schema < 5);
+    ``observation`` is None also for an action whose result a crash kept from the agent."""
+    key = [run_id, condition, task_id, int(repeat)]
+    with _open(path) as (con, p):
+        _require_run(con, p, run_id)
+        _require_episode(con, p, key)
+        frame = _df(con, f"SELECT {_action_columns(con, TRANSCRIPT_COLUMNS)} FROM actions "
+                         "WHERE run_id = ? AND condition = ? AND task_id = ? AND repeat = ? ORDER BY seq", key)
+    frame["args"] = [None if a is None else json.loads(a) for a in frame["args"]]
+    frame["observation"] = frame["observation"].astype(object).where(frame["observation"].notna(), None)
+    return frame
+
+
+def briefs(path: str | Path, run_id: str, condition: str, task_id: str, repeat: int) -> list[str]:
+    """What the agent was told at the start of each work session of one episode, in order;
+    [] for a store written before transcripts (or an episode that never began a session)."""
+    key = [run_id, condition, task_id, int(repeat)]
+    with _open(path) as (con, p):
+        _require_run(con, p, run_id)
+        _require_episode(con, p, key)
+        if "briefs" not in schema.existing_tables(con):
+            return []
+        rows = fetch(con, "SELECT text FROM briefs WHERE run_id = ? AND condition = ? AND task_id = ? "
+                          "AND repeat = ? ORDER BY session", key)
+        return [r[0] for r in rows]
 
 
 def conditions(path: str | Path, run_id: str) -> dict[str, dict]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 from pydantic import BaseModel
@@ -21,7 +21,7 @@ from harness.store.files import fetch
 
 # Bump when a table changes shape; a store with a higher version is refused (an older
 # harness must not write rows a newer one cannot read back), a lower one needs a migration.
-SCHEMA_VERSION = 4  # 4: episodes.traceback (agent and harness errors)
+SCHEMA_VERSION = 5  # 4: episodes.traceback (agent and harness errors); 5: transcripts
 
 # BIGINT rather than INTEGER for every Python int: seeds and token counts do not fit in
 # 32 bits. Exact-type lookup (not isinstance) because bool is a subclass of int.
@@ -35,6 +35,14 @@ class Column:
     name: str
     sql_type: str
     nullable: bool = False
+    # DuckDB's column compression, forced; None lets DuckDB choose. Transcript text is
+    # ZSTD: 12.8x smaller than raw where DuckDB's own choice (FSST/dictionary) gives 3.5x,
+    # and still plain VARCHAR to readers (benchmarks/transcript_compression.py).
+    compression: str | None = None
+
+    def ddl(self) -> str:
+        using = f" USING COMPRESSION {self.compression}" if self.compression else ""
+        return f"{self.name} {self.sql_type}{'' if self.nullable else ' NOT NULL'}{using}"
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,7 @@ class Table:
         return tuple(c.name for c in self.columns)
 
     def ddl(self) -> str:
-        cols = [f"{c.name} {c.sql_type}{'' if c.nullable else ' NOT NULL'}" for c in self.columns]
+        cols = [c.ddl() for c in self.columns]
         if self.primary_key:
             cols.append(f"PRIMARY KEY ({', '.join(self.primary_key)})")
         return f"CREATE TABLE IF NOT EXISTS {self.name} (\n  " + ",\n  ".join(cols) + "\n)"
@@ -72,8 +80,11 @@ def _column_for(name: str, annotation: object) -> Column:
     return Column(name, sql_type, nullable)
 
 
-def table_from_model(name: str, model: type[BaseModel], primary_key: tuple[str, ...]) -> Table:
+def table_from_model(name: str, model: type[BaseModel], primary_key: tuple[str, ...],
+                     zstd: tuple[str, ...] = ()) -> Table:
+    """``zstd``: the text columns to store ZSTD-compressed (see ``Column.compression``)."""
     columns = tuple(_column_for(f, info.annotation) for f, info in model.model_fields.items())
+    columns = tuple(replace(c, compression="zstd") if c.name in zstd else c for c in columns)
     missing = set(primary_key) - {c.name for c in columns}
     if missing:
         raise TypeError(f"{model.__name__} lacks primary-key fields {sorted(missing)}")
@@ -114,7 +125,7 @@ TASKS = Table(
     ("run_id", "task_id"),
 )
 EPISODES = table_from_model("episodes", EpisodeRecord, EPISODE_KEY)
-ACTIONS = table_from_model("actions", ActionRecord, (*EPISODE_KEY, "seq"))
+ACTIONS = table_from_model("actions", ActionRecord, (*EPISODE_KEY, "seq"), zstd=("args", "observation"))
 # Filled by later issues; no primary key yet so their semantics are not fixed here.
 CHECKPOINTS = Table(
     "checkpoints",
@@ -156,10 +167,32 @@ class ExchangeRecord(Frozen):
 # treat its absence as "no recordings".
 EXCHANGES = table_from_model("exchanges", ExchangeRecord, (*EPISODE_KEY, "request_hash"))
 
+
+
+class BriefRecord(Frozen):
+    """One row of ``briefs``: what the agent was told at the start of one work session of
+    an episode (the transcript's other half; ``actions.session`` points here)."""
+
+    run_id: str
+    condition: str
+    task_id: str
+    repeat: int
+    session: int
+    text: str
+
+
+BRIEFS = table_from_model("briefs", BriefRecord, (*EPISODE_KEY, "session"), zstd=("text",))
+
 TABLES: dict[str, Table] = {
     t.name: t for t in (META, RUNS, CONDITIONS, TASKS, EPISODES, ACTIONS, CHECKPOINTS, EXEC_PERF, ESTIMATES,
-                         EXCHANGES)
+                         EXCHANGES, BRIEFS)
 }
+
+# Columns a store of an older version lacks, by version: readers read them as NULL and the
+# writer adds them (``migrate``). Added columns are appended, so the order stays the model's.
+TRANSCRIPT_COLUMNS = ("session", "args", "observation")
+_LACKING: dict[int, dict[str, tuple[str, ...]]] = {4: {"actions": TRANSCRIPT_COLUMNS}}
+OLDEST_READABLE = min(_LACKING)
 
 # Columns the determinism comparisons leave out: wall-clock measurements and the run id.
 DETERMINISTIC_EPISODE_COLUMNS = tuple(
@@ -191,14 +224,13 @@ def check(con: duckdb.DuckDBPyConnection, path: object) -> bool:
             f"{path} is a DuckDB database but not a harness results store (tables: {shown})",
             hint="choose another store.path; the harness does not write into foreign databases",
         )
-    row = fetch(con, "SELECT value FROM meta WHERE key = 'schema_version'")
-    version = int(row[0][0]) if row else 0
+    version = stored_version(con)
     if version > SCHEMA_VERSION:
         raise StoreError(
             f"{path} has results schema version {version}; this harness reads up to {SCHEMA_VERSION}",
             hint="upgrade the harness, or use another store.path",
         )
-    if version < SCHEMA_VERSION:
+    if version < OLDEST_READABLE:
         raise StoreError(
             f"{path} has results schema version {version} and no migration to {SCHEMA_VERSION} exists",
             hint="use another store.path (the old file stays readable by the harness that wrote it)",
@@ -211,8 +243,10 @@ def check(con: duckdb.DuckDBPyConnection, path: object) -> bool:
         " ORDER BY table_name, ordinal_position",
     ):
         got.setdefault(table, []).append((column, sql_type))
+    lacking_by_design = _LACKING.get(version, {})
     for name in sorted(tables & TABLES.keys()):
-        want = [(c.name, c.sql_type) for c in TABLES[name].columns]
+        absent = lacking_by_design.get(name, ())
+        want = [(c.name, c.sql_type) for c in TABLES[name].columns if c.name not in absent]
         if got[name] != want:
             extra = sorted({g[0] for g in got[name]} - {w[0] for w in want})
             lacking = sorted({w[0] for w in want} - {g[0] for g in got[name]})
@@ -221,6 +255,32 @@ def check(con: duckdb.DuckDBPyConnection, path: object) -> bool:
                 f"(extra columns {extra}, missing {lacking}, or types/order differ)",
                 hint="it was written by another harness version; use another store.path",
             )
+    return True
+
+
+def stored_version(con: duckdb.DuckDBPyConnection) -> int:
+    row = fetch(con, "SELECT value FROM meta WHERE key = 'schema_version'")
+    return int(row[0][0]) if row else 0
+
+
+def lacking_columns(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, ...]:
+    """The columns of ``table`` a store of an older (readable) version does not have."""
+    return _LACKING.get(stored_version(con), {}).get(table, ())
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> bool:
+    """Bring a checked store of an older version up to this one (caller holds a
+    transaction): add the lacking columns (NULL in existing rows) and the new tables.
+    Returns whether anything changed."""
+    version = stored_version(con)
+    if version >= SCHEMA_VERSION:
+        return False
+    for table, names in _LACKING.get(version, {}).items():
+        for column in TABLES[table].columns:
+            if column.name in names:  # nullable: existing rows have no value for it
+                fetch(con, f"ALTER TABLE {table} ADD COLUMN {replace(column, nullable=True).ddl()}")
+    create(con)
+    fetch(con, "UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
     return True
 
 

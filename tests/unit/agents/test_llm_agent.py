@@ -105,7 +105,7 @@ def test_the_run_cap_ends_the_episode_cleanly_and_the_job_schedules_nothing_more
         result = run_task_job(job)
     assert result.fatal is None and "token cap" in result.capped
     assert len(result.rows) == 1  # the second episode was never started
-    episode, _, exchanges = result.rows[0]
+    episode, _, exchanges, _ = result.rows[0]
     assert episode.termination == "budget_cap" and episode.tokens >= 6000
     assert len(exchanges) == len(stub.chats())
 

@@ -32,7 +32,7 @@ def _recorded() -> tuple[list, dict]:
         live = run_task_job(_job(_agent(stub.url)))
     assert live.fatal is None and len(live.rows) == 2
     recordings = {(ep.condition, ep.repeat): {x.request_hash: json.loads(x.response) for x in exchanges}
-                  for ep, _, exchanges in live.rows}
+                  for ep, _, exchanges, _ in live.rows}
     return live.rows, recordings
 
 
@@ -50,7 +50,7 @@ def test_replaying_a_job_opens_no_socket_and_gives_the_same_rows():
     with no_network() as tried:
         replayed = run_task_job(_job(replay_agent, recordings))
     assert tried == [] and replayed.fatal is None
-    for (a, _, xa), (b, _, xb) in zip(live, replayed.rows, strict=True):
+    for (a, _, xa, _), (b, _, xb, _) in zip(live, replayed.rows, strict=True):
         assert a.model_dump(exclude=SKIP) == b.model_dump(exclude=SKIP)
         assert [x.model_dump() for x in xa] == [x.model_dump() for x in xb]
 

@@ -492,6 +492,8 @@ def test_one_writer_per_store_in_a_process(db: Path):
 
 
 def test_store_busy_in_another_process_is_a_clear_error(db: Path):
+    """A writer in another process keeps a second writer out for its whole life, but
+    readers get in between its batches (issue 20: reading while a run writes)."""
     write(db, [episode("a")])
     holder = subprocess.Popen(
         [sys.executable, "-c",
@@ -500,15 +502,39 @@ def test_store_busy_in_another_process_is_a_clear_error(db: Path):
         cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ready"
+        assert reader.episodes(db).task_id.tolist() == ["a"]  # between batches: readable
         with pytest.raises(StoreError, match="being written by a running experiment") as err:
-            reader.episodes(db)
-        assert "copy" in err.value.hint
-        with pytest.raises(StoreError, match="being written"):
             ResultWriter(db)
+        assert "another store.path" in err.value.hint
     finally:
         holder.communicate("", timeout=60)
     assert holder.returncode == 0
     assert reader.episodes(db).task_id.tolist() == ["a"]
+
+
+def test_reader_waits_briefly_for_a_commit_then_says_busy(db: Path, monkeypatch: pytest.MonkeyPatch):
+    """DuckDB's own lock, held by another process (as during a batch's commit): a reader
+    retries for READ_WAIT_SECONDS, then gives the one-line busy error; once the lock is
+    gone within that time it reads."""
+    write(db, [episode("a")])
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, duckdb\n"
+         "c = duckdb.connect(sys.argv[1]); print('ready', flush=True); sys.stdin.readline(); c.close()\n"
+         "print('released', flush=True); sys.stdin.read()", str(db)],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        monkeypatch.setattr(reader, "READ_WAIT_SECONDS", 0.3)
+        with pytest.raises(StoreError, match="being written by a running experiment") as err:
+            reader.episodes(db)
+        assert "copy" in err.value.hint and len(str(err.value).splitlines()) <= 2
+        holder.stdin.write("go\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "released"
+        assert reader.episodes(db).task_id.tolist() == ["a"]
+    finally:
+        holder.communicate("", timeout=60)
 
 
 def test_reading_while_this_process_writes(db: Path):
