@@ -131,7 +131,8 @@ def scenario_estimates_for(db: str, run_id: str) -> pd.DataFrame:
     return pd.concat([stored, _frame(records)], ignore_index=True)
 
 
-def _kept(db: str, run_id: str, records: list[EstimateRecord], store: bool, note: Note) -> list[EstimateRecord]:
+def _kept(db: str, run_id: str, records: list[EstimateRecord], store: bool,
+          note: Note = _ignore) -> list[EstimateRecord]:
     if store:
         try:
             with ResultWriter(db) as writer:

@@ -300,8 +300,7 @@ class ResultWriter:
         the same command resumes it). Returns the run's stored episodes."""
         self._require_run(run_id)
         self.flush()
-        con = self._live()
-        with self._transaction("mark the run stopped"):
+        with self._connected() as con, self._transaction("mark the run stopped"):
             fetch(con, "UPDATE runs SET status = 'stopped', finished = NULL WHERE id = ?", [run_id])
             return fetch(con, "SELECT count(*) FROM episodes WHERE run_id = ?", [run_id])[0][0]
 

@@ -33,12 +33,8 @@ def test_a_stopped_run_resumes_as_running_and_ends_finished(tmp_path: Path):
     with ResultWriter(db) as w:
         done = w.begin_run(run(planned_episodes=2))
         assert done == {("human", "a", 0)}
-        assert reader_status_while_open(w) == "running"
+        assert reader.run_info(db, "r1")["status"] == "running"  # readable while the writer is open
         w.add(episode("b"), [])
         w.finish_run("r1")
     info = reader.run_info(db, "r1")
     assert (info["status"], info["episodes_done"]) == ("finished", 2) and info["finished"] is not None
-
-
-def reader_status_while_open(w: ResultWriter) -> str:
-    return w._live().execute("SELECT status FROM runs WHERE id = 'r1'").fetchone()[0]
