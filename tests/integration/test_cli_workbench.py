@@ -61,8 +61,11 @@ def _interrupted(db, sig, *, group: bool, workers: int, extra: tuple[str, ...] =
     terminal's Ctrl-C is (the pool's workers get it too)."""
     args = [*HARNESS, "run", "experiment=smoke", f"executor.workers={workers}", f"store.path={db}",
             "store.batch_size=5", *extra]
+    # SIGINT as a terminal leaves it (a test run started in the background by a
+    # non-interactive shell would hand the child SIGINT ignored, and a run keeps that)
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=group)
+                            start_new_session=group,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = []
     try:
         while line := proc.stderr.readline():  # one "committed N/168" line per commit off a terminal

@@ -17,6 +17,16 @@ def _deliver(sig: int) -> None:
     os.kill(os.getpid(), sig)
 
 
+@pytest.fixture(autouse=True)
+def sigint_as_in_a_terminal():
+    """Python's own SIGINT handler for each test: a test process started in the background
+    by a non-interactive shell inherits SIGINT ignored (and Python then keeps it ignored),
+    which ``Interrupts`` rightly leaves alone."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_becomes_keyboard_interrupt_and_handlers_are_restored(sig):
     before = signal.getsignal(sig)
