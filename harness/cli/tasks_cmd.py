@@ -19,6 +19,7 @@ from harness.workload.manifest import read_manifest, write_manifest
 from harness.workload.spec import TaskSpec
 from harness.workload.validation import TaskValidation, validate_task
 from harness.workload.workloads import WorkloadConfig, build_workload, generate_from_quotas
+from harness.world.vendored import load_manifest
 
 app = typer.Typer(no_args_is_help=True)
 console = Console(stderr=True)
@@ -47,6 +48,37 @@ def generate(workload: str = WORKLOAD, force: bool = typer.Option(False, "--forc
     specs = generate_from_quotas(cfg.model_copy(update={"limit": None}))
     digest = write_manifest(path, specs)
     console.print(f"{len(specs)} tasks -> {path} (sha256 {digest[:16]}…)")
+
+
+@app.command("screen")
+def screen(
+    packages: list[str] = typer.Option(None, "--package", help="Screen only this vendored package (repeatable)."),
+    workers: int = typer.Option(2, help="Suite runs at once (each in its own sandbox)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the frozen screening."),
+) -> None:
+    """Screen the vendored real packages: which mutants their own suites kill, which benign
+    changes, renames and new parameters they pass; writes the frozen pools the `real`
+    workload draws from (workloads/real/*.jsonl, each with its sha256)."""
+    from harness.workload.real.screen import frozen_path, planned_runs, screen_all
+
+    if frozen_path("mutants").exists() and not force:
+        raise ConfigError(f"{frozen_path('mutants')} exists; a screening is frozen", hint="pass --force to redo it")
+    if workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {workers}")
+    n = len(packages) if packages else len(load_manifest().packages)
+    progress = Progress(TextColumn("screening"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        console=console, disable=not console.is_terminal)
+    with progress:
+        bar = progress.add_task("screen", total=planned_runs(n))
+        result = screen_all(workers=workers, packages=tuple(packages) if packages else None,
+                            progress=lambda k: progress.advance(bar, k))
+    digests = result.write()
+    for name, p in sorted(result.stats["packages"].items()):
+        console.print(f"{name}: {p['killed']}/{p['screened']} mutants killed ({p['survived']} survived, "
+                      f"{p['endless']} endless), {p['controls']['green']}/{p['controls']['screened']} benign, "
+                      f"{p['renames']['green']}/{p['renames']['screened']} renames, "
+                      f"{p['parameters']['green']}/{p['parameters']['screened']} new parameters")
+    console.print(f"frozen: {', '.join(f'{k} {v[:12]}…' for k, v in sorted(digests.items()))}")
 
 
 def _validate_all(specs: list[TaskSpec], workers: int) -> list[TaskValidation]:

@@ -93,7 +93,11 @@ def generate_from_quotas(cfg: WorkloadConfig) -> list[TaskSpec]:
 def _generate(cfg: WorkloadConfig, slot: _Slot) -> TaskSpec:
     fam = get_family(slot.family)
     rng = stream(cfg.seed, f"{cfg.name}/{slot.task_id}", 0, "workload.params")
-    params = {**fam.sample_params(rng, slot.difficulty), **dict(slot.overrides)}
+    # A family drawing from a finite pool (the screened mutants of real packages) is given the
+    # slot's index, so two tasks never draw the same item.
+    at = getattr(fam, "sample_params_at", None)
+    sampled = at(rng, slot.difficulty, slot.index) if at is not None else fam.sample_params(rng, slot.difficulty)
+    params = {**sampled, **dict(slot.overrides)}
     spec = fam.generate(slot.task_id, params, stable_int([cfg.name, cfg.seed, slot.task_id], bits=32))
     return spec.model_copy(update={"scenario": slot.scenario}) if slot.scenario else spec
 

@@ -109,3 +109,49 @@ def _fstring_name_starts(source: str, old: str) -> set[tuple[int, int]]:
             elif isinstance(node, ast.Attribute) and node.attr == old and node.end_lineno is not None:
                 found.add((node.end_lineno, node.end_col_offset - len(old)))
     return found
+
+
+def add_keyword_parameter(source: str, function: str, parameter: str) -> str:
+    """``source`` with ``parameter`` (e.g. ``post=None``) added to the top-level function
+    ``function`` as a keyword-only parameter: before ``**kwargs`` when there is one, after
+    the other keyword-only parameters, with a bare ``*`` first when the function has none.
+    The rest of the file is untouched. Raises ValueError when there is no such function."""
+    tree = ast.parse(source)
+    node = next((n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+                 and n.name == function), None)
+    if node is None:
+        raise ValueError(f"no top-level function {function!r}")
+    lines = source.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line.encode()))
+    raw = source.encode()
+    a = node.args
+    if a.kwarg is not None:  # before ``**kwargs``: find its ``**``
+        at = starts[a.kwarg.lineno - 1] + a.kwarg.col_offset
+        at = raw.rindex(b"**", 0, at)
+        text = f"{parameter}, " if (a.vararg or a.kwonlyargs) else f"*, {parameter}, "
+        return (raw[:at] + text.encode() + raw[at:]).decode()
+    close = _closing_paren(raw, starts[node.lineno - 1] + node.col_offset)
+    head = raw[:close].rstrip()
+    has_params = bool(a.posonlyargs or a.args or a.vararg or a.kwonlyargs)
+    sep = b"" if not has_params or head.endswith(b",") else b","
+    lead = b" " if has_params else b""
+    text = (parameter if (a.vararg or a.kwonlyargs) else f"*, {parameter}").encode()
+    return (head + sep + lead + text + raw[close:]).decode()
+
+
+def _closing_paren(raw: bytes, def_at: int) -> int:
+    """Byte offset of the ``)`` that closes the parameter list of the def at ``def_at``."""
+    text = raw[def_at:].decode()
+    depth, offset = 0, 0
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        if tok.type == tokenize.OP and tok.string == "(":
+            depth += 1
+        elif tok.type == tokenize.OP and tok.string == ")":
+            depth -= 1
+            if depth == 0:
+                line_start = sum(len(x.encode()) for x in text.splitlines(keepends=True)[:tok.start[0] - 1])
+                offset = line_start + len(text.splitlines(keepends=True)[tok.start[0] - 1][:tok.start[1]].encode())
+                return def_at + offset
+    raise ValueError("unbalanced parameter list")

@@ -106,3 +106,15 @@ def review_files_unchanged(world: World, spec: Any, digests: dict[str, str]) -> 
             [f"edited: {', '.join(edited[:3])}"] if edited else [])
         return False, "the reviewed files were changed (" + "; ".join(parts) + ")"
     return True, f"all {len(digests)} reviewed files untouched"
+
+
+@CHECKERS.register("approves")
+def approves(world: World, spec: Any) -> tuple[bool, str]:
+    """A change with nothing wrong in it: the review is an explicit empty list of findings."""
+    findings, why = parse_findings(world.submission)
+    if findings is None:
+        return False, why
+    if findings:
+        shown = ", ".join(f"{p}:{n}" for p, n, _ in findings[:3])
+        return False, f"{len(findings)} findings on a change with no issue: {shown}"
+    return True, "the change was approved"

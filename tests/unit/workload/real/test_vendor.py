@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.core.errors import ConfigError
-from harness.workload.real.vendor import load_manifest, package_tree, real_dir
+from harness.world.vendored import dependency_files, load_manifest, package_tree, real_dir, workspace_files
 
 
 def _copy(tmp_path: Path) -> Path:
@@ -55,3 +55,11 @@ def test_an_altered_archive_is_refused_before_anything_is_unpacked(tmp_path):
 def test_an_unknown_package_names_the_known_ones():
     with pytest.raises(ConfigError, match="no vendored package 'numpy'"):
         load_manifest().package("numpy")
+
+
+def test_the_workspace_holds_code_and_tests_but_not_dependencies_or_docs():
+    files = workspace_files("inflect")
+    assert "inflect/__init__.py" in files and "LICENSE" in files and "pytest.ini" in files
+    assert not any(p.startswith(("_deps/", "docs/", ".github/")) for p in files)
+    assert set(dependency_files("inflect")) == {p for p in package_tree("inflect") if p.startswith("_deps/")}
+    assert dependency_files("six") == {}

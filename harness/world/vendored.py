@@ -6,8 +6,14 @@ archive that is missing, or whose bytes are not the recorded ones, is a ConfigEr
 naming it, raised before anything is unpacked or run.
 
 A package's *tree* is its unpacked archive as ``path -> text`` (the archive's top folder
-stripped), with the test-only dependencies it needs (inflect: more_itertools, typeguard,
-jaraco.functools) under ``_deps/<name>/``; that is what a sandbox materialises.
+stripped): what a task's workspace holds (``workspace_files``: its code, tests, licence
+and the configuration files pytest reads; not its docs). The dependencies its code imports
+(inflect: more_itertools, typeguard, jaraco.functools) are not part of the code base an
+agent works on: the world's ``suite`` part puts them beside the tree, under
+``_deps/<name>/``, only in the sandbox that runs the suite.
+
+It lives with the world, not the workload: a world's ``suite`` part rebuilds its
+dependencies and run settings from the package's name alone.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.core.errors import ConfigError
 from harness.core.resources import data_path
+from harness.world.pytest_suite import SuiteConfig
 
 DEPS_DIR = "_deps"
 
@@ -151,3 +158,25 @@ def package_tree(name: str, root: Path | None = None) -> dict[str, str]:
 def dep_paths(package: Package) -> list[str]:
     """Folders of the tree to put on sys.path before the package's own root."""
     return [f"{DEPS_DIR}/{d}" for d in package.deps]
+
+
+_LEFT_OUT = (".github/", "docs/", "documentation/", "benchmark/")
+
+
+def workspace_files(name: str, root: Path | None = None) -> dict[str, str]:
+    """What a task's workspace holds: the package's released tree (code, tests and their data,
+    licence, the files that configure pytest) as a checkout would have it; its dependencies,
+    docs, CI files and benchmarks stay out."""
+    return {p: t for p, t in package_tree(name, root).items()
+            if not p.startswith(DEPS_DIR + "/") and not p.startswith(_LEFT_OUT)}
+
+
+def dependency_files(name: str, root: Path | None = None) -> dict[str, str]:
+    """The dependency files a suite run puts beside the workspace (empty for most packages)."""
+    return {p: t for p, t in package_tree(name, root).items() if p.startswith(DEPS_DIR + "/")}
+
+
+def suite_config(name: str, root: Path | None = None) -> SuiteConfig:
+    package = load_manifest(root).package(name)
+    return SuiteConfig(package=package.name, tests=package.tests, pytest_args=package.pytest_args,
+                       deselect=package.deselect, dep_paths=tuple(dep_paths(package)))
