@@ -44,6 +44,9 @@ sys.path[:0] = [os.path.abspath(p) for p in paths]
 sys.path.append(site)
 out = os.fdopen(os.dup(1), "w", encoding="utf-8")
 os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # pytest's own report goes nowhere
+# The harness's own pytest plugins (notebooks, hypothesis, ...) are not the package's: a
+# suite runs with plain pytest, as its authors ran it, and without seconds of their imports.
+os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
 import pytest
 
 class OverBudget(BaseException):

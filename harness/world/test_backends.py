@@ -119,7 +119,19 @@ def run_tests(world: World, module: str, timeout_s: float,
     suite = world.parts.get("suite")
     if suite is not None:  # a real package: its own pytest suite, always in the sandbox
         return checked(suite.test_report(world.workspace, module, timeout_s), timeout_s)
-    return checked(runner(world.workspace, module, timeout_s), timeout_s)
+    path, sep, test = module.partition("::")  # a pytest node id: the module, then one test of it
+    report = checked(runner(world.workspace, path, timeout_s), timeout_s)
+    return only(report, test) if sep and report.collection_error is None and not report.over_budget else report
+
+
+def only(report: TestReport, test: str) -> TestReport:
+    """The report of one test of a module run (none when the module has no such test)."""
+    return TestReport(
+        module=report.module,
+        collected=int(test in report.passed or any(f.test == test for f in report.failures)),
+        passed=[t for t in report.passed if t == test],
+        failures=[f for f in report.failures if f.test == test],
+    )
 
 
 def checked(report: TestReport, timeout_s: float) -> TestReport:

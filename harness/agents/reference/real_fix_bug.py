@@ -71,7 +71,7 @@ def real_fix_bug(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
         yield GiveUp(reason="cannot tell which functions of the package the failing test exercises")
         return
     for suspect in suspects:
-        fixed = yield from _try_fixes(kit, errors, suspect, test_module)
+        fixed = yield from _try_fixes(kit, errors, suspect, node_id, test_module)
         if fixed:
             yield Submit(answer={})
             return
@@ -120,7 +120,9 @@ def _suspects(kit: Toolkit, test_text: str | None, failing: list[str]) -> Steps:
     return found
 
 
-def _try_fixes(kit: Toolkit, errors: ErrorProcesses, suspect: Suspect, test_module: str) -> Steps:
+def _try_fixes(kit: Toolkit, errors: ErrorProcesses, suspect: Suspect, node_id: str, test_module: str) -> Steps:
+    """Each likely fix against the reported test alone (a quick run), then, once that one
+    passes, against its whole file: a fix that breaks a neighbour is not the fix."""
     original = yield from kit.read(suspect.path)
     candidates = candidate_fixes(original, suspect.name)[:MAX_TRIES]
     if not candidates or original is None:
@@ -132,8 +134,11 @@ def _try_fixes(kit: Toolkit, errors: ErrorProcesses, suspect: Suspect, test_modu
         written = yield from cs.write_checked(kit, errors, suspect.path, candidates[j][1])
         if not written:
             continue
-        outcome = yield from cs.tests_pass(kit, errors, test_module)
-        if outcome is not None and outcome.ok:
+        outcome = yield from cs.tests_pass(kit, errors, node_id)
+        if outcome is None or not outcome.ok:
+            continue
+        whole = yield from cs.tests_pass(kit, errors, test_module)
+        if whole is not None and whole.ok:
             yield Think(step=f"fixed: {why}", confidence=0.8)
             return True
     yield from cs.write_checked(kit, errors, suspect.path, original)  # leave no failed try behind

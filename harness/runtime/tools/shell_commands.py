@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.runtime.access import Access, CommandRule, file_resource, no_access, path_resource
-from harness.world import TestFailure, TestReport, World, WorldError
+from harness.world import TestFailure, World, WorldError
 from harness.world.test_backends import TestBackend, run_tests
 
 
@@ -301,11 +301,11 @@ def pytest(world: World, args: list[str], timeout_s: float,
     lines: list[str] = []
     failed = passed = errors = 0
     for module, test in selected:
-        report = run_tests(world, module, timeout_s, backend)
-        if test is not None and report.collection_error is None and not report.over_budget:
-            report = _only(report, test)
-            if report.collected == 0:
-                return Result(err=f"ERROR: not found: {module}::{test}\n", code=4)
+        # A node id runs that one test (a real package's suite collects nothing else).
+        report = run_tests(world, f"{module}::{test}" if test is not None else module, timeout_s, backend)
+        if test is not None and report.collection_error is None and not report.over_budget \
+                and report.collected == 0:
+            return Result(err=f"ERROR: not found: {module}::{test}\n", code=4)
         if report.collection_error is not None:
             errors += 1
             lines.append(f"ERROR collecting {module} - {_detail(report.collection_error)}")
@@ -324,15 +324,6 @@ def pytest(world: World, args: list[str], timeout_s: float,
     code = 2 if errors else 1 if failed else 0 if passed else 5
     # The literal 0.01s: observations must never depend on wall time.
     return Result("\n".join(lines) + "\n", "", code, tests_ran=bool(selected))
-
-
-def _only(report: TestReport, test: str) -> TestReport:
-    return TestReport(
-        module=report.module,
-        collected=int(test in report.passed or any(f.test == test for f in report.failures)),
-        passed=[t for t in report.passed if t == test],
-        failures=[f for f in report.failures if f.test == test],
-    )
 
 
 def python(world: World, argv: list[str], timeout_s: float,

@@ -239,8 +239,8 @@ class TypedTools:
         }
 
     def _run_tests(self, world: World, a: RunTestsArgs) -> dict[str, Any]:
-        try:
-            exists = world.workspace.exists(a.path)
+        try:  # a pytest node id (``module::test``) runs one test of the module
+            exists = world.workspace.exists(a.path.partition("::")[0])
         except WorldError as exc:
             raise _world_error(exc, "path") from None
         if not exists:

@@ -40,11 +40,11 @@ def _edits(params: dict[str, Any]) -> list[tuple[str, int, int, str, str]]:
     return out
 
 
-def _applied(package: str, params: dict[str, Any]) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    """The changed files, and each bug's post-change line."""
+def _applied(package: str, params: dict[str, Any]) -> tuple[dict[str, str], list[dict[str, Any]], list[dict]]:
+    """The changed files, each bug's post-change line, and every line the change touched."""
     tree = rc.tree(package)
     files = dict(tree)
-    issues = []
+    issues, touched = [], []
     edits = _edits(params)
     for path in sorted({e[0] for e in edits}):
         mine = sorted((e for e in edits if e[0] == path), key=lambda e: e[1])
@@ -52,12 +52,13 @@ def _applied(package: str, params: dict[str, Any]) -> tuple[dict[str, str], list
         for _, start, end, new, role in mine:
             at = start + shift
             text = text[:at] + new + text[end + shift:]
+            first = text.count("\n", 0, at) + 1
             if role == "bug":
-                line = text.count("\n", 0, at) + 1
-                issues.append({"file": path, "lines": [line], "line": line, "kind": "bug"})
+                issues.append({"file": path, "lines": [first], "line": first, "kind": "bug"})
+            touched += [{"file": path, "line": n, "kind": "bug"} for n in range(first, first + new.count("\n") + 1)]
             shift += len(new) - (end - start)
         files[path] = text
-    return files, issues
+    return files, issues, touched
 
 
 def _diff(before: dict[str, str], after: dict[str, str]) -> str:
@@ -87,11 +88,8 @@ class RealReview:
     def generate(self, task_id: str, params: dict[str, Any], seed: int) -> TaskSpec:
         package = rc.find_control(params["controls"][0]).package
         before = rc.tree(package)
-        files, issues = _applied(package, params)
+        files, issues, added = _applied(package, params)
         changed = sorted(p for p in files if files[p] != before[p])
-        added = [{"file": p, "line": i + 1, "kind": "bug"} for p in changed
-                 for i, line in enumerate(files[p].splitlines())
-                 if i >= len(before[p].splitlines()) or line != before[p].splitlines()[i]][:40]
         if issues:
             checkers = (CheckerRef(name="findings_match", args={
                 "issues": issues, "tolerance": TOLERANCE, "require_kind": False, "max_false_positives": 0}),)
@@ -120,6 +118,6 @@ class RealReview:
 
     def build_world(self, spec: TaskSpec) -> World:
         package = spec.params["package"]
-        files, _ = _applied(package, spec.params)
+        files, _, _ = _applied(package, spec.params)
         files[DIFF_PATH] = _diff(rc.tree(package), files)
         return rc.world_of(files, package)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -68,14 +69,22 @@ def _calls_it(node: ast.AST, name: str, modules: set[str]) -> bool:
         isinstance(f, ast.Attribute) and f.attr == name and isinstance(f.value, ast.Name) and f.value.id in modules)
 
 
+@lru_cache(maxsize=8)
+def _parsed(tests: tuple[tuple[str, str], ...]) -> tuple[ast.Module, ...]:
+    """The test modules that parse, parsed once per screening of a package."""
+    out = []
+    for _, text in tests:
+        try:
+            out.append(ast.parse(text))
+        except SyntaxError:
+            continue
+    return tuple(out)
+
+
 def _literal_calls(tests: dict[str, str], name: str,
                    modules: set[str]) -> list[tuple[tuple, tuple[tuple[str, object], ...]]]:
     found: list[tuple[tuple, tuple[tuple[str, object], ...]]] = []
-    for path in sorted(tests):
-        try:
-            tree = ast.parse(tests[path])
-        except SyntaxError:
-            continue
+    for tree in _parsed(tuple(sorted(tests.items()))):
         for node in ast.walk(tree):
             if not _calls_it(node, name, modules):
                 continue

@@ -76,7 +76,7 @@ def rename_everywhere(files: dict[str, str], old: str, new: str) -> dict[str, st
     """The careful rename: identifiers in every Python file, and ``__all__`` entries."""
     out = dict(files)
     for path, text in files.items():
-        if not path.endswith(".py"):
+        if not path.endswith(".py") or old not in text:  # a file without the text has no such name
             continue
         try:
             renamed, _ = rename_identifier(text, old, new)
