@@ -1,0 +1,215 @@
+"""A symbol's references beyond its identifiers: ``__all__`` entries, doctest code, and
+the mentions in docstrings, strings and comments that a rename must not guess about.
+
+Real packages name their public symbols in ``__all__`` (the module's export list: a
+string there that no longer names anything breaks ``from mod import *``) and show them
+in doctests (code that ``pytest --doctest-modules`` runs). Both are renamed with the
+symbol. Every other mention in text is prose or data (``getattr(obj, "name")``, a dict
+key, an error message): renaming it may be right or wrong, so it is reported, not done.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from harness.world.pycode import char_col, identifier_counts, name_starts, replace_at, source_lines
+
+Position = tuple[int, int]  # (row from 1, column in characters)
+
+# ``__all__.extend([...])`` and friends; a call of any other method is not an export list.
+_ALL_METHODS = frozenset({"append", "extend", "insert"})
+# A doctest line: its prompt, then code (``...`` continues a statement).
+_PROMPT = re.compile(r"[ \t]*(?:>>>|\.\.\.)(?: |$)")
+_STRING_PREFIX = "rRuU"
+
+
+@dataclass(frozen=True)
+class SymbolRename:
+    """One module renamed: its new text, and how many references of each kind changed."""
+
+    text: str
+    identifiers: int
+    all_entries: int
+    doctest_names: int
+
+    @property
+    def total(self) -> int:
+        return self.identifiers + self.all_entries + self.doctest_names
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A whole-word mention in text: ``kind`` is docstring, string or comment."""
+
+    line: int
+    kind: str
+
+
+def rename_symbol(source: str, old: str, new: str) -> SymbolRename:
+    """Rename ``old`` to ``new`` as an identifier, as an ``__all__`` entry and as a name in
+    doctest code. Raises ``SyntaxError`` (or ``ValueError``, ``tokenize.TokenError``) when
+    the source cannot be read, before anything is computed from it."""
+    tree = ast.parse(source)
+    lines = source_lines(source)
+    names = name_starts(source, lines, old) if old in identifier_counts(source) else []
+    entries = [p for p in _all_entry_starts(tree, lines, old) if _at(lines, p, old)]
+    # Doctest lines are renamed: they are code the test suite runs, and a doctest still
+    # calling the old name fails after the rename as surely as a test module would. What
+    # they print (their expected output) is text, and is only reported.
+    doctest = [p for p in _doctest_name_starts(source, tree, lines, old) if _at(lines, p, old)]
+    text = replace_at(lines, [*names, *entries, *doctest], len(old), new)
+    return SymbolRename(text, len(names), len(entries), len(doctest))
+
+
+def all_entries(source: str, name: str) -> int:
+    """How many ``__all__`` entries of the module are exactly ``name``."""
+    return sum(1 for node in _all_literals(ast.parse(source)) if node.value == name)
+
+
+def mentions(source: str, name: str) -> list[Mention]:
+    """Whole-word mentions of ``name`` in docstrings, other strings and comments, one per
+    line and kind, in order. Identifiers inside f-string fields are code, not mentions, but
+    before Python 3.12 an f-string is one token: its fields are blanked out first."""
+    tree = ast.parse(source)
+    lines = source_lines(source)
+    docstrings = {start for start, _ in _docstring_spans(tree, lines)}
+    word = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
+    found: dict[tuple[int, str], None] = {}
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.COMMENT:
+            kind = "comment"
+        elif tok.type == tokenize.STRING:
+            kind = "docstring" if tok.start in docstrings else "string"
+        else:
+            continue
+        for match in word.finditer(_without_fields(tok.string)):
+            found[(tok.start[0] + tok.string.count("\n", 0, match.start()), kind)] = None
+    return [Mention(line, kind) for line, kind in found]
+
+
+# -- __all__ --------------------------------------------------------------------------------
+def _all_literals(tree: ast.Module) -> Iterator[ast.Constant]:
+    """String constants listed in the module's ``__all__``: assigned, annotated, added to
+    (``+=``) or passed to ``__all__.append/extend/insert``, at module level (also inside
+    module-level ``if``/``try`` blocks, where version-dependent exports live)."""
+    for stmt in _module_level(tree.body):
+        for listed in _listed_by(stmt):
+            for node in ast.walk(listed):
+                if isinstance(node, ast.List | ast.Tuple | ast.Set):
+                    yield from (e for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str))
+                elif listed is node and isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    yield node  # __all__.append("name")
+
+
+def _module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, ast.If | ast.Try | ast.With):
+            for block in ("body", "orelse", "finalbody"):
+                yield from _module_level(getattr(stmt, block, []))
+            for handler in getattr(stmt, "handlers", []):
+                yield from _module_level(handler.body)
+
+
+def _listed_by(stmt: ast.stmt) -> list[ast.expr]:
+    match stmt:
+        case ast.Assign(targets=targets, value=value) if any(_is_all(t) for t in targets):
+            return [value]
+        case ast.AnnAssign(target=target, value=value) if _is_all(target) and value is not None:
+            return [value]
+        case ast.AugAssign(target=target, op=ast.Add(), value=value) if _is_all(target):
+            return [value]
+        case ast.Expr(value=ast.Call(func=ast.Attribute(value=owner, attr=method), args=args)) if (
+            _is_all(owner) and method in _ALL_METHODS
+        ):
+            return list(args)
+    return []
+
+
+def _is_all(node: ast.expr) -> bool:
+    return isinstance(node, ast.Name) and node.id == "__all__"
+
+
+def _all_entry_starts(tree: ast.Module, lines: list[str], old: str) -> list[Position]:
+    """Where the name inside each plain ``"old"`` entry starts. An entry spelt otherwise
+    (implicitly concatenated, escaped, triple-quoted) is left alone and reported."""
+    starts = []
+    for node in _all_literals(tree):
+        if node.value != old or node.end_lineno != node.lineno or node.end_col_offset is None:
+            continue
+        line = lines[node.lineno - 1]
+        start, end = char_col(line, node.col_offset), char_col(line, node.end_col_offset)
+        literal = line[start:end]
+        body = literal.lstrip(_STRING_PREFIX)
+        if len(body) == len(old) + 2 and body[0] == body[-1] and body[0] in "'\"":
+            starts.append((node.lineno, start + len(literal) - len(body) + 1))
+    return starts
+
+
+# -- doctests ---------------------------------------------------------------------------
+def _docstring_spans(tree: ast.Module, lines: list[str]) -> list[tuple[Position, Position]]:
+    spans = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        first = node.body[0] if node.body else None
+        if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str) and first.end_lineno is not None):
+            doc = first.value
+            start = (doc.lineno, char_col(lines[doc.lineno - 1], doc.col_offset))
+            end = (doc.end_lineno or doc.lineno, char_col(lines[(doc.end_lineno or doc.lineno) - 1],
+                                                            doc.end_col_offset or 0))
+            spans.append((start, end))
+    return spans
+
+
+def _doctest_name_starts(source: str, tree: ast.Module, lines: list[str], old: str) -> list[Position]:
+    """Names ``old`` in the code of doctest lines (after ``>>>`` or ``...``) of docstrings,
+    read line by line from the source as written."""
+    found = []
+    for (srow, scol), (erow, ecol) in _docstring_spans(tree, lines):
+        for row in range(srow, erow + 1):
+            line = lines[row - 1]
+            begin = scol if row == srow else 0
+            segment = line[begin:ecol if row == erow else len(line)]
+            prompt = _PROMPT.match(segment)
+            if prompt is None or old not in segment:
+                continue
+            offset = begin + prompt.end()
+            found += [(row, offset + col) for col in _fragment_names(segment[prompt.end():], old)]
+    return found
+
+
+def _fragment_names(code: str, old: str) -> list[int]:
+    """Columns of the NAME tokens ``old`` in one line of code, which may be a fragment of a
+    longer statement: tokens read before the tokenizer gives up still count."""
+    cols = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
+            if tok.type == tokenize.NAME and tok.string == old and tok.start[0] == 1:
+                cols.append(tok.start[1])
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return cols
+
+
+def _at(lines: list[str], pos: Position, name: str) -> bool:
+    row, col = pos
+    return lines[row - 1][col:col + len(name)] == name
+
+
+_FIELD = re.compile(r"\{[^{}]*\}")
+
+
+def _without_fields(token: str) -> str:
+    """An f-string token with its ``{...}`` fields blanked (same length, newlines kept), so
+    the names in them, which are code, are not reported as text."""
+    prefix = token[: len(token) - len(token.lstrip("rRbBuUfF"))]
+    if "f" not in prefix.lower():
+        return token
+    return _FIELD.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), token.replace("{{", "  ").replace("}}", "  "))
