@@ -44,7 +44,8 @@ class SymbolRename:
 
 @dataclass(frozen=True)
 class Mention:
-    """A whole-word mention in text: ``kind`` is docstring, string or comment."""
+    """A whole-word mention in text: ``kind`` is docstring, doctest_output (a line a doctest
+    compares), string or comment."""
 
     line: int
     kind: str
@@ -77,19 +78,32 @@ def mentions(source: str, name: str) -> list[Mention]:
     before Python 3.12 an f-string is one token: its fields are blanked out first."""
     tree = ast.parse(source)
     lines = source_lines(source)
-    docstrings = {start for start, _ in _docstring_spans(tree, lines)}
+    spans = _docstring_spans(tree, lines)
+    docstrings = {start for start, _ in spans}
+    outputs = {row for span in spans for row in _doctest_output_rows(lines, span)}
     word = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
     found: dict[tuple[int, str], None] = {}
     for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-        if tok.type == tokenize.COMMENT:
-            kind = "comment"
-        elif tok.type == tokenize.STRING:
-            kind = "docstring" if tok.start in docstrings else "string"
-        else:
+        if tok.type not in (tokenize.COMMENT, tokenize.STRING):
             continue
         for match in word.finditer(_without_fields(tok.string)):
-            found[(tok.start[0] + tok.string.count("\n", 0, match.start()), kind)] = None
-    return [Mention(line, kind) for line, kind in found]
+            row = tok.start[0] + tok.string.count("\n", 0, match.start())
+            found[(row, _kind(tok, row, docstrings, outputs))] = None
+    # An export spelt so that no token shows the whole name (``'Led' 'ger'``) still names it.
+    for node in _all_literals(tree):
+        if node.value == name:
+            found[(node.lineno, "string")] = None
+    return [Mention(line, kind) for line, kind in sorted(found, key=lambda k: k[0])]
+
+
+def _kind(tok: tokenize.TokenInfo, row: int, docstrings: set[Position], outputs: set[int]) -> str:
+    if tok.type == tokenize.COMMENT:
+        return "comment"
+    if tok.start not in docstrings:
+        return "string"
+    # A doctest's expected output is compared by the suite (a repr printing a class's name
+    # fails once the class is renamed), unlike prose: the agent is told which it is.
+    return "doctest_output" if row in outputs else "docstring"
 
 
 # -- __all__ --------------------------------------------------------------------------------
@@ -183,6 +197,22 @@ def _doctest_name_starts(source: str, tree: ast.Module, lines: list[str], old: s
             offset = begin + prompt.end()
             found += [(row, offset + col) for col in _fragment_names(segment[prompt.end():], old)]
     return found
+
+
+def _doctest_output_rows(lines: list[str], span: tuple[Position, Position]) -> list[int]:
+    """Rows of a docstring that are a doctest's expected output: the non-blank lines after
+    an example, up to the next blank line or prompt (doctest's own rule)."""
+    (srow, _), (erow, _) = span
+    rows, in_example = [], False
+    for row in range(srow + 1, erow + 1):
+        text = lines[row - 1]
+        if _PROMPT.match(text):
+            in_example = True
+        elif not text.strip().strip("'\""):  # a blank line, or the closing quotes
+            in_example = False
+        elif in_example:
+            rows.append(row)
+    return rows
 
 
 def _fragment_names(code: str, old: str) -> list[int]:
