@@ -23,8 +23,9 @@ Position = tuple[int, int]  # (row from 1, column in characters)
 
 # ``__all__.extend([...])`` and friends; a call of any other method is not an export list.
 _ALL_METHODS = frozenset({"append", "extend", "insert"})
-# A doctest line: its prompt, then code (``...`` continues a statement).
-_PROMPT = re.compile(r"[ \t]*(?:>>>|\.\.\.)(?: |$)")
+# Doctest prompts: an example's first line, and the lines continuing it.
+_PS1 = re.compile(r"[ \t]*>>>(?: |$)")
+_PS2 = re.compile(r"[ \t]*\.\.\.(?: |$)")
 _STRING_PREFIX = "rRuU"
 
 
@@ -80,7 +81,7 @@ def mentions(source: str, name: str) -> list[Mention]:
     lines = source_lines(source)
     spans = _docstring_spans(tree, lines)
     docstrings = {start for start, _ in spans}
-    outputs = {row for span in spans for row in _doctest_output_rows(lines, span)}
+    outputs = {row for span in spans for row in _doctest_rows(lines, span)[1]}
     word = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
     found: dict[tuple[int, str], None] = {}
     for tok in tokenize.generate_tokens(io.StringIO(source).readline):
@@ -183,36 +184,38 @@ def _docstring_spans(tree: ast.Module, lines: list[str]) -> list[tuple[Position,
 
 
 def _doctest_name_starts(source: str, tree: ast.Module, lines: list[str], old: str) -> list[Position]:
-    """Names ``old`` in the code of doctest lines (after ``>>>`` or ``...``) of docstrings,
-    read line by line from the source as written."""
+    """Names ``old`` in the code of doctest examples (``>>>`` lines and the ``...`` lines
+    continuing them) of docstrings, read line by line from the source as written."""
     found = []
-    for (srow, scol), (erow, ecol) in _docstring_spans(tree, lines):
-        for row in range(srow, erow + 1):
-            line = lines[row - 1]
-            begin = scol if row == srow else 0
-            segment = line[begin:ecol if row == erow else len(line)]
-            prompt = _PROMPT.match(segment)
-            if prompt is None or old not in segment:
-                continue
-            offset = begin + prompt.end()
-            found += [(row, offset + col) for col in _fragment_names(segment[prompt.end():], old)]
+    for span in _docstring_spans(tree, lines):
+        code, _ = _doctest_rows(lines, span)
+        for row, start in code.items():
+            if old in lines[row - 1][start:]:
+                found += [(row, start + col) for col in _fragment_names(lines[row - 1][start:], old)]
     return found
 
 
-def _doctest_output_rows(lines: list[str], span: tuple[Position, Position]) -> list[int]:
-    """Rows of a docstring that are a doctest's expected output: the non-blank lines after
-    an example, up to the next blank line or prompt (doctest's own rule)."""
-    (srow, _), (erow, _) = span
-    rows, in_example = [], False
-    for row in range(srow + 1, erow + 1):
-        text = lines[row - 1]
-        if _PROMPT.match(text):
+def _doctest_rows(lines: list[str], span: tuple[Position, Position]) -> tuple[dict[int, int], list[int]]:
+    """A docstring's doctest rows, by doctest's own rules: ({code row: column where its code
+    starts}, [expected output rows]). Output runs from an example to the next blank line
+    or prompt; ``...`` continues code only right after code (elsewhere it is an ellipsis)."""
+    (srow, scol), (erow, ecol) = span
+    code: dict[int, int] = {}
+    output: list[int] = []
+    in_example = False
+    for row in range(srow, erow + 1):
+        line = lines[row - 1]
+        begin = scol if row == srow else 0
+        segment = line[begin:ecol if row == erow else len(line)]
+        prompt = _PS1.match(segment) or (_PS2.match(segment) if row - 1 in code else None)
+        if prompt is not None:
+            code[row] = begin + prompt.end()
             in_example = True
-        elif not text.strip().strip("'\""):  # a blank line, or the closing quotes
+        elif not segment.strip().strip("'\""):  # a blank line, or the closing quotes
             in_example = False
         elif in_example:
-            rows.append(row)
-    return rows
+            output.append(row)
+    return code, output
 
 
 def _fragment_names(code: str, old: str) -> list[int]:

@@ -48,17 +48,23 @@ def rename_in_workspace(ws: Workspace, a: RenameSymbolArgs, targets: list[str]) 
         raise Refused("precondition_failed", f"{reasons}; nothing changed (skip_unparsable=true renames the "
                       "other files and names these)", "paths")
     if not plan.found:
-        raise Refused("not_found", f"{a.old_name!r} is not an identifier in any .py file", "old_name")
+        skipped = f" (of those that parse; {len(plan.unreadable)} do not)" if plan.unreadable else ""
+        raise Refused("not_found", f"{a.old_name!r} is not an identifier in any .py file{skipped}", "old_name")
     if plan.clashes:
         raise Refused("precondition_failed",
                       f"{a.new_name!r} already exists as an identifier in {', '.join(plan.clashes)}", "new_name")
     renamed = {p: r.text for p, r in plan.renames.items() if r.text != sources[p]}
     _write_checked(ws, renamed, sources, a.old_name)
-    changed = [plan.renames[p] for p in renamed]
+    return _summary(ws, a, plan, sorted(renamed))
+
+
+def _summary(ws: Workspace, a: RenameSymbolArgs, plan: _Plan, changed_paths: list[str]) -> dict[str, Any]:
+    """The result: the four keys a plain rename always had, then only what has something to say."""
+    changed = [plan.renames[p] for p in changed_paths]
     data: dict[str, Any] = {
         "old_name": a.old_name,
         "new_name": a.new_name,
-        "files_changed": sorted(renamed),
+        "files_changed": changed_paths,
         "occurrences": sum(r.total for r in changed),
     }
     extras = {
@@ -102,10 +108,11 @@ def _plan(sources: dict[str, str], old: str, new: str) -> _Plan:
     for path, text in sources.items():
         try:
             counts = identifier_counts(text)
-            if counts[new] or all_entries(text, new):
+            if counts[new] or (new in text and all_entries(text, new)):
                 clashes.append(path)
             found = found or counts[old] > 0
-            renames[path] = rename_symbol(text, old, new)
+            if old in text:  # the file was relevant for its mention of the new name only
+                renames[path] = rename_symbol(text, old, new)
         except PARSE_ERRORS as exc:
             unreadable[path] = _reason(exc)
     return _Plan(renames, sorted(clashes), found, unreadable)

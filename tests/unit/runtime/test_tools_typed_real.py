@@ -156,3 +156,10 @@ def test_a_name_already_exported_is_a_collision():
     obs = rename(world, "Ledger", "Book")
     assert obs.error.code == "precondition_failed" and obs.error.field == "new_name"
     assert "pkg/__init__.py" in obs.error.message
+
+
+def test_a_name_only_an_unparsable_file_uses_is_not_found_and_says_why():
+    world = world_of("typeguard")
+    obs = rename(world, "ParametrizedClass", "Parametrised", skip_unparsable=True)
+    assert obs.error.code == "not_found"
+    assert obs.error.message == "'ParametrizedClass' is not an identifier in any .py file (of those that parse; 1 do not)"

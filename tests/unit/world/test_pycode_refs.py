@@ -78,6 +78,15 @@ def test_doctest_code_is_renamed_its_output_and_prose_are_reported():
                                                Mention(10, "docstring")]
 
 
+def test_an_ellipsis_in_expected_output_is_not_code():
+    src = ('def Ledger():\n    """\n    >>> print(Ledger)  # doctest: +ELLIPSIS\n    <function Ledger at ...>\n'
+           '    ... Ledger(2)\n    """\n')
+    result = rename_symbol(src, "Ledger", "Book")
+    assert result.doctest_names == 1
+    assert "    ... Ledger(2)\n" in result.text  # output (after output), not a continuation line
+    assert mentions(result.text, "Ledger") == [Mention(4, "doctest_output"), Mention(5, "doctest_output")]
+
+
 def test_mentions_classify_strings_comments_and_fstring_text():
     src = ('"""The Ledger module."""\n'
            "# Ledger lives here\n"
