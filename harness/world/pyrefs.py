@@ -37,10 +37,11 @@ class SymbolRename:
     identifiers: int
     all_entries: int
     doctest_names: int
+    slots_entries: int = 0
 
     @property
     def total(self) -> int:
-        return self.identifiers + self.all_entries + self.doctest_names
+        return self.identifiers + self.all_entries + self.doctest_names + self.slots_entries
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,16 @@ def rename_symbol(source: str, old: str, new: str) -> SymbolRename:
     tree = ast.parse(source)
     lines = source_lines(source)
     names = name_starts(source, lines, old) if old in identifier_counts(source) else []
-    entries = [p for p in _all_entry_starts(tree, lines, old) if _at(lines, p, old)]
+    entries = [p for p in _literal_starts(_all_literals(tree), lines, old) if _at(lines, p, old)]
+    # A class's __slots__ names its attributes: they are renamed with the attributes (every
+    # ``obj.old`` is), or ``self.new = ...`` would fail in a class that has no slot for it.
+    slots = [p for p in _literal_starts(_slots_literals(tree), lines, old) if _at(lines, p, old)]
     # Doctest lines are renamed: they are code the test suite runs, and a doctest still
     # calling the old name fails after the rename as surely as a test module would. What
     # they print (their expected output) is text, and is only reported.
     doctest = [p for p in _doctest_name_starts(source, tree, lines, old) if _at(lines, p, old)]
-    text = replace_at(lines, [*names, *entries, *doctest], len(old), new)
-    return SymbolRename(text, len(names), len(entries), len(doctest))
+    text = replace_at(lines, [*names, *entries, *doctest, *slots], len(old), new)
+    return SymbolRename(text, len(names), len(entries), len(doctest), len(slots))
 
 
 def all_entries(source: str, name: str) -> int:
@@ -90,8 +94,8 @@ def mentions(source: str, name: str) -> list[Mention]:
         for match in word.finditer(_without_fields(tok.string)):
             row = tok.start[0] + tok.string.count("\n", 0, match.start())
             found[(row, _kind(tok, row, docstrings, outputs))] = None
-    # An export spelt so that no token shows the whole name (``'Led' 'ger'``) still names it.
-    for node in _all_literals(tree):
+    # An entry spelt so that no token shows the whole name (``'Led' 'ger'``) still names it.
+    for node in (*_all_literals(tree), *_slots_literals(tree)):
         if node.value == name:
             found[(node.lineno, "string")] = None
     return [Mention(line, kind) for line, kind in sorted(found, key=lambda k: k[0])]
@@ -105,6 +109,27 @@ def _kind(tok: tokenize.TokenInfo, row: int, docstrings: set[Position], outputs:
     # A doctest's expected output is compared by the suite (a repr printing a class's name
     # fails once the class is renamed), unlike prose: the agent is told which it is.
     return "doctest_output" if row in outputs else "docstring"
+
+
+def foreign_attributes(source: str, name: str, local: frozenset[str]) -> list[tuple[int, str]]:
+    """(line, receiver) of each ``receiver.name`` whose receiver is a module imported from
+    outside the workspace (``local``: the names of its packages and modules), such as
+    ``itertools.groupby`` in a package that defines its own ``groupby``. A rename changes
+    every attribute (which object owns one is not known statically, and the checkers count
+    them all), but these almost surely belong to the other library."""
+    tree = ast.parse(source)
+    external = {alias.asname or alias.name.split(".")[0]
+                for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names if alias.name.split(".")[0] not in local}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == name and node.end_lineno is not None:
+            root = node.value
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in external:
+                found.append((node.end_lineno, ast.unparse(node.value)))
+    return sorted(found)
 
 
 # -- __all__ --------------------------------------------------------------------------------
@@ -150,11 +175,30 @@ def _is_all(node: ast.expr) -> bool:
     return isinstance(node, ast.Name) and node.id == "__all__"
 
 
-def _all_entry_starts(tree: ast.Module, lines: list[str], old: str) -> list[Position]:
+def _slots_literals(tree: ast.Module) -> Iterator[ast.Constant]:
+    """String constants of the ``__slots__`` assigned in class bodies (a string, or a list,
+    tuple or set of them)."""
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        for stmt in cls.body:
+            match stmt:
+                case ast.Assign(targets=[ast.Name(id="__slots__")], value=value) | ast.AnnAssign(
+                    target=ast.Name(id="__slots__"), value=value
+                ) if value is not None:
+                    yield from _strings_listed(value)
+
+
+def _strings_listed(value: ast.expr) -> Iterator[ast.Constant]:
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        yield value
+    elif isinstance(value, ast.List | ast.Tuple | ast.Set):
+        yield from (e for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str))
+
+
+def _literal_starts(literals: Iterator[ast.Constant], lines: list[str], old: str) -> list[Position]:
     """Where the name inside each plain ``"old"`` entry starts. An entry spelt otherwise
     (implicitly concatenated, escaped, triple-quoted) is left alone and reported."""
     starts = []
-    for node in _all_literals(tree):
+    for node in literals:
         if node.value != old or node.end_lineno != node.lineno or node.end_col_offset is None:
             continue
         line = lines[node.lineno - 1]

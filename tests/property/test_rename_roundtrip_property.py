@@ -1,5 +1,5 @@
 """Properties of the symbol rename on modules built from real-world syntax pieces
-(decorators, ``__all__`` in all its forms, doctests, f-strings, attributes, form feeds,
+(decorators, ``__all__`` in all its forms, ``__slots__``, doctests, f-strings, attributes, form feeds,
 non-ASCII text):
 
 - renaming old -> new and then new -> old restores the source byte for byte, when the
@@ -34,6 +34,7 @@ PIECES = (
     "from pkg.{a} import {b} as {c}\n",
     "try:\n    pass\nexcept {a} as {b}:\n    {c}({b}=1)\n",
     "\x0c\n",
+    "class K:\n    __slots__ = ({q}{a}{q}, {q}{b}{q})\n\n    def f(self):\n        return self.{a}\n",
     "z = '→ {a}'; w = f'→ {{{b}}}'\n",
 )
 
@@ -51,8 +52,8 @@ def test_renaming_there_and_back_restores_the_source(source):
     forward = rename_symbol(source, OLD, NEW)
     back = rename_symbol(forward.text, NEW, OLD)
     assert back.text == source
-    assert (back.identifiers, back.all_entries, back.doctest_names) == (
-        forward.identifiers, forward.all_entries, forward.doctest_names)
+    assert (back.identifiers, back.all_entries, back.doctest_names, back.slots_entries) == (
+        forward.identifiers, forward.all_entries, forward.doctest_names, forward.slots_entries)
 
 
 @settings(max_examples=200, deadline=None)

@@ -1,10 +1,14 @@
 """The typed layer's ``rename_symbol``: one symbol renamed across the workspace's Python
 files, all files or none, and a result that says what it did not do.
 
-Renamed with the identifiers (``harness.world.pyrefs``): the symbol's ``__all__`` entries
-and the names in doctest code. Reported, not renamed: whole-word mentions in docstrings,
+Renamed with the identifiers (``harness.world.pyrefs``): the symbol's ``__all__`` entries,
+``__slots__`` entries (attributes are renamed, so their slots must be) and the names in
+doctest code. Reported, not renamed: whole-word mentions in docstrings,
 other strings and comments (``unrenamed_mentions``), since whether ``"name"`` in a dict
-key or an error message is the symbol is the agent's call. A file that does not parse
+key or an error message is the symbol is the agent's call. Renamed but flagged: attributes
+of modules imported from outside the workspace (``foreign_attributes``: ``itertools.groupby``
+when the package's own ``groupby`` is renamed), which every identifier-counting check
+wants gone and the package's tests almost surely want kept. A file that does not parse
 under the running Python refuses the whole call (nothing changed), or, with
 ``skip_unparsable``, is left untouched and named in ``skipped`` while the other files are
 renamed together. Keys beyond the four basic ones appear only when they have something to
@@ -22,7 +26,13 @@ from harness.runtime.tools.typed_models import RenameSymbolArgs
 from harness.runtime.tools.typed_ops import Refused
 from harness.world import Workspace
 from harness.world.pycode import identifier_counts
-from harness.world.pyrefs import SymbolRename, all_entries, mentions, rename_symbol
+from harness.world.pyrefs import (
+    SymbolRename,
+    all_entries,
+    foreign_attributes,
+    mentions,
+    rename_symbol,
+)
 
 PARSE_ERRORS = (SyntaxError, ValueError, tokenize.TokenError, RecursionError)
 # Enough for an agent to see the pattern and decide; the total says how many more exist.
@@ -33,6 +43,7 @@ MENTION_CAP = 20
 class _Plan:
     """What renaming would do in each readable file, before anything is written."""
 
+    sources: dict[str, str]
     renames: dict[str, SymbolRename]
     clashes: list[str]
     found: bool
@@ -70,8 +81,14 @@ def _summary(ws: Workspace, a: RenameSymbolArgs, plan: _Plan, changed_paths: lis
     extras = {
         "all_entries": sum(r.all_entries for r in changed),
         "doctest_names": sum(r.doctest_names for r in changed),
+        "slots_entries": sum(r.slots_entries for r in changed),
     }
     data.update({k: v for k, v in extras.items() if v})
+    local = frozenset(part.removesuffix(".py") for path in ws.list() for part in path.split("/"))
+    foreign = [{"path": p, "line": line, "receiver": receiver} for p in changed_paths
+               for line, receiver in foreign_attributes(plan.sources[p], a.old_name, local)]
+    if foreign:
+        data["foreign_attributes"] = foreign[:MENTION_CAP]
     left = _unrenamed(ws, sorted(plan.renames), a.old_name)
     if left:
         data["unrenamed_mentions"] = left[:MENTION_CAP]
@@ -115,7 +132,7 @@ def _plan(sources: dict[str, str], old: str, new: str) -> _Plan:
                 renames[path] = rename_symbol(text, old, new)
         except PARSE_ERRORS as exc:
             unreadable[path] = _reason(exc)
-    return _Plan(renames, sorted(clashes), found, unreadable)
+    return _Plan(sources, renames, sorted(clashes), found, unreadable)
 
 
 def _reason(exc: Exception) -> str:

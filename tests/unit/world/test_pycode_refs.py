@@ -51,6 +51,18 @@ def test_all_entries_inside_functions_are_not_exports():
     assert Mention(2, "string") in mentions(src, "Ledger")
 
 
+def test_slots_name_attributes_and_are_renamed_with_them():
+    # toolz.functoolz.Compose: `__slots__ = 'first', 'funcs'` then `self.first = funcs[0]`.
+    src = ("class Compose:\n    __slots__ = 'first', 'funcs'\n\n    def __init__(self, funcs):\n"
+           "        self.first = funcs[0]\n\n\nclass One:\n    __slots__ = 'first'\n"
+           "    other = ['first']  # not slots\n")
+    result = rename_symbol(src, "first", "head")
+    assert (result.identifiers, result.slots_entries, result.total) == (1, 2, 3)
+    assert "__slots__ = 'head', 'funcs'" in result.text and "self.head = funcs[0]" in result.text
+    assert "    __slots__ = 'head'\n" in result.text
+    assert mentions(result.text, "first") == [Mention(10, "string")]
+
+
 DOCTESTS = '''\
 def Ledger(x):
     """Double x: Ledger is documented here.
