@@ -111,25 +111,37 @@ def _kind(tok: tokenize.TokenInfo, row: int, docstrings: set[Position], outputs:
     return "doctest_output" if row in outputs else "docstring"
 
 
-def foreign_attributes(source: str, name: str, local: frozenset[str]) -> list[tuple[int, str]]:
-    """(line, receiver) of each ``receiver.name`` whose receiver is a module imported from
-    outside the workspace (``local``: the names of its packages and modules), such as
-    ``itertools.groupby`` in a package that defines its own ``groupby``. A rename changes
-    every attribute (which object owns one is not known statically, and the checkers count
-    them all), but these almost surely belong to the other library."""
+def foreign_references(source: str, name: str, local: frozenset[str]) -> list[tuple[int, str]]:
+    """(line, module) of each use of ``name`` that belongs to a module imported from outside
+    the workspace (``local``: the names of its packages and modules): ``itertools.groupby``
+    or ``from itertools import count`` in a package that defines its own ``groupby`` or
+    ``count``. A rename changes these too (which object owns an attribute is not known
+    statically, and the checkers count every identifier), but they almost surely belong to
+    the other library."""
     tree = ast.parse(source)
-    external = {alias.asname or alias.name.split(".")[0]
-                for node in ast.walk(tree) if isinstance(node, ast.Import)
-                for alias in node.names if alias.name.split(".")[0] not in local}
-    found = []
+    external = _external_modules(tree, local)
+    found = [(node.lineno, node.module) for node in ast.walk(tree)
+             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+             and node.module.split(".")[0] not in local and any(a.name == name for a in node.names)]
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr == name and node.end_lineno is not None:
             root = node.value
             while isinstance(root, ast.Attribute):
                 root = root.value
             if isinstance(root, ast.Name) and root.id in external:
-                found.append((node.end_lineno, ast.unparse(node.value)))
+                found.append((node.end_lineno, external[root.id] + ast.unparse(node.value)[len(root.id):]))
     return sorted(found)
+
+
+def _external_modules(tree: ast.Module, local: frozenset[str]) -> dict[str, str]:
+    """Names bound by ``import`` to modules from outside the workspace -> the module."""
+    bound = {}
+    for node in (n for n in ast.walk(tree) if isinstance(n, ast.Import)):
+        for alias in node.names:
+            top = alias.name.split(".")[0]
+            if top not in local:
+                bound[alias.asname or top] = alias.name if alias.asname else top
+    return bound
 
 
 # -- __all__ --------------------------------------------------------------------------------

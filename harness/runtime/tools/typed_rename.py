@@ -5,10 +5,11 @@ Renamed with the identifiers (``harness.world.pyrefs``): the symbol's ``__all__`
 ``__slots__`` entries (attributes are renamed, so their slots must be) and the names in
 doctest code. Reported, not renamed: whole-word mentions in docstrings,
 other strings and comments (``unrenamed_mentions``), since whether ``"name"`` in a dict
-key or an error message is the symbol is the agent's call. Renamed but flagged: attributes
-of modules imported from outside the workspace (``foreign_attributes``: ``itertools.groupby``
-when the package's own ``groupby`` is renamed), which every identifier-counting check
-wants gone and the package's tests almost surely want kept. A file that does not parse
+key or an error message is the symbol is the agent's call. Renamed but flagged: names that
+belong to modules imported from outside the workspace (``foreign_references``:
+``itertools.groupby`` or ``from itertools import count`` when the package's own
+``groupby`` or ``count`` is renamed), which every identifier-counting check wants gone
+and the package's tests almost surely want kept. A file that does not parse
 under the running Python refuses the whole call (nothing changed), or, with
 ``skip_unparsable``, is left untouched and named in ``skipped`` while the other files are
 renamed together. Keys beyond the four basic ones appear only when they have something to
@@ -29,7 +30,7 @@ from harness.world.pycode import identifier_counts
 from harness.world.pyrefs import (
     SymbolRename,
     all_entries,
-    foreign_attributes,
+    foreign_references,
     mentions,
     rename_symbol,
 )
@@ -85,10 +86,10 @@ def _summary(ws: Workspace, a: RenameSymbolArgs, plan: _Plan, changed_paths: lis
     }
     data.update({k: v for k, v in extras.items() if v})
     local = frozenset(part.removesuffix(".py") for path in ws.list() for part in path.split("/"))
-    foreign = [{"path": p, "line": line, "receiver": receiver} for p in changed_paths
-               for line, receiver in foreign_attributes(plan.sources[p], a.old_name, local)]
+    foreign = [{"path": p, "line": line, "module": module} for p in changed_paths
+               for line, module in foreign_references(plan.sources[p], a.old_name, local)]
     if foreign:
-        data["foreign_attributes"] = foreign[:MENTION_CAP]
+        data["foreign_references"] = foreign[:MENTION_CAP]
     left = _unrenamed(ws, sorted(plan.renames), a.old_name)
     if left:
         data["unrenamed_mentions"] = left[:MENTION_CAP]

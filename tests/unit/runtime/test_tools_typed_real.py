@@ -165,14 +165,16 @@ def test_a_name_only_an_unparsable_file_uses_is_not_found_and_says_why():
     assert obs.error.message == "'ParametrizedClass' is not an identifier in any .py file (of those that parse; 1 do not)"
 
 
-def test_attributes_of_other_libraries_are_renamed_like_every_identifier_but_flagged():
-    # toolz/recipes.py calls `itertools.groupby` beside toolz's own `groupby`; here `first`.
-    extra = {"toolz/sandbox.py": "import itertools\nimport os.path as osp\nimport toolz.itertoolz\n\n\n"
+def test_names_of_other_libraries_are_renamed_like_every_identifier_but_flagged():
+    # toolz calls `itertools.groupby` beside its own `groupby`, and imports itertools' `count`.
+    extra = {"toolz/sandbox.py": "import itertools\nimport os.path as osp\nimport toolz.itertoolz\n"
+                                 "from itertools import first as it_first\n\n\n"
                                  "def f(seq):\n    return itertools.first(seq), osp.first, toolz.itertoolz.first(seq)\n"}
     world = world_of("toolz", extra)
     obs = rename(world, "first", "head")
     assert obs.ok
     assert "itertools.head(seq), osp.head, toolz.itertoolz.head(seq)" in world.workspace.read("toolz/sandbox.py")
-    assert obs.data["foreign_attributes"] == [{"path": "toolz/sandbox.py", "line": 7, "receiver": "itertools"},
-                                              {"path": "toolz/sandbox.py", "line": 7, "receiver": "osp"}]
+    assert obs.data["foreign_references"] == [{"path": "toolz/sandbox.py", "line": 4, "module": "itertools"},
+                                              {"path": "toolz/sandbox.py", "line": 8, "module": "itertools"},
+                                              {"path": "toolz/sandbox.py", "line": 8, "module": "os.path"}]
     assert no_identifier(world, None, "first")[0]  # what the checker counts, the tool renamed
