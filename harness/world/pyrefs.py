@@ -1,11 +1,13 @@
-"""A symbol's references beyond its identifiers: ``__all__`` entries, doctest code, and
-the mentions in docstrings, strings and comments that a rename must not guess about.
+"""A symbol's references beyond its identifiers: ``__all__`` and ``__slots__`` entries,
+doctest code, the mentions in docstrings, strings and comments that a rename must not
+guess about, and the uses that belong to another library.
 
 Real packages name their public symbols in ``__all__`` (the module's export list: a
-string there that no longer names anything breaks ``from mod import *``) and show them
-in doctests (code that ``pytest --doctest-modules`` runs). Both are renamed with the
-symbol. Every other mention in text is prose or data (``getattr(obj, "name")``, a dict
-key, an error message): renaming it may be right or wrong, so it is reported, not done.
+string there that no longer names anything breaks ``from mod import *``), declare
+attributes in ``__slots__`` and show their API in doctests (code that ``pytest
+--doctest-modules`` runs). All three are renamed with the symbol. Every other mention in
+text is prose or data (``getattr(obj, "name")``, a dict key, an error message): renaming
+it may be right or wrong, so it is reported, not done.
 """
 
 from __future__ import annotations
@@ -54,8 +56,8 @@ class Mention:
 
 
 def rename_symbol(source: str, old: str, new: str) -> SymbolRename:
-    """Rename ``old`` to ``new`` as an identifier, as an ``__all__`` entry and as a name in
-    doctest code. Raises ``SyntaxError`` (or ``ValueError``, ``tokenize.TokenError``) when
+    """Rename ``old`` to ``new`` as an identifier, as an ``__all__`` or ``__slots__`` entry
+    and as a name in doctest code. Raises ``SyntaxError`` (or ``ValueError``, ``tokenize.TokenError``) when
     the source cannot be read, before anything is computed from it."""
     tree = ast.parse(source)
     lines = source_lines(source)
@@ -67,7 +69,7 @@ def rename_symbol(source: str, old: str, new: str) -> SymbolRename:
     # Doctest lines are renamed: they are code the test suite runs, and a doctest still
     # calling the old name fails after the rename as surely as a test module would. What
     # they print (their expected output) is text, and is only reported.
-    doctest = [p for p in _doctest_name_starts(source, tree, lines, old) if _at(lines, p, old)]
+    doctest = [p for p in _doctest_name_starts(tree, lines, old) if _at(lines, p, old)]
     text = replace_at(lines, [*names, *entries, *doctest, *slots], len(old), new)
     return SymbolRename(text, len(names), len(entries), len(doctest), len(slots))
 
@@ -239,7 +241,7 @@ def _docstring_spans(tree: ast.Module, lines: list[str]) -> list[tuple[Position,
     return spans
 
 
-def _doctest_name_starts(source: str, tree: ast.Module, lines: list[str], old: str) -> list[Position]:
+def _doctest_name_starts(tree: ast.Module, lines: list[str], old: str) -> list[Position]:
     """Names ``old`` in the code of doctest examples (``>>>`` lines and the ``...`` lines
     continuing them) of docstrings, read line by line from the source as written."""
     found = []

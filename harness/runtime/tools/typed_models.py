@@ -145,9 +145,12 @@ TOOL_DEFS: tuple[ToolDef, ...] = (
     ToolDef(
         name="rename_symbol",
         description="Rename a Python identifier in every .py file (AST-aware: strings, comments "
-        "and longer names are untouched; __all__ entries and doctest code are renamed). "
-        "All-or-nothing; refuses collisions. Returns {old_name, new_name, files_changed, occurrences}, "
-        "plus unrenamed_mentions:[{path, line, kind}] of the name left in docstrings, strings and comments.",
+        "and longer names are untouched; __all__/__slots__ entries and doctest code are renamed). "
+        "All-or-nothing; refuses collisions and files that do not parse (skip_unparsable skips them). "
+        "Returns {old_name, new_name, files_changed, occurrences}, plus when there are any: "
+        "unrenamed_mentions:[{path, line, kind}] (the name left in docstrings, doctest output, strings, "
+        "comments), foreign_references:[{path, line, module}] (renamed uses that belong to another "
+        "library), skipped:[{path, reason}].",
         args=RenameSymbolArgs,
         annotations=ToolAnnotations(idempotent=True),
         access=_on_paths("write"),
