@@ -226,19 +226,28 @@ def _literal_starts(literals: Iterator[ast.Constant], lines: list[str], old: str
 
 # -- doctests ---------------------------------------------------------------------------
 def _docstring_spans(tree: ast.Module, lines: list[str]) -> list[tuple[Position, Position]]:
+    """Where each docstring's literal is: the first statement of a module, class or function,
+    and a string assigned to ``X.__doc__`` (``f.__doc__ = '>>> f(1) ...'``: doctest
+    reads ``__doc__`` at run time, so its examples run all the same)."""
     spans = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-            continue
-        first = node.body[0] if node.body else None
-        if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
-                and isinstance(first.value.value, str) and first.end_lineno is not None):
-            doc = first.value
-            start = (doc.lineno, char_col(lines[doc.lineno - 1], doc.col_offset))
-            end = (doc.end_lineno or doc.lineno, char_col(lines[(doc.end_lineno or doc.lineno) - 1],
-                                                            doc.end_col_offset or 0))
-            spans.append((start, end))
+    for doc in _docstrings(tree):
+        end_row = doc.end_lineno or doc.lineno
+        spans.append(((doc.lineno, char_col(lines[doc.lineno - 1], doc.col_offset)),
+                      (end_row, char_col(lines[end_row - 1], doc.end_col_offset or 0))))
     return spans
+
+
+def _docstrings(tree: ast.Module) -> Iterator[ast.Constant]:
+    for node in ast.walk(tree):
+        value = None
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
+            first = node.body[0]
+            value = first.value if isinstance(first, ast.Expr) else None
+        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "__doc__"
+                                                  for t in node.targets):
+            value = node.value
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            yield value
 
 
 def _doctest_name_starts(tree: ast.Module, lines: list[str], old: str) -> list[Position]:

@@ -34,6 +34,7 @@ PIECES = (
     "from pkg.{a} import {b} as {c}\n",
     "try:\n    pass\nexcept {a} as {b}:\n    {c}({b}=1)\n",
     "\x0c\n",
+    "{a}.__doc__ = \"\"\"Help.\n\n    >>> {b}({c})\n    {a}\n    \"\"\"\n",
     "class K:\n    __slots__ = ({q}{a}{q}, {q}{b}{q})\n\n    def f(self):\n        return self.{a}\n",
     "z = '→ {a}'; w = f'→ {{{b}}}'\n",
 )

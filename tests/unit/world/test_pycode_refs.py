@@ -90,6 +90,16 @@ def test_doctest_code_is_renamed_its_output_and_prose_are_reported():
                                                Mention(10, "docstring")]
 
 
+def test_a_docstring_assigned_to_dunder_doc_is_a_docstring():
+    # toolz.functoolz: `num_required_args.__doc__ = """ ... >>> num_required_args(f) ..."""`
+    src = ('def Ledger():\n    pass\n\n\nLedger.__doc__ = """Ledger help.\n\n    >>> Ledger()\n    """\n'
+           'other = """>>> Ledger()"""\n')
+    result = rename_symbol(src, "Ledger", "Book")
+    assert (result.identifiers, result.doctest_names) == (2, 1)
+    assert '>>> Book()\n' in result.text and 'other = """>>> Ledger()"""' in result.text
+    assert mentions(result.text, "Ledger") == [Mention(5, "docstring"), Mention(9, "string")]
+
+
 def test_an_ellipsis_in_expected_output_is_not_code():
     src = ('def Ledger():\n    """\n    >>> print(Ledger)  # doctest: +ELLIPSIS\n    <function Ledger at ...>\n'
            '    ... Ledger(2)\n    """\n')
