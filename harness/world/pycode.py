@@ -64,6 +64,15 @@ def _names_of(node: ast.AST) -> list[str]:
             return [name]
         case ast.Global(names=names) | ast.Nonlocal(names=names):
             return list(names)
+        # Capture names of match patterns bind like assignments (``case Point(x=px)``, ``case
+        # [first, *rest]``, ``case {**extra}``); the keyword names of a class pattern are
+        # attributes. The tokenizer sees all of them as names, so the rename reaches them too.
+        case ast.MatchAs(name=name) | ast.MatchStar(name=name) if name:
+            return [name]
+        case ast.MatchMapping(rest=name) if name:
+            return [name]
+        case ast.MatchClass(kwd_attrs=names):
+            return list(names)
     return []
 
 
@@ -89,25 +98,51 @@ def rename_identifier(source: str, old: str, new: str) -> tuple[str, int]:
     """
     if old not in identifier_counts(source):  # parses (cached) or raises, before any change
         return source, 0
-    lines = source.splitlines(keepends=True)
+    lines = source_lines(source)
+    edits = name_starts(source, lines, old)
+    return replace_at(lines, edits, len(old), new), len(edits)
+
+
+def source_lines(source: str) -> list[str]:
+    """The lines as the tokenizer and the parser number them: split at newlines only.
+    ``str.splitlines`` also splits at form feeds and other separators real code contains
+    (a ``^L`` page break between sections), which would shift every later row."""
+    lines = source.split("\n")
+    out = [line + "\n" for line in lines[:-1]]
+    return out + [lines[-1]] if lines[-1] else out
+
+
+def char_col(line: str, byte_col: int) -> int:
+    """The AST counts columns in UTF-8 bytes, the tokenizer and ``str`` in characters."""
+    return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
+
+
+def name_starts(source: str, lines: list[str], old: str) -> list[tuple[int, int]]:
+    """(row, column) of every identifier ``old`` in ``source``, sorted, each verified in the text."""
     starts = {tok.start for tok in tokenize.generate_tokens(io.StringIO(source).readline)
               if tok.type == tokenize.NAME and tok.string == old}
-    starts |= _fstring_name_starts(source, old)
-    edits = sorted(p for p in starts if lines[p[0] - 1][p[1]:p[1] + len(old)] == old)
-    for row, col in reversed(edits):
+    starts |= _fstring_name_starts(source, lines, old)
+    return sorted(p for p in starts if lines[p[0] - 1][p[1]:p[1] + len(old)] == old)
+
+
+def replace_at(lines: list[str], starts: list[tuple[int, int]], length: int, new: str) -> str:
+    """``lines`` joined, with ``length`` characters at each (row, column) replaced by ``new``."""
+    lines = list(lines)
+    for row, col in sorted(starts, reverse=True):
         line = lines[row - 1]
-        lines[row - 1] = line[:col] + new + line[col + len(old):]
-    return "".join(lines), len(edits)
+        lines[row - 1] = line[:col] + new + line[col + length:]
+    return "".join(lines)
 
 
-def _fstring_name_starts(source: str, old: str) -> set[tuple[int, int]]:
+def _fstring_name_starts(source: str, lines: list[str], old: str) -> set[tuple[int, int]]:
     found: set[tuple[int, int]] = set()
     for fstring in (n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.JoinedStr)):
         for node in ast.walk(fstring):
             if isinstance(node, ast.Name) and node.id == old:
-                found.add((node.lineno, node.col_offset))
+                found.add((node.lineno, char_col(lines[node.lineno - 1], node.col_offset)))
             elif isinstance(node, ast.Attribute) and node.attr == old and node.end_lineno is not None:
-                found.add((node.end_lineno, node.end_col_offset - len(old)))
+                end = char_col(lines[node.end_lineno - 1], node.end_col_offset or 0)
+                found.add((node.end_lineno, end - len(old)))
     return found
 
 

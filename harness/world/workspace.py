@@ -72,7 +72,7 @@ class Workspace:
         targets = self._select(paths)
         hits = []
         for path in targets:
-            for i, line in enumerate(self._files[path].splitlines(), start=1):
+            for i, line in enumerate(_lines(self._files[path]), start=1):
                 if compiled.search(line):
                     hits.append(SearchHit(path, i, line))
         return hits
@@ -142,3 +142,15 @@ class Workspace:
 
     def __len__(self) -> int:
         return len(self._files)
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of ``text`` numbered as grep, sed, editors and the Python tokenizer number
+    them: split at newlines only. ``str.splitlines`` also splits at form feeds (page breaks
+    in real code) and other separators, which shifted every later hit's line number away
+    from the line ``sed -n Np`` prints. The carriage return of a CRLF line is dropped, as
+    ``splitlines`` did."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]

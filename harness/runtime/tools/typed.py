@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import json
-import keyword
 import re
 import tokenize
 from typing import Any
@@ -36,9 +35,10 @@ from harness.runtime.tools.typed_models import (
     WriteFileArgs,
 )
 from harness.runtime.tools.typed_ops import OPS_HANDLERS, OPS_TOOL_DEFS, Refused
+from harness.runtime.tools.typed_rename import rename_in_workspace
 from harness.runtime.tools.typed_thread import THREAD_HANDLERS, THREAD_TOOL_DEFS
 from harness.world import World, WorldError, patterns
-from harness.world.pycode import identifier_counts, rename_identifier
+from harness.world.pycode import identifier_counts
 from harness.world.test_backends import run_tests
 
 _PARSE_ERRORS = (SyntaxError, ValueError, tokenize.TokenError)
@@ -285,57 +285,7 @@ class TypedTools:
         return {"path": a.path, "chars": len(a.text)}
 
     def _rename_symbol(self, world: World, a: RenameSymbolArgs) -> dict[str, Any]:
-        for field in ("old_name", "new_name"):
-            name = getattr(a, field)
-            if not name.isidentifier() or keyword.iskeyword(name):
-                raise _Refused("precondition_failed", f"{name!r} is not a valid identifier", field)
-        if a.old_name == a.new_name:
-            raise _Refused("precondition_failed", "new_name equals old_name", "new_name")
-        ws = world.workspace
-        sources = _relevant_sources(world, a)
-        counts = {}
-        for path, text in sources.items():
-            try:
-                counts[path] = identifier_counts(text)
-            except _PARSE_ERRORS as exc:
-                raise _Refused(
-                    "precondition_failed",
-                    f"{path} does not parse ({type(exc).__name__}: {exc}); nothing changed",
-                    "paths",
-                ) from None
-        if not any(c[a.old_name] for c in counts.values()):
-            raise _Refused("not_found", f"{a.old_name!r} is not an identifier in any .py file", "old_name")
-        clashes = sorted(p for p, c in counts.items() if c[a.new_name])
-        if clashes:
-            raise _Refused(
-                "precondition_failed",
-                f"{a.new_name!r} already exists as an identifier in {', '.join(clashes)}",
-                "new_name",
-            )
-        renamed: dict[str, str] = {}
-        occurrences = 0
-        for path in sorted(p for p, c in counts.items() if c[a.old_name]):
-            text, n = rename_identifier(sources[path], a.old_name, a.new_name)
-            if n:
-                renamed[path] = text
-                occurrences += n
-        for path, text in renamed.items():
-            ws.write(path, text)
-        broken = _postcondition_violations(renamed, a.old_name)
-        if broken:
-            for path in renamed:
-                ws.write(path, sources[path])
-            raise _Refused(
-                "postcondition_failed",
-                f"after renaming, {broken}; rolled back, nothing changed",
-                "old_name",
-            )
-        return {
-            "old_name": a.old_name,
-            "new_name": a.new_name,
-            "files_changed": sorted(renamed),
-            "occurrences": occurrences,
-        }
+        return rename_in_workspace(world.workspace, a, _targets(world, a.paths))
 
     # -- the end --------------------------------------------------------------------
     def _submit(self, world: World, a: SubmitArgs) -> dict[str, Any]:
@@ -381,28 +331,3 @@ def _name_matcher(pattern: str, regex: bool):
     except re.error as exc:
         raise _Refused("invalid_pattern", f"invalid pattern {pattern!r}: {exc}", "pattern") from None
     return lambda name: compiled.fullmatch(name) is not None
-
-
-def _relevant_sources(world: World, a: RenameSymbolArgs) -> dict[str, str]:
-    """Target .py files that mention either name as text. Only these must parse: a file
-    that contains neither string can neither be changed nor collide, so a broken file
-    elsewhere in the tree does not block the rename."""
-    ws = world.workspace
-    sources = {}
-    for path in _targets(world, a.paths):
-        if path.endswith(".py"):
-            text = ws.read(path)
-            if a.old_name in text or a.new_name in text:
-                sources[path] = text
-    return sources
-
-
-def _postcondition_violations(renamed: dict[str, str], old_name: str) -> str | None:
-    for path, text in renamed.items():
-        try:
-            left = identifier_counts(text)[old_name]
-        except _PARSE_ERRORS:
-            return f"{path} no longer parses"
-        if left:
-            return f"{old_name!r} still occurs {left} time(s) as an identifier in {path}"
-    return None

@@ -63,6 +63,9 @@ class RenameSymbolArgs(Args):
     old_name: str = Field(min_length=1, description="Identifier to rename.")
     new_name: str = Field(min_length=1, description="New identifier; must not already exist.")
     paths: list[str] | None = Field(None, description="Restrict to these files/directories.")
+    skip_unparsable: bool = Field(
+        False, description="Leave .py files that do not parse untouched (named in skipped) instead of refusing."
+    )
 
 
 class RunTestsArgs(Args):
@@ -142,8 +145,12 @@ TOOL_DEFS: tuple[ToolDef, ...] = (
     ToolDef(
         name="rename_symbol",
         description="Rename a Python identifier in every .py file (AST-aware: strings, comments "
-        "and longer names are untouched). All-or-nothing; refuses collisions. "
-        "Returns {old_name, new_name, files_changed, occurrences}.",
+        "and longer names are untouched; __all__/__slots__ entries and doctest code are renamed). "
+        "All-or-nothing; refuses collisions and files that do not parse (skip_unparsable skips them). "
+        "Returns {old_name, new_name, files_changed, occurrences}, plus when there are any: "
+        "unrenamed_mentions:[{path, line, kind}] (the name left in docstrings, doctest output, strings, "
+        "comments), foreign_references:[{path, line, module}] (renamed uses that belong to another "
+        "library), skipped:[{path, reason}].",
         args=RenameSymbolArgs,
         annotations=ToolAnnotations(idempotent=True),
         access=_on_paths("write"),

@@ -247,6 +247,14 @@ def test_rename_symbol_renames_identifiers_only(tools, world):
         "new_name": "Widget",
         "files_changed": ["pkg/mod.py", "pkg/use.py"],
         "occurrences": 4,
+        # Prose and data are not renamed, but the result names every place they mention Foo.
+        "unrenamed_mentions": [
+            {"path": "pkg/mod.py", "line": 2, "kind": "docstring"},
+            {"path": "pkg/mod.py", "line": 10, "kind": "string"},
+            {"path": "pkg/mod.py", "line": 10, "kind": "comment"},
+            {"path": "pkg/use.py", "line": 5, "kind": "comment"},
+        ],
+        "unrenamed_mentions_total": 4,
     }
     mod = world.workspace.read("pkg/mod.py")
     assert "class Widget:" in mod and "return Widget()" in mod
@@ -311,13 +319,14 @@ def test_rename_symbol_reaches_names_inside_fstrings(tools):
 
 
 def test_rename_symbol_is_transactional_when_the_postcondition_fails(tools, monkeypatch):
-    import harness.runtime.tools.typed as typed_module
+    import harness.runtime.tools.typed_rename as rename_module
+    from harness.world.pyrefs import SymbolRename
 
     def misses_one(source, old, new):  # a faulty primitive that leaves the last use behind
         head, sep, tail = source.rpartition(old)
-        return head.replace(old, new) + sep + tail, head.count(old)
+        return SymbolRename(head.replace(old, new) + sep + tail, head.count(old), 0, 0)
 
-    monkeypatch.setattr(typed_module, "rename_identifier", misses_one)
+    monkeypatch.setattr(rename_module, "rename_symbol", misses_one)
     world = make_world({"pkg/two.py": "from pkg.mod import Foo\nx = Foo()\n"})
     before = world.workspace.digest()
     obs = tools.call(world, "rename_symbol", {"old_name": "Foo", "new_name": "Widget"})

@@ -215,3 +215,32 @@ def test_failure_messages_carry_workspace_paths_not_internal_urls():
     report = run_test_module(ws, "tests/test_a.py")
     assert report.collection_error is not None
     assert "ws://" not in report.collection_error.message and "pkg/a.py" in report.collection_error.message
+
+
+# -- real-world syntax the rename must survive ---------------------------------------------
+def test_rename_counts_rows_as_the_tokenizer_does_across_form_feeds():
+    # ``str.splitlines`` splits at a form feed (an Emacs page break between sections), the
+    # tokenizer does not: every rename below one used to miss its row and be refused.
+    src = "x = 1\n\x0c\ndef Ledger():\n    return Ledger\n"
+    renamed, n = rename_identifier(src, "Ledger", "Journal")
+    assert n == 2
+    assert renamed == "x = 1\n\x0c\ndef Journal():\n    return Journal\n"
+
+
+def test_rename_in_fstrings_after_non_ascii_text_uses_character_columns():
+    # The AST counts columns in UTF-8 bytes; the arrow is three bytes but one character.
+    src = "def Ledger():\n    pass\n\n\nmsg = f'→ {Ledger()} and {Ledger.__name__}'\n"
+    renamed, n = rename_identifier(src, "Ledger", "Journal")
+    assert n == 3
+    assert renamed.endswith("msg = f'→ {Journal()} and {Journal.__name__}'\n")
+    assert identifier_counts(renamed)["Ledger"] == 0
+
+
+def test_match_pattern_captures_are_identifiers_on_both_sides():
+    src = ("def f(v):\n    match v:\n        case {'k': Ledger, **Extra}:\n            return Ledger, Extra\n"
+           "        case Point(Ledger=[*Rest]):\n            return Rest\n")
+    counts = identifier_counts(src)
+    assert (counts["Ledger"], counts["Extra"], counts["Rest"]) == (3, 2, 2)
+    for name in ("Ledger", "Extra", "Rest"):
+        renamed, n = rename_identifier(src, name, "Other")
+        assert n == counts[name] and identifier_counts(renamed)[name] == 0
