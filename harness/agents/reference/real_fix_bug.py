@@ -24,7 +24,7 @@ from harness.agents.reference.toolkit import Steps, Toolkit
 from harness.core.models import Brief
 from harness.runtime.port import GiveUp, Submit, Think
 
-MAX_SUSPECTS = 4  # functions examined, breadth first from the failing test
+MAX_SUSPECTS = 6  # functions examined, breadth first from the failing test
 MAX_TRIES = 14  # fixes tried per suspect: past that, the bug is not one of the small kinds
 # A token's usual confusions, as a reader who suspects it would try them.
 _ALTERNATIVES: dict[str, tuple[str, ...]] = {
@@ -44,6 +44,7 @@ _ORDER = ("negation", "plus_one", "comparison", "operator", "constant", "argumen
 class Suspect:
     name: str
     path: str
+    line: int = 0  # the def's line, where a file defines the name more than once (methods)
 
 
 def _is_test_path(path: str) -> bool:
@@ -66,7 +67,7 @@ def real_fix_bug(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
         if done:
             return
     failing = [t.split("::")[-1].split("[")[0] for t in (first.failed_tests or [node_id])]
-    suspects = yield from _suspects(kit, test_text, failing)
+    suspects = yield from _suspects(kit, test_text, failing, first.crash_sites)
     if not suspects:
         yield GiveUp(reason="cannot tell which functions of the package the failing test exercises")
         return
@@ -88,43 +89,74 @@ def _called(node: ast.AST | None) -> list[str]:
     return list(dict.fromkeys(n for n in names if n and not n.startswith("assert")))
 
 
-def _definition(tree: ast.Module | None, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+def _definition(tree: ast.Module | None, name: str, line: int = 0) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The definition of ``name`` (the one at ``line`` when given), else None."""
     for node in ast.walk(tree) if tree is not None else ():
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name \
+                and (not line or node.lineno == line):
             return node
     return None
 
 
-def _suspects(kit: Toolkit, test_text: str | None, failing: list[str]) -> Steps:
-    """Package functions reached from the failing tests, breadth first, found by searching
-    for their definitions outside the tests."""
+def _suspects(kit: Toolkit, test_text: str | None, failing: list[str], crashes: list[tuple[str, int]]) -> Steps:
+    """Package functions to suspect, most likely first: where a failure was raised inside
+    the package (the traceback points there), then what the failing tests call, breadth
+    first through the package's own functions (a class stands for its methods the test
+    calls and its ``__init__``; a helper of the test file is read through)."""
     tree = cs.tree_of(test_text)
-    queue = [n for test in failing for n in _called(_definition(tree, test))]
     found: list[Suspect] = []
-    seen: set[str] = set()
     texts: dict[str, str | None] = {}
+    for path, line in crashes:
+        if path.endswith(".py") and not _is_test_path(path):
+            if path not in texts:
+                texts[path] = yield from kit.read(path)
+            node = _enclosing(cs.tree_of(texts[path]), line)
+            if node is not None and Suspect(node.name, path, node.lineno) not in found:
+                found.append(Suspect(node.name, path, node.lineno))
+    local = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)} if tree is not None else {}
+    queue = [n for test in failing for n in _called(local.get(test))]
+    seen: set[str] = set(failing)
     while queue and len(found) < MAX_SUSPECTS:
         name = queue.pop(0)
         if name in seen:
             continue
         seen.add(name)
-        hits = yield from kit.search(rf"def {re.escape(name)}\b", regex=True)
+        if name in local:  # a helper of the test file: what it calls is what the test calls
+            queue += _called(local[name])
+            continue
+        hits = yield from kit.search(rf"(def|class) {re.escape(name)}\b", regex=True)
         places = sorted({h.path for h in hits or () if h.path.endswith(".py") and not _is_test_path(h.path)})
         for path in places[:1]:  # the first definition: a reader opens one and goes on
             if path not in texts:
                 texts[path] = yield from kit.read(path)
-            found.append(Suspect(name, path))
-            queue += _called(_definition(cs.tree_of(texts[path]), name))
+            module = cs.tree_of(texts[path])
+            cls = next((n for n in ast.walk(module) if isinstance(n, ast.ClassDef) and n.name == name),
+                       None) if module is not None else None
+            if cls is not None:  # a class: its constructor and the methods the test calls
+                methods = [m for m in cls.body if isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef)
+                           and (m.name == "__init__" or m.name in queue)]
+                found += [s for m in methods if (s := Suspect(m.name, path, m.lineno)) not in found]
+                continue
+            if Suspect(name, path) not in found:
+                found.append(Suspect(name, path))
+            queue += _called(_definition(module, name))
     if found:
         yield Think(step="functions the failing test reaches", evidence=tuple(f"{s.path}:{s.name}" for s in found))
     return found
+
+
+def _enclosing(tree: ast.Module | None, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The innermost function holding ``line``."""
+    hits = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+            and n.lineno <= line <= (n.end_lineno or n.lineno)] if tree is not None else []
+    return max(hits, key=lambda n: n.lineno) if hits else None
 
 
 def _try_fixes(kit: Toolkit, errors: ErrorProcesses, suspect: Suspect, node_id: str, test_module: str) -> Steps:
     """Each likely fix against the reported test alone (a quick run), then, once that one
     passes, against its whole file: a fix that breaks a neighbour is not the fix."""
     original = yield from kit.read(suspect.path)
-    candidates = candidate_fixes(original, suspect.name)[:MAX_TRIES]
+    candidates = candidate_fixes(original, suspect.name, suspect.line)[:MAX_TRIES]
     if not candidates or original is None:
         return False
     yield Think(step=f"suspect {suspect.name}: {len(candidates)} likely fixes",
@@ -145,10 +177,10 @@ def _try_fixes(kit: Toolkit, errors: ErrorProcesses, suspect: Suspect, node_id: 
     return False
 
 
-def candidate_fixes(text: str | None, name: str) -> list[tuple[str, str]]:
+def candidate_fixes(text: str | None, name: str, line: int = 0) -> list[tuple[str, str]]:
     """(what, new module text) for each small fix inside the definition of ``name``."""
     tree = cs.tree_of(text)
-    node = _definition(tree, name)
+    node = _definition(tree, name, line)
     if node is None or text is None:
         return []
     edits: list[tuple[str, str, cs.Splice]] = []

@@ -8,7 +8,13 @@ run the tests, repair. Whatever the real syntax does to the tools shows up here.
 
 from __future__ import annotations
 
+from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.rename_symbol import rename_symbol
 from harness.agents.reference.strategies import STRATEGIES
+from harness.agents.reference.toolkit import Steps, Toolkit
+from harness.core.models import Brief
 
-STRATEGIES.register("code_modification/real_rename")(rename_symbol)
+
+@STRATEGIES.register("code_modification/real_rename")
+def real_rename(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
+    return (yield from rename_symbol(brief, kit, errors))

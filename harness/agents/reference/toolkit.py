@@ -29,6 +29,7 @@ class TestOutcome:
     names_in_errors: set[str] = field(default_factory=set)  # identifiers quoted in failures
     failures: list[str] = field(default_factory=list)  # failure messages as the agent read them
     failed_tests: list[str] = field(default_factory=list)  # names of the failing tests, as read
+    crash_sites: list[tuple[str, int]] = field(default_factory=list)  # (path, line) where failures were raised
 
 
 @dataclass

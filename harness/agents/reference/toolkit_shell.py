@@ -34,6 +34,7 @@ from harness.runtime.port import Call, Observation
 
 _FAILED = ("grep:", "bash:", "Usage:", "cat:", "ls:", "sed:")
 _FAILED_TEST = re.compile(r"^FAILED [^:\s]+::(\w+)")
+_CRASH_SITE = re.compile(r"\((\S+\.py):(\d+)\)$")  # pytest's "(path:line)" after a failure
 _GREP_LINE = re.compile(r"^(?P<path>[^:\s]+):(?P<line>\d+):(?P<text>.*)$")
 _COMMENT = re.compile(r"^#\d+ [\w.-]+: ?(.*)$")
 _UNCLOSED = "bash: unexpected EOF"
@@ -181,7 +182,8 @@ class ShellToolkit:
         failing = [line for line in lines if line.startswith(("FAILED", "ERROR", "E "))]
         names = {m for line in failing for m in QUOTED_NAME.findall(line)}
         failed = [m[1] for line in failing if (m := _FAILED_TEST.match(line))]
-        return TestOutcome(ok=ok, names_in_errors=names, failures=failing, failed_tests=failed)
+        sites = [(m[1], int(m[2])) for line in failing if (m := _CRASH_SITE.search(line))]
+        return TestOutcome(ok=ok, names_in_errors=names, failures=failing, failed_tests=failed, crash_sites=sites)
 
     # -- edits ----------------------------------------------------------------------------
     def rename(self, old: str, new: str, files: list[str], paths: list[str]) -> Steps:

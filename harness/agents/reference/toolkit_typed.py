@@ -129,8 +129,9 @@ class TypedToolkit:
             messages.append(report["collection_error"]["message"])
         names = {m for msg in messages for m in QUOTED_NAME.findall(msg)}
         failed = [f["test"] for f in report.get("failures", [])]
+        sites = [(f["path"], int(f["line"])) for f in report.get("failures", []) if f.get("path") and f.get("line")]
         return TestOutcome(ok=bool(report.get("ok")), names_in_errors=names, failures=messages,
-                           failed_tests=failed)
+                           failed_tests=failed, crash_sites=sites)
 
     # -- edits ----------------------------------------------------------------------------
     def rename(self, old: str, new: str, files: list[str], paths: list[str]) -> Steps:

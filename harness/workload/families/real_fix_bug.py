@@ -37,6 +37,13 @@ def _drop_test(text: str, node_id: str) -> str:
     return text
 
 
+def _crash_line(message: str) -> str:
+    """What a bug report quotes: pytest's crash line, or for a test file that no longer loads,
+    the error it ends with (its traceback would point at the line)."""
+    errors = [line[1:].strip() for line in message.splitlines() if line.startswith("E ")]
+    return errors[-1] if errors else message.strip().splitlines()[-1] if message.strip() else message
+
+
 @family
 class RealFixBug:
     name = NAME
@@ -65,10 +72,13 @@ class RealFixBug:
             instructions=(
                 f"Bug report against {m.package} {rc.version(m.package)} (its source is checked out in the "
                 f"workspace): {'the test' if '::' in node_id else 'collecting'} `{node_id}` fails with\n\n"
-                f"    {report.message[:400]}\n\n"
+                f"    {_crash_line(report.message)[:400]}\n\n"
                 f"The test is right; the package's code is wrong. Find the bug and fix it where it is. "
                 f"Do not edit any test. The package's own test suite ({tests_dir}) must pass again."),
-            budget=end_of_day(60, "the fix"),
+            # Room for every try the reference strategy makes (6 suspects x 14 fixes, a write, a read-back
+            # and a test run each): the budget never decides for an agent that does not err. No
+            # published source; the minutes are the working day.
+            budget=end_of_day(300, "the fix"),
             checkers=(
                 CheckerRef(name="suite_passes", args={"expected": rc.expected_green(m.package)}),
                 CheckerRef(name="files_unchanged", args={"digests": rc.test_digests(initial)}),

@@ -25,13 +25,13 @@ WORKLOADS = Path(__file__).resolve().parents[3] / "workloads"
 
 
 def _manifest_families() -> set[str]:
-    return {json.loads(line)["family"] for name in ("w500", "s12")
+    return {json.loads(line)["family"] for name in ("w500", "s12", "real")
             for line in (WORKLOADS / name / "manifest.jsonl").read_text().splitlines() if line.strip()}
 
 
 def test_discovery_finds_every_family_of_the_frozen_workloads():
     wanted = _manifest_families()
-    assert len(wanted) == 25
+    assert len(wanted) == 29
     assert set(FAMILIES.names()) == wanted
 
 
@@ -88,14 +88,14 @@ def test_an_unknown_checker_is_a_config_error_listing_the_known_ones():
 
 
 def test_discovery_finds_every_checker_world_operation_and_component():
-    assert len(CHECKERS.names()) == 37
+    assert len(CHECKERS.names()) == 39
     assert {"tests_pass", "findings_match", "answer_value", "doc_fields_csv", "diagnosis",
-            "config_reverted", "signature_has_param"} <= set(CHECKERS.names())
+            "config_reverted", "signature_has_param", "suite_passes", "approves"} <= set(CHECKERS.names())
     assert WORLD_OPS.names() == ["delete", "delete_host_file", "deploy", "health_check", "issue_credential",
                                  "replace", "restart_service", "revoke_credential", "rollback",
                                  "rotate_credential", "sql_write", "stop_service", "submit", "write",
                                  "write_config"]
-    assert COMPONENTS.names() == ["datasets", "services"]
+    assert COMPONENTS.names() == ["datasets", "services", "suite"]
 
 
 def test_an_unknown_world_operation_is_still_a_generation_error():

@@ -3,6 +3,8 @@ or a change request would, never the answer; gold passes; doing nothing and the 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from harness.workload.checks import run_checkers
@@ -31,7 +33,8 @@ def test_tasks_are_drawn_without_replacement_and_spread_over_packages(family):
 def test_a_bug_report_names_the_failing_test_and_its_message_but_not_the_place():
     for t in _tasks("code_modification/real_fix_bug", 10):
         assert t.public["failing_test"] in t.instructions
-        assert t.params["path"] not in t.instructions and f"line {t.params['line']}" not in t.instructions
+        assert not re.search(rf"(?<![\w/]){re.escape(t.params['path'])}", t.instructions), t.instructions
+        assert f"line {t.params['line']}" not in t.instructions and f":{t.params['line']}" not in t.instructions
         assert t.params["function"].split(".")[-1] not in t.public.values()
 
 

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from harness.core.errors import ConfigError
-from harness.world.vendored import dependency_files, load_manifest, package_tree, real_dir, workspace_files
+from harness.world.vendored import (
+    dependency_files,
+    load_manifest,
+    package_tree,
+    real_dir,
+    workspace_files,
+)
 
 
 def _copy(tmp_path: Path) -> Path:
