@@ -65,6 +65,10 @@ def screen(
         raise ConfigError(f"{frozen_path('mutants')} exists; a screening is frozen", hint="pass --force to redo it")
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
+    unknown = sorted(set(packages or ()) - {p.name for p in load_manifest().packages})
+    if unknown:  # before anything runs
+        raise ConfigError(f"no vendored package {', '.join(unknown)}",
+                          hint=f"known: {', '.join(p.name for p in load_manifest().packages)}")
     n = len(packages) if packages else len(load_manifest().packages)
     progress = Progress(TextColumn("screening"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                         console=console, disable=not console.is_terminal)

@@ -159,10 +159,10 @@ def candidates(package: Package, files: dict[str, str], seed: int) -> tuple[list
     return sorted(picked), len(everything)
 
 
-def baseline(package: Package) -> SuiteReport:
+def baseline(package: Package, root: Path | None = None) -> SuiteReport:
     """The released tree's own suite; a ConfigError naming the package unless it is green."""
-    files = {**dependency_files(package.name), **workspace_files(package.name)}
-    report = run_suite(files, suite_config(package.name))
+    files = {**dependency_files(package.name, root), **workspace_files(package.name, root)}
+    report = run_suite(files, suite_config(package.name, root))
     if not report.all_passed:
         first = report.failed[0] if report.failed else None
         detail = f"{len(report.failed)} failing, first {first.node_id}: {first.message[:160]}" if first else (
