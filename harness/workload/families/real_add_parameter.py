@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from harness.core.errors import ConfigError
 from harness.workload.deadlines import end_of_day
 from harness.workload.families import real_common as rc
 from harness.workload.real.new_parameter import hidden_test, with_parameter
@@ -29,20 +28,7 @@ NAME = "code_modification/real_add_parameter"
 
 
 def _pool() -> tuple[ScreenedParameter, ...]:
-    by_package: dict[str, list[ScreenedParameter]] = {}
-    for p in sorted(load_parameters(), key=lambda p: rc.stable_hash(["real.parameters", p.key])):
-        by_package.setdefault(p.package, []).append(p)
-    out: list[ScreenedParameter] = []
-    for rank in range(max((len(v) for v in by_package.values()), default=0)):
-        out += [ps[rank] for _, ps in sorted(by_package.items()) if rank < len(ps)]
-    return tuple(out)
-
-
-def _find(key: str) -> ScreenedParameter:
-    for p in load_parameters():
-        if p.key == key:
-            return p
-    raise ConfigError(f"no screened parameter task {key}", hint="the screening changed: regenerate the manifest")
+    return rc.interleaved(load_parameters(), "real.parameters")
 
 
 def _test_module(files: dict[str, str], function: str) -> str:
@@ -59,13 +45,10 @@ class RealAddParameter:
         return self.sample_params_at(rng, difficulty, int(rng.integers(len(_pool()))))
 
     def sample_params_at(self, rng: np.random.Generator, difficulty: int, index: int) -> dict[str, Any]:
-        pool = _pool()
-        if index >= len(pool):
-            raise ConfigError(f"the screening holds {len(pool)} new-parameter tasks, but task {index + 1} was asked for")
-        return {"target": pool[index].key}
+        return {"target": rc.nth(_pool(), index, "new-parameter tasks").key}
 
     def generate(self, task_id: str, params: dict[str, Any], seed: int) -> TaskSpec:
-        t = _find(params["target"])
+        t = rc.by_key(load_parameters(), params["target"], "new-parameter task")
         initial = rc.tree(t.package)
         solved = with_parameter(initial[t.path], t.function, t.parameter)
         hidden_path, hidden = hidden_test(t.candidate)

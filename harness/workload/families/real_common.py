@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
+from collections.abc import Iterable
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from harness.core.errors import ConfigError
-from harness.core.hashing import stable_hash  # noqa: F401 - used by the families too
+from harness.core.hashing import stable_hash
 from harness.workload.real.screen import (
     ScreenedControl,
     ScreenedMutant,
@@ -27,36 +29,55 @@ from harness.world.components.suite import Suite
 from harness.world.vendored import load_manifest, real_dir, workspace_files
 from harness.world.workspace import Workspace
 
+T = TypeVar("T")
 SHARES = ("fix_bug", "review")  # the families that draw on screened mutants, in pool order
+
+
+def interleaved(items: Iterable[T], salt: str) -> tuple[T, ...]:
+    """``items`` (each with ``package`` and ``key``) in a fixed order that takes the packages
+    in turn, each package's items in an order seeded by ``salt``: any prefix is balanced."""
+    by_package: dict[str, list[T]] = {}
+    for item in sorted(items, key=lambda i: stable_hash([salt, i.key])):  # type: ignore[attr-defined]
+        by_package.setdefault(item.package, []).append(item)  # type: ignore[attr-defined]
+    out: list[T] = []
+    for rank in range(max((len(v) for v in by_package.values()), default=0)):
+        out += [xs[rank] for _, xs in sorted(by_package.items()) if rank < len(xs)]
+    return tuple(out)
+
+
+def nth(pool: tuple[T, ...], index: int, what: str) -> T:
+    """The index-th item of a pool; asking past its end is a ConfigError saying so."""
+    if index >= len(pool):
+        raise ConfigError(f"the screened pool holds {len(pool)} {what}, but task {index + 1} was asked for",
+                          hint="lower the family's count or screen more")
+    return pool[index]
+
+
+def by_key(items: Iterable[T], key: str, what: str) -> T:
+    for item in items:
+        if item.key == key:  # type: ignore[attr-defined]
+            return item
+    raise ConfigError(f"no screened {what} {key}", hint="the screening changed: regenerate the manifest")
 
 
 @cache
 def pool(share: str) -> tuple[ScreenedMutant, ...]:
-    """This family's share of the screened mutants, packages interleaved."""
-    index = SHARES.index(share)
-    by_package: dict[str, list[ScreenedMutant]] = {}
-    for m in sorted(load_screened(), key=lambda m: stable_hash(["real.pool", m.key])):
-        by_package.setdefault(m.package, []).append(m)
-    mine = {p: ms[index::len(SHARES)] for p, ms in sorted(by_package.items())}
-    out: list[ScreenedMutant] = []
-    for rank in range(max((len(v) for v in mine.values()), default=0)):
-        out += [ms[rank] for _, ms in sorted(mine.items()) if rank < len(ms)]
+    """This family's share of the screened mutants: every other one of each package."""
+    index, seen = SHARES.index(share), Counter()
+    out = []
+    for m in interleaved(load_screened(), "real.pool"):
+        if seen[m.package] % len(SHARES) == index:
+            out.append(m)
+        seen[m.package] += 1
     return tuple(out)
 
 
 def drawn(share: str, index: int) -> ScreenedMutant:
-    mutants = pool(share)
-    if index >= len(mutants):
-        raise ConfigError(f"the screened pool holds {len(mutants)} mutants for real/{share}, "
-                          f"but task {index + 1} was asked for", hint="lower the family's count or screen more")
-    return mutants[index]
+    return nth(pool(share), index, f"mutants for real/{share}")
 
 
 def find(key: str) -> ScreenedMutant:
-    for m in load_screened():
-        if m.key == key:
-            return m
-    raise ConfigError(f"no screened mutant {key}", hint="the screening changed: regenerate the manifest")
+    return by_key(load_screened(), key, "mutant")
 
 
 @cache
@@ -110,10 +131,7 @@ def controls_by_package() -> dict[str, tuple[ScreenedControl, ...]]:
 
 
 def find_control(key: str) -> ScreenedControl:
-    for c in load_controls():
-        if c.key == key:
-            return c
-    raise ConfigError(f"no screened control {key}", hint="the screening changed: regenerate the manifest")
+    return by_key(load_controls(), key, "control")
 
 
 def _apart(a: Any, b: Any) -> bool:

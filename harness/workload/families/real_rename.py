@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from harness.core.errors import ConfigError
 from harness.workload.deadlines import end_of_day
 from harness.workload.families import real_common as rc
 from harness.workload.real.renames import rename_everywhere
@@ -29,20 +28,7 @@ NAME = "code_modification/real_rename"
 
 
 def _pool() -> tuple[ScreenedRename, ...]:
-    by_package: dict[str, list[ScreenedRename]] = {}
-    for r in sorted(load_renames(), key=lambda r: rc.stable_hash(["real.renames", r.key])):
-        by_package.setdefault(r.package, []).append(r)
-    out: list[ScreenedRename] = []
-    for rank in range(max((len(v) for v in by_package.values()), default=0)):
-        out += [rs[rank] for _, rs in sorted(by_package.items()) if rank < len(rs)]
-    return tuple(out)
-
-
-def _find(key: str) -> ScreenedRename:
-    for r in load_renames():
-        if r.key == key:
-            return r
-    raise ConfigError(f"no screened rename {key}", hint="the screening changed: regenerate the manifest")
+    return rc.interleaved(load_renames(), "real.renames")
 
 
 def _roots(package: str) -> list[str]:
@@ -70,13 +56,10 @@ class RealRename:
         return self.sample_params_at(rng, difficulty, int(rng.integers(len(_pool()))))
 
     def sample_params_at(self, rng: np.random.Generator, difficulty: int, index: int) -> dict[str, Any]:
-        pool = _pool()
-        if index >= len(pool):
-            raise ConfigError(f"the screening holds {len(pool)} renames, but task {index + 1} was asked for")
-        return {"rename": pool[index].key}
+        return {"rename": rc.nth(_pool(), index, "renames").key}
 
     def generate(self, task_id: str, params: dict[str, Any], seed: int) -> TaskSpec:
-        r = _find(params["rename"])
+        r = rc.by_key(load_renames(), params["rename"], "rename")
         initial = rc.tree(r.package)
         solved = rename_everywhere(initial, r.old, r.new)
         roots = _roots(r.package)
