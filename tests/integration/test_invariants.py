@@ -83,15 +83,24 @@ def test_on_real_packages_a_perfect_agent_fares_the_same_in_every_condition():
     tasks = build_workload(WorkloadConfig(name="inv6-real", seed=3, families=[
         {"family": f, "count": 2} for f in sorted(_real())]))
     agent = {"name": "reference", "profile": AgentProfile.perfect().model_dump()}
-    outcomes: dict[str, set[bool]] = {}
+    outcomes: dict[str, set[bool | None]] = {}
     for name in PRESETS:
         cond = load_condition(CONFIGS, name)
         for t in tasks:
             ep, _ = run_episode("r", t, cond, agent, 0, 0, scope=EpisodeScope())
             assert ep.error is None, (name, t.id, ep.error)
-            outcomes.setdefault(t.id, set()).add(ep.success if ep.termination not in NAMED_STOPS else None)
+            named = ep.termination in REAL_NAMED_STOPS
+            if ep.termination == "time_budget":  # the stated deadline really passed
+                assert ep.sim_minutes >= t.budget.max_minutes, (name, t.id, ep.sim_minutes)
+            outcomes.setdefault(t.id, set()).add(None if named else ep.success)
     split = {tid: o for tid, o in outcomes.items() if len(o - {None}) > 1}
     assert not split, split
+
+
+# On real code one more named mechanism stops a perfect agent: the working day runs out when
+# every action is relayed by a person (the chatbot overlay pastes 40 lines at a time, and real
+# modules run to 600-3,000 lines). Measured for issue 21: real_fix_bug under chatbot.
+REAL_NAMED_STOPS = NAMED_STOPS | {"time_budget"}
 
 
 @pytest.mark.parametrize("name", PRESETS)
