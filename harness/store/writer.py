@@ -63,6 +63,14 @@ WRITE_WAIT_SECONDS = 60.0
 # every open (the writer's and each reader's) replay an ever longer log. The log keeps
 # commits as safely as the file does (``harness store recover`` handles a damaged one).
 WAL_CHECKPOINT_BYTES = 1 << 20
+# Bounds on what one batch may hold (no published source; measured on the real workload,
+# whose fix_bug episodes write whole modules again and again: 2.6 MB of transcript text per
+# episode on average). A batch is committed early once its buffered transcript text passes
+# BATCH_TEXT_BYTES, and DuckDB's buffer manager (by default 80% of the machine's memory)
+# is held to WRITER_MEMORY_LIMIT while it commits: before either bound, real_gap's
+# runner peaked at 18.8 GB resident.
+BATCH_TEXT_BYTES = 128 << 20
+WRITER_MEMORY_LIMIT = "1GB"
 _EP_ROW = operator.attrgetter(*schema.EPISODES.names)
 _AC_ROW = operator.attrgetter(*schema.ACTIONS.names)
 _EX_ROW = operator.attrgetter(*schema.EXCHANGES.names)
@@ -79,6 +87,7 @@ class ResultWriter:
         self.batch_size = batch_size
         self.ignored = 0  # episodes in flushed batches that were already stored
         self._episodes: list[tuple] = []
+        self._text_bytes = 0  # transcript text (arguments, observations) buffered
         self._actions: list[tuple] = []
         self._exchanges: list[tuple] = []
         self._briefs: list[tuple] = []
@@ -218,6 +227,7 @@ class ResultWriter:
             seqs.add(a.seq)
             check_row(row, AC_CHECKS, f"action {row[:5]}")
             rows.append(row)
+            self._text_bytes += len(a.args or "") + len(a.observation or "")
         recorded = [_EX_ROW(x) for x in exchanges]
         if any(r[:4] != key for r in recorded):
             raise ValueError(f"an exchange does not belong to episode {key}")
@@ -231,7 +241,7 @@ class ResultWriter:
         self._exchanges.extend(recorded)
         self._briefs.extend(told)
         self._keys.add(key)
-        if len(self._episodes) >= self.batch_size:
+        if len(self._episodes) >= self.batch_size or self._text_bytes >= BATCH_TEXT_BYTES:
             self.flush()
 
     @property
@@ -264,6 +274,7 @@ class ResultWriter:
                 self._insert(table)
         self.ignored += len(self._episodes) - inserted
         self._episodes, self._actions, self._exchanges, self._briefs, self._keys = [], [], [], [], set()
+        self._text_bytes = 0
 
     def _stage(self, table: str, rows: list[tuple]) -> None:
         # a fresh TEMP table per use: nothing staged by an earlier write on this connection stays
@@ -415,6 +426,7 @@ class ResultWriter:
         try:
             with translated(self.path, "open it for writing"):
                 fetch(con, "PRAGMA disable_checkpoint_on_shutdown")  # see WAL_CHECKPOINT_BYTES
+                fetch(con, f"SET memory_limit = '{WRITER_MEMORY_LIMIT}'")
             yield con
             if self._wal_bytes() > WAL_CHECKPOINT_BYTES:
                 with translated(self.path, "checkpoint"):

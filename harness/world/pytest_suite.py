@@ -70,6 +70,9 @@ def _call(frame, event, arg):
         inside = mine[name] = name.startswith(root + os.sep)
     return _line if inside else None
 
+def _here(text):  # this sandbox's paths made relative: its name is random, what a run shows is not
+    return text.replace(root + os.sep, "").replace(os.path.dirname(root) + os.sep, "../")
+
 def _rel(path):
     path = str(path)
     return os.path.relpath(path, root) if path.startswith(root + os.sep) else None
@@ -98,11 +101,12 @@ class Collect:
                 entry.update(message=crash.message, path=_rel(crash.path), line=crash.lineno)
             else:
                 entry["message"] = str(report.longrepr)[-2000:]
-        entry["message"] = entry["message"][:2000]
+        entry["message"] = _here(entry["message"])[:2000]
         results[report.nodeid] = entry
     def pytest_collectreport(self, report):
         if report.failed:
-            results["<collect>" + report.nodeid] = {"outcome": "error", "message": str(report.longrepr)[-2000:],
+            results["<collect>" + report.nodeid] = {"outcome": "error",
+                                                    "message": _here(str(report.longrepr))[-2000:],
                                                     "path": None, "line": None}
 code = pytest.main(args, plugins=[Collect()])
 sys.settrace(None)

@@ -35,10 +35,16 @@ def real_add_parameter(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> St
     if not written:
         yield GiveUp(reason=f"could not write {path}")
         return
-    outcome = yield from cs.tests_pass(kit, errors, test_module)
-    if outcome is not None and outcome.ok:
-        yield Submit(answer={})
-        return
+    for _ in range(1 + errors.retries):
+        outcome = yield from cs.tests_pass(kit, errors, test_module)
+        if outcome is not None and outcome.ok:
+            yield Submit(answer={})
+            return
+        # A failure after an edit is first a question about the edit: is the file what was meant?
+        repaired = yield from cs.recheck(kit, errors, {path: edited})
+        if not repaired:
+            break
+        yield Think(step=f"{path} was not what I wrote; rewritten", evidence=tuple(repaired))
     yield from cs.write_checked(kit, errors, path, text or "")  # leave the code as it was
     yield GiveUp(reason="the existing tests fail with the new parameter")
 

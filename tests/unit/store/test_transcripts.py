@@ -158,3 +158,20 @@ def test_observation_text_is_what_the_layer_returned():
                                                         "error": {"code": "not_found", "message": "no such file"}}
     both = Observation(tool="x", ok=True, data={"reconciled": True}, text="(lost)\n")
     assert json.loads(observation_text(both)) == {"ok": True, "data": {"reconciled": True}, "text": "(lost)\n"}
+
+
+def test_a_batch_is_committed_early_once_its_transcript_text_is_large(db: Path, monkeypatch):
+    """Whole modules written again and again (the real workload) must not pile up in memory
+    until the episode count of a batch is reached."""
+    from harness.store import writer as writer_module
+
+    monkeypatch.setattr(writer_module, "BATCH_TEXT_BYTES", 10_000)
+    big = "x" * 4_000
+    with ResultWriter(db, batch_size=1_000) as w:
+        w.begin_run(run())
+        for i in range(5):
+            key = {**KEY, "task_id": f"t{i}"}
+            w.add(episode(f"t{i}"), [ActionRecord(**key, seq=0, parent=None, tool="write_file", ok=True,
+                                                  sim_minutes=1.0, session=0, args=big, observation=big)])
+            assert w.pending == (i + 1) % 2  # every second episode passes 10,000 bytes and commits
+    assert len(reader.episodes(db)) == 5

@@ -3,7 +3,7 @@ bounded by a deterministic step budget per test."""
 
 from __future__ import annotations
 
-from harness.world import World
+from harness.world import World, pytest_suite
 from harness.world.components.suite import Suite, as_test_report
 from harness.world.pytest_suite import STEPS_PER_TEST, TestOutcome, run_suite
 from harness.world.test_backends import run_tests
@@ -65,3 +65,14 @@ def test_a_world_with_a_suite_part_runs_the_tools_test_file_through_pytest():
 def test_a_collection_error_is_the_reports_collection_error():
     report = as_test_report("t/test_x.py", (TestOutcome("<collect>t/test_x.py", "error", "E   ImportError: nope"),))
     assert report.collection_error is not None and not report.ok
+
+
+def test_messages_carry_no_trace_of_the_sandboxs_random_path():
+    tree = workspace_files("six")
+    tree["six.py"] = tree["six.py"].replace("def b(s):", "eif b(s):", 1)
+    first = run_suite(tree, suite_config("six"), select=("test_six.py",))
+    pytest_suite._CACHE.clear()  # a second real run, not the memo
+    second = run_suite(tree, suite_config("six"), select=("test_six.py",))
+    [a], [b] = first.failed, second.failed  # collection fails: one report
+    assert "SyntaxError" in a.message and "six.py" in a.message
+    assert "harness-sandbox" not in a.message and a.message == b.message
