@@ -195,3 +195,20 @@ def test_no_harness_errors_under_faults_on_any_family(name):
             if ep.termination == "harness_error":
                 errors.append((t.id, r, ep.error))
     assert not errors, errors[:3]
+
+
+@pytest.mark.slow
+def test_a_sed_rename_that_reaches_a_string_lookup_is_repaired_by_a_perfect_agent():
+    """six looks ``assertRegex`` up by string; the shell's ``sed`` renames the string with the
+    code (the typed rename leaves strings alone). A perfect agent must put the string back and
+    pass in every condition (issue 21: before the repair, 3 of 40 real renames failed under
+    shell conditions only)."""
+    from harness.experiment.config import compose_config, config_dir
+
+    cfg = WorkloadConfig(**compose_config(["~experiment", "workload=real"])["workload"])
+    [task] = [t for t in build_workload(cfg, base_dir=config_dir().parent)
+              if t.family.endswith("real_rename") and t.public["old_name"] == "assertRegex"]
+    agent = {"name": "reference", "profile": AgentProfile.perfect().model_dump()}
+    for name in ("human", "agent_native"):
+        ep, _ = run_episode("r", task, load_condition(CONFIGS, name), agent, 0, 0, scope=EpisodeScope())
+        assert ep.success, (name, ep.termination, ep.check_detail[:300])

@@ -8,6 +8,9 @@ where ``LedgerEntry`` stood) from one that was always there.
 
 from __future__ import annotations
 
+import ast
+
+from harness.agents.reference import codemod_support as cs
 from harness.agents.reference.errors import ErrorProcesses
 from harness.agents.reference.strategies import STRATEGIES
 from harness.agents.reference.toolkit import Steps, Toolkit
@@ -37,9 +40,32 @@ def rename_symbol(brief: Brief, kit: Toolkit, errors: ErrorProcesses) -> Steps:
         yield Think(step="tests fail; look for names in the errors", evidence=tuple(sorted(outcome.names_in_errors)))
         if old in outcome.names_in_errors:
             yield from _rename_everywhere(kit, errors, old, new, paths)
+        elif new in outcome.names_in_errors:  # something looks the new name up: a string renamed with it?
+            yield from _unquote(kit, errors, old, new, paths)
         damaged = {n for n in outcome.names_in_errors if new in n and n != new}
         yield from _restore(kit, errors, damaged, old, new, paths)
     yield GiveUp(reason="tests still fail after repairs")
+
+
+def _unquote(kit: Toolkit, errors: ErrorProcesses, old: str, new: str, paths: list[str]) -> Steps:
+    """Put back string literals a text substitution renamed (``getattr(self, "old")`` names
+    another object's attribute, not the symbol); ``__all__`` entries stay renamed, they are
+    the symbol's public name."""
+    hits = yield from kit.search(f"[\"']{new}[\"']", paths, regex=True)
+    for path in sorted({h.path for h in hits or ()}):
+        text = yield from kit.read(path)
+        tree = cs.tree_of(text)
+        if tree is None or text is None:
+            continue
+        exported = {id(e) for n in ast.walk(tree) if isinstance(n, ast.Assign | ast.AugAssign)
+                    for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+                    if isinstance(t, ast.Name) and t.id == "__all__" for e in ast.walk(n.value)}
+        spans = [cs.span(text, c) for c in ast.walk(tree) if isinstance(c, ast.Constant) and c.value == new
+                 and id(c) not in exported]
+        if spans:
+            yield Think(step=f"{path}: {len(spans)} string(s) '{new}' were renamed with the code; put back")
+            fixed = cs.splice(text, [(a, b, text[a:b].replace(new, old)) for a, b in spans])
+            yield from cs.write_checked(kit, errors, path, fixed)
 
 
 def _rename_everywhere(kit: Toolkit, errors: ErrorProcesses, old: str, new: str, paths: list[str]) -> Steps:
