@@ -65,6 +65,18 @@ def validate_agent(config: Mapping[str, Any] | AgentSpec) -> AgentSpec:
     return AgentSpec(name, AGENTS.options(name, raw, where="agent"))
 
 
+def with_profile(agent: AgentSpec, overrides: Mapping[str, Any]) -> AgentSpec:
+    """The agent with some of its profile's keys set (an arm's skill level or error process,
+    ``harness.experiment.arms``); validated, so a bad value fails like a bad config."""
+    if not overrides:
+        return agent
+    profile = getattr(agent.options, "profile", None)
+    if profile is None:
+        raise ConfigError(f"agent {agent.name!r} has no profile to set {sorted(overrides)} on")
+    merged = type(profile)(**{**profile.model_dump(), **overrides})
+    return AgentSpec(agent.name, agent.options.model_copy(update={"profile": merged}))
+
+
 def build_agent(agent: AgentSpec, scope: EpisodeScope) -> Agent:
     """A fresh agent for one session (or one recovery) of the episode ``scope`` belongs to."""
     return AGENTS.build(agent.name, agent.options, scope=scope)

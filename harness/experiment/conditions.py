@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from omegaconf import OmegaConf
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer, model_validator
 
 from harness.core.errors import ConfigError
 from harness.core.hashing import stable_hash
@@ -38,6 +38,20 @@ class Condition(BaseModel):
     loop_options: dict[str, Any] = Field(default_factory=dict)
     layers: dict[str, LayerChoice]
     faults: dict[str, Any] = Field(default_factory=dict)
+    # Set by an arm (``harness.experiment.arms``), empty for a preset: the agent profile's
+    # keys this condition's agent runs with, and factors on every task's budgets.
+    agent_profile: dict[str, Any] = Field(default_factory=dict)
+    budget_scale: dict[str, float] = Field(default_factory=dict)
+
+    @model_serializer(mode="wrap")
+    def _without_empty_arm_fields(self, handler: Any) -> dict[str, Any]:
+        # Empty, they are left out, so a preset's stored spec, hash and run id stay what
+        # they were before arms existed (stores resume, digests hold).
+        data = handler(self)
+        for key in ("agent_profile", "budget_scale"):
+            if not data.get(key):
+                data.pop(key, None)
+        return data
 
     @model_validator(mode="after")
     def _known_loop(self) -> Condition:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from harness.core.errors import ConfigError
 from harness.core.hashing import stable_hash
 from harness.core.resources import data_path
+from harness.experiment.arms import ArmsSpec, cross
 from harness.experiment.conditions import Condition, load_condition, with_layer_options
 from harness.experiment.factorial import FactorialSpec, expand
 from harness.experiment.plugin_check import check_plugins
@@ -87,6 +88,7 @@ class RunConfig(_Strict):
     store: StoreConfig = StoreConfig()
     faults: dict[str, Any] = Field(default_factory=dict)
     factorial: FactorialSpec | None = None  # the cells it generates are in ``conditions``
+    arms: ArmsSpec | None = None  # the (condition, arm) pairs it generates are in ``conditions``
     progress: bool = True
     # Agent or harness errors tolerated before the run stops scheduling (0: stop at the
     # first). Operational, not part of the config hash; any error makes `harness run` exit 1.
@@ -102,6 +104,8 @@ class RunConfig(_Strict):
             "agent": {k: v for k, v in self.agent.items() if k not in OPERATIONAL_AGENT_KEYS},
             "faults": self.faults,
             "factorial": self.factorial.model_dump(mode="json") if self.factorial else None,
+            # only when set, so the hash (and run id) of a run without arms is what it was
+            **({"arms": self.arms.model_dump(mode="json")} if self.arms else {}),
         }
 
     def config_hash(self) -> str:
@@ -156,6 +160,23 @@ def compose_config(overrides: list[str]) -> dict[str, Any]:
     return data
 
 
+def _with_arms(conditions: list[Condition], data: dict[str, Any]) -> list[Condition]:
+    """The conditions crossed with the run's arms (``harness.experiment.arms``), if any."""
+    if not data.get("arms"):
+        data.pop("arms", None)
+        return conditions
+    try:
+        spec = ArmsSpec(**data["arms"])
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in ("arms", *err["loc"]))
+        raise ConfigError(f"invalid config value at {where}: {err['msg'].removeprefix('Value error, ')}") from None
+    except TypeError as exc:
+        raise ConfigError(f"invalid arms: {exc}") from None
+    data["arms"] = spec
+    return cross(conditions, spec, data.get("agent") or {})
+
+
 def build_run_config(overrides: list[str], composed: dict[str, Any] | None = None) -> RunConfig:
     """The run's validated config; ``composed`` is ``compose_config(overrides)`` when the
     caller already has it (composition is the slow part)."""
@@ -174,7 +195,8 @@ def build_run_config(overrides: list[str], composed: dict[str, Any] | None = Non
     all_names = [c.name for c in conditions]
     if len(set(all_names)) != len(all_names):
         raise ConfigError(f"conditions listed twice: {all_names}")
-    data["conditions"] = with_layer_options(conditions, data.pop("layers", None) or {})
+    conditions = with_layer_options(conditions, data.pop("layers", None) or {})
+    data["conditions"] = _with_arms(conditions, data)
     try:
         cfg = RunConfig(**data)
     except ValidationError as exc:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.agents.llm.conversation import brief_message
-from harness.agents.registry import AgentSpec, code_trusted, validate_agent
+from harness.agents.registry import AgentSpec, code_trusted, validate_agent, with_profile
 from harness.agents.scope import EpisodeScope
 from harness.core.models import ActionRecord, EpisodeRecord, Termination
 from harness.core.rng import RngStreams
@@ -32,7 +32,7 @@ from harness.experiment.loops import make_loop
 from harness.runtime.runtime import Runtime
 from harness.runtime.session import Session
 from harness.workload import CheckResult, get_family, run_checkers
-from harness.workload.spec import TaskSpec
+from harness.workload.spec import TaskSpec, with_budget_scale
 
 DIAGNOSIS_CHECKER = "diagnosis"
 
@@ -94,7 +94,8 @@ def run_episode(
     error = trace = None
     termination: Termination
     try:
-        agent = validate_agent(agent)  # a no-op for the parsed config the runner passes
+        agent = with_profile(validate_agent(agent), condition.agent_profile)  # an arm's skill level
+        spec = with_budget_scale(spec, condition.budget_scale)
         faults = FaultModel.parse(condition.faults)
         runtime = Runtime(runtime_layers(condition, code_trusted(agent)))
         # Two holders of the same named streams: the layers and the fault model draw from

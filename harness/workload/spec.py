@@ -109,3 +109,15 @@ class TaskSpec(_Frozen):
 
     def content_hash(self) -> str:
         return stable_hash(self.model_dump(mode="json"))
+
+
+def with_budget_scale(spec: TaskSpec, scale: dict[str, float]) -> TaskSpec:
+    """The task with its budgets multiplied (``actions``, ``minutes``): a sensitivity arm
+    (``harness.experiment.arms``). The brief states the scaled deadline, as it states any."""
+    if not scale:
+        return spec
+    budget = spec.budget.model_copy(update={
+        "max_actions": max(1, round(spec.budget.max_actions * scale.get("actions", 1.0))),
+        "max_minutes": spec.budget.max_minutes * scale.get("minutes", 1.0),
+    })
+    return spec.model_copy(update={"budget": budget})
