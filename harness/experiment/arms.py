@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from harness.agents.profile import RATES, AgentProfile
 from harness.core.errors import ConfigError
@@ -180,8 +180,8 @@ def _apply(condition: Condition, arm: Arm, where: str) -> Condition:
     if faults != condition.faults:
         try:
             FaultModel(**faults)
-        except Exception as exc:  # noqa: BLE001 - pydantic's message, made one line
-            raise ConfigError(f"{where}: invalid faults: {str(exc).splitlines()[0]}") from None
+        except ValidationError as exc:
+            raise ConfigError(f"{where}: {_first_error(exc, 'faults')}") from None
     return Condition(name=f"{condition.name}{SEPARATOR}{arm.name}", description=condition.description,
                      loop=condition.loop, loop_options=condition.loop_options, layers=layers, faults=faults,
                      agent_profile=profile, budget_scale=budget)
@@ -204,6 +204,11 @@ def _check_profile(arm: Arm, agent: dict[str, Any], where: str) -> None:
         raise ConfigError(f"{where}: sets agent.profile keys, but agent {agent.get('name')!r} has no profile")
     try:
         AgentProfile(**{**agent["profile"], **keys})
-    except Exception as exc:  # noqa: BLE001 - pydantic's message, made one line
-        detail = str(exc).splitlines()
-        raise ConfigError(f"{where}: invalid agent profile: {' '.join(d.strip() for d in detail[1:3])}") from None
+    except ValidationError as exc:
+        raise ConfigError(f"{where}: {_first_error(exc, 'agent.profile')}") from None
+
+
+def _first_error(exc: ValidationError, prefix: str) -> str:
+    err = exc.errors()[0]
+    where = ".".join([prefix, *(str(p) for p in err["loc"])])
+    return f"invalid value at {where}: {err['msg']} (got {err.get('input')!r})"

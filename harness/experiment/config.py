@@ -205,6 +205,8 @@ def build_run_config(overrides: list[str], composed: dict[str, Any] | None = Non
         raise ConfigError(f"invalid config value at {where}: {err['msg']}") from None
     names_set = {c.name for c in cfg.conditions}
     if cfg.compare and not set(cfg.compare) <= names_set:
-        raise ConfigError(f"compare={cfg.compare} names conditions not in this run: {sorted(names_set)}")
+        hint = "with arms, a condition is named <condition>@<arm>, e.g. compare=[agent_native@s1,human@s1]" \
+            if cfg.arms else None
+        raise ConfigError(f"compare={cfg.compare} names conditions not in this run: {sorted(names_set)}", hint=hint)
     check_plugins(cfg)
     return cfg
