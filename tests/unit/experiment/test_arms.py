@@ -6,8 +6,8 @@ from hypothesis import strategies as st
 
 from harness.core.errors import ConfigError
 from harness.experiment.arms import Arm, ArmsSpec, arm_of, cross, level_name
-from harness.experiment.config import build_run_config, config_dir
 from harness.experiment.conditions import load_condition
+from harness.experiment.config import build_run_config, config_dir
 from harness.workload.spec import with_budget_scale
 
 AGENT = {"name": "reference", "profile": {"slip_rate": 0.05, "error_scale": 1.0}}
