@@ -52,6 +52,11 @@ class RunReport:
     order: list[str]  # the run's conditions as configured
 
     def tables(self) -> list[Display]:
+        if config_of(self.info).get("arms"):  # one row per <condition>@<arm> would be hundreds
+            from harness.analysis.arm_tables import arm_report_tables
+
+            return arm_report_tables(self.estimates, self.episodes, self.perf, config_of(self.info), self.run_id,
+                                     int(self.info.get("repeats") or 0))
         return report_tables(self.estimates, self.episodes, self.perf, self.order, self.run_id,
                              int(self.info.get("repeats") or 0))
 
@@ -153,7 +158,7 @@ def all_records(db: str, run_id: str, info: dict, episodes: pd.DataFrame, plan: 
     the gap analyses, Table 1 / Table 4 for scenario runs, TCO and the roll-out's ROI."""
     episodes, _ = analysable(episodes)  # idempotent: errors never reach an estimate
     try:
-        records = Analyses(run_id, episodes, plan, settings).all()
+        records = Analyses(run_id, episodes, plan, settings).all() + arm_estimates(run_id, info, episodes, settings)
         scenario = scenario_estimates(db, run_id, info, episodes, settings)
         return records + scenario + cost_estimates(db, run_id, info, episodes, settings, scenario=bool(scenario),
                                                    model=cost_model)
@@ -213,7 +218,8 @@ def plan_of(info: dict, episodes: pd.DataFrame, pair: tuple[str, str] | None = N
     wanted = pair or config.get("compare") or list(names[:2])
     compare = (wanted[0], wanted[1]) if len(wanted) == 2 and set(wanted) <= present else None
     cells, factors, missing = None, (), ()
-    if config.get("factorial"):
+    # With arms the cells are stored as <cell>@<arm>: the skill analysis decomposes per arm.
+    if config.get("factorial") and not config.get("arms"):
         from harness.experiment.factorial import (
             FactorialSpec,  # the stored factorial, read with its schema
         )
@@ -223,6 +229,22 @@ def plan_of(info: dict, episodes: pd.DataFrame, pair: tuple[str, str] | None = N
         if not missing:
             cells, factors = spec.cells(), tuple(spec.factors)
     return RunPlan(conditions=names, compare=compare, cells=cells, factors=factors, missing_cells=missing)
+
+
+def arm_estimates(run_id: str, info: dict, episodes: pd.DataFrame, settings: Settings) -> list[EstimateRecord]:
+    """The skill study's (``harness.analysis.skill``) or the sensitivity study's
+    (``harness.analysis.sensitivity``) estimates of a run with such arms; else nothing."""
+    arms = config_of(info).get("arms") or {}
+    if arms.get("skill_levels") and config_of(info).get("factorial"):
+        from harness.analysis.skill import skill_records
+
+        return skill_records(run_id, config_of(info), episodes, resamples=settings.resamples, seed=settings.seed)
+    if arms.get("settings"):
+        from harness.analysis.sensitivity import sensitivity_records
+
+        return sensitivity_records(run_id, config_of(info), episodes, resamples=settings.resamples,
+                                   seed=settings.seed)
+    return []
 
 
 def scenario_estimates(db: str, run_id: str, info: dict, episodes: pd.DataFrame,

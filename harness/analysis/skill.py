@@ -21,6 +21,7 @@ read from the stored config (``ArmsSpec``), never from condition names.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -157,7 +158,21 @@ def skill_records(run_id: str, config: dict, episodes: pd.DataFrame, *, resample
 
         with np.errstate(invalid="ignore"):  # a resample with no error-driven gap: an unbounded share
             made = estimate(boot, table, ratio, len(shares), "percentile")
-        out += records(run_id, ANALYSIS, design.label, made, [f"share:{p}" for p in shares], resamples, seed)
+        out += _bounded(records(run_id, ANALYSIS, design.label, made, [f"share:{p}" for p in shares], resamples,
+                                seed))
+    return out
+
+
+def _bounded(shares: list[EstimateRecord]) -> list[EstimateRecord]:
+    """A share whose point denominator is 0 does not exist (no row); resamples where it is
+    0 make the interval unbounded (-inf, inf) and the spread infinite, never NaN."""
+    out = []
+    for r in shares:
+        if math.isnan(r.estimate):
+            continue
+        fix = {k: v for k, v in (("low", -math.inf), ("high", math.inf), ("se", math.inf))
+               if math.isnan(getattr(r, k))}
+        out.append(r.model_copy(update=fix) if fix else r)
     return out
 
 
