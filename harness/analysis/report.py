@@ -33,6 +33,7 @@ from harness.store import ResultWriter, reader
 
 Note = Callable[[str], None]
 SCENARIO_ANALYSES = ("table1", "table1_ratio", "table4")  # what ``scenario_estimates`` stores
+ARM_ANALYSES = ("skill", "sensitivity")  # what ``arm_estimates`` stores
 
 
 def _ignore(_: str) -> None:
@@ -132,6 +133,21 @@ def scenario_estimates_for(db: str, run_id: str) -> pd.DataFrame:
     info = reader.run_info(db, run_id)
     episodes, _ = analysable(reader.episodes(db, run_id))
     records = scenario_estimates(db, run_id, info, episodes, Settings(seed=int(info.get("seed") or 0)))
+    _kept(db, run_id, records, bool(records))
+    return pd.concat([stored, _frame(records)], ignore_index=True)
+
+
+def arm_estimates_for(db: str, run_id: str, resamples: int = 10_000) -> pd.DataFrame:
+    """The run's stored estimates when they hold its skill / sensitivity ones; else those
+    computed the way ``harness report`` does, stored, and added to the stored ones."""
+    stored = reader.estimates(db, run_id)
+    if stored.analysis.isin(ARM_ANALYSES).any():
+        return stored
+    info = reader.run_info(db, run_id)
+    episodes, _ = analysable(reader.episodes(db, run_id))
+    if episodes.empty:
+        raise UserInputError(f"run {run_id} has no analysable episodes", hint="run it first with `harness run ...`")
+    records = arm_estimates(run_id, info, episodes, Settings(resamples, int(info.get("seed") or 0)))
     _kept(db, run_id, records, bool(records))
     return pd.concat([stored, _frame(records)], ignore_index=True)
 
