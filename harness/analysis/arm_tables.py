@@ -11,19 +11,20 @@ import pandas as pd
 
 from harness.analysis.bootstrap import OVERALL
 from harness.analysis.report_tables import CI_NOTE, Display, drivers, pp, table2, table3
-from harness.analysis.sensitivity import sensitivity_table
+from harness.analysis.sensitivity import SensitivityDesign, sensitivity_table
 from harness.analysis.skill import SIDES, SkillTables, skill_tables
 
 
-def arm_report_tables(est: pd.DataFrame, episodes: pd.DataFrame, perf: pd.DataFrame, config: dict,
-                      run_id: str, repeats: int) -> list[Display]:
+def arm_report_tables(est: pd.DataFrame, episodes: pd.DataFrame, perf: pd.DataFrame,
+                      sensitivity: SensitivityDesign | None, run_id: str, repeats: int) -> list[Display]:
     tables: list[Display | None] = []
     if not est.empty:
         tables.append(table2(est, drivers(est)))
         skill = skill_tables(est)
         if skill is not None:
             tables += skill_displays(skill, run_id, repeats)
-        tables.append(sensitivity_display(est, config, run_id))
+        if sensitivity is not None:
+            tables.append(sensitivity_display(est, sensitivity, run_id))
     if not perf.empty:
         tables.append(table3(perf))
     return [t for t in tables if t is not None]
@@ -87,8 +88,8 @@ def _split_displays(t: SkillTables, cats: list[str]) -> list[Display]:
     return out
 
 
-def sensitivity_display(est: pd.DataFrame, config: dict, run_id: str) -> Display | None:
-    table = sensitivity_table(est, config)
+def sensitivity_display(est: pd.DataFrame, design: SensitivityDesign, run_id: str) -> Display | None:
+    table = sensitivity_table(est, design)
     if table is None:
         return None
 

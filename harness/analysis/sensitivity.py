@@ -5,7 +5,8 @@ setting at a time, the low and the high end of its documented range (``arms.sett
 From ONE task table (a column per stored ``<condition>@<arm>``) and ONE stratified
 bootstrap: the gap at base, per setting the gap at its low and high end, and the swing
 gap(high) - gap(low), all linear in the column means (paired differences: the arms meet
-the same random draws). Ranges and sources are read from the stored config.
+the same random draws). Ranges and sources are read from the stored config
+(``harness.analysis.report.sensitivity_design``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import pandas as pd
 
 from harness.analysis.arm_stats import LinearStats, estimate, records, task_table, tidy, unit
 from harness.analysis.bootstrap import StratifiedBootstrap
-from harness.core.errors import UserInputError
 from harness.core.models import EstimateRecord
 
 ANALYSIS = "sensitivity"
@@ -41,11 +41,10 @@ class SensitivityDesign:
     baseline: str
     base_arm: str | None
     settings: tuple[SettingRange, ...]
+    separator: str = "@"  # of stored <condition>@<arm> names (harness.experiment.arms.SEPARATOR)
 
     def column(self, condition: str, arm: str) -> str:
-        from harness.experiment.arms import SEPARATOR
-
-        return f"{condition}{SEPARATOR}{arm}"
+        return f"{condition}{self.separator}{arm}"
 
     def columns(self) -> list[str]:
         arms = ([self.base_arm] if self.base_arm else []) + [a for s in self.settings for a in s.arms]
@@ -54,27 +53,6 @@ class SensitivityDesign:
     @property
     def label(self) -> str:
         return f"{self.treatment}|{self.baseline}"
-
-
-def sensitivity_design(config: dict) -> SensitivityDesign:
-    """The pair is the run's ``compare`` (treatment first), read without its arm; the
-    settings' arms are matched by what they set (``ArmsSpec``)."""
-    from harness.experiment.arms import ArmsSpec, arm_of
-
-    arms_cfg, compare = config.get("arms") or {}, config.get("compare") or []
-    if not arms_cfg.get("settings") or len(compare) != 2:
-        raise UserInputError("not a sensitivity study: the run has no arms.settings or no compared pair",
-                             hint="run `harness run experiment=sensitivity`")
-    spec = ArmsSpec(**arms_cfg)
-    arms = [a for a in spec.arms() if a.conditions == spec.setting_conditions]
-    (treatment, _), (baseline, _) = arm_of(compare[0]), arm_of(compare[1])
-    settings = []
-    for s in spec.settings:
-        pair = tuple(next(a.name for a in arms if a.set == {p: ends[i] for p, ends in s.set.items()})
-                     for i in range(2))
-        settings.append(SettingRange(s.name, {p: (e[0], e[1]) for p, e in s.set.items()}, s.source, pair))
-    base = next((a.name for a in arms if not a.set), None) if spec.baseline else None
-    return SensitivityDesign(treatment, baseline, base, tuple(settings))
 
 
 def linear_map(design: SensitivityDesign, columns: list[str]) -> LinearStats:
@@ -93,9 +71,9 @@ def linear_map(design: SensitivityDesign, columns: list[str]) -> LinearStats:
     return stats
 
 
-def sensitivity_records(run_id: str, config: dict, episodes: pd.DataFrame, *, resamples: int = 10_000,
+def sensitivity_records(run_id: str, design: SensitivityDesign, episodes: pd.DataFrame, *, resamples: int = 10_000,
                         seed: int = 0) -> list[EstimateRecord]:
-    design = sensitivity_design(config)
+    """(``design``: ``harness.analysis.report.sensitivity_design`` of the stored config.)"""
     columns = design.columns()
     table = task_table(episodes, columns, run_id)
     boot = StratifiedBootstrap(table.strata, resamples, seed)
@@ -105,13 +83,12 @@ def sensitivity_records(run_id: str, config: dict, episodes: pd.DataFrame, *, re
     return records(run_id, ANALYSIS, design.label, made, stats.names, resamples, seed)
 
 
-def sensitivity_table(est: pd.DataFrame, config: dict, category: str = "all") -> pd.DataFrame | None:
+def sensitivity_table(est: pd.DataFrame, design: SensitivityDesign, category: str = "all") -> pd.DataFrame | None:
     """One row per setting: its range and source, gap at low / base / high and the swing
     (estimate, ci_low, ci_high each), sorted by |swing|, largest first; None without rows."""
     rows = tidy(est[(est.analysis == ANALYSIS) & (est.category == category)]).set_index("statistic")
     if rows.empty:
         return None
-    design = sensitivity_design(config)
     base = rows.loc["base:gap"] if "base:gap" in rows.index else None
     out = []
     for s in design.settings:

@@ -16,7 +16,7 @@ task table (a column per stored ``<cell>@<arm>``) and ONE stratified bootstrap:
 
 All but the shares are linear in the column means, so components sum to the gap, and
 contributions to their differences, in every resample. Arm settings (level, process) are
-read from the stored config (``ArmsSpec``), never from condition names.
+read from the stored config (``report.skill_design``), never from condition names.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ import pandas as pd
 from harness.analysis.arm_stats import LinearStats, estimate, records, task_table, tidy, unit
 from harness.analysis.bootstrap import StratifiedBootstrap
 from harness.analysis.factorial_effects import shapley_matrix
-from harness.core.errors import UserInputError
 from harness.core.models import EstimateRecord
 
 ANALYSIS = "skill"
@@ -48,11 +47,10 @@ class SkillDesign:
     processes: dict[str, str]  # error process -> its arm
     process_cells: tuple[str, str] | None  # (human, opt) cells the process arms cross
     process_scale: float  # error_scale of the process arms (the agent's profile)
+    separator: str = "@"  # of stored <condition>@<arm> names (harness.experiment.arms.SEPARATOR)
 
     def column(self, cell: str, arm: str) -> str:
-        from harness.experiment.arms import SEPARATOR
-
-        return f"{cell}{SEPARATOR}{arm}"
+        return f"{cell}{self.separator}{arm}"
 
     def columns(self) -> list[str]:
         cols = [self.column(c, self.level_arms[x]) for x in self.levels for c in self.cells]
@@ -63,32 +61,6 @@ class SkillDesign:
     @property
     def label(self) -> str:
         return f"{self.cells[-1]}|{self.cells[0]}"
-
-
-def skill_design(config: dict) -> SkillDesign:
-    """The design of a stored run's config; a run without skill levels or factorial is
-    the user's mistake (a one-line message)."""
-    from harness.experiment.arms import ArmsSpec  # the stored arms, read with their schema
-    from harness.experiment.factorial import FactorialSpec
-
-    if not (config.get("arms") or {}).get("skill_levels") or not config.get("factorial"):
-        raise UserInputError("not a skill study: the run has no arms.skill_levels or no factorial",
-                             hint="run `harness run experiment=skill_study`")
-    spec, fact = ArmsSpec(**config["arms"]), FactorialSpec(**config["factorial"])
-    arms = spec.arms()
-    level_arms = {float(a.set["agent.profile.error_scale"]): a.name for a in arms
-                  if list(a.set) == ["agent.profile.error_scale"] and a.conditions is None}
-    cells = fact.cells()
-    order = tuple(sorted(cells, key=lambda c: int("".join(map(str, cells[c])), 2)))
-    processes = {p: next(a.name for a in arms if list(a.set) == [f"agent.profile.{p}"]
-                         and a.conditions == spec.process_conditions) for p in spec.processes_off}
-    crossed = [c for c in order if spec.process_conditions is None or c in spec.process_conditions]
-    ends = (order[0], order[-1])
-    process_cells = ends if processes and set(ends) <= set(crossed) else None
-    profile = (config.get("agent") or {}).get("profile") or {}
-    return SkillDesign(levels=tuple(sorted(level_arms)), level_arms=level_arms, cells=order,
-                       factors=tuple(fact.factors), processes=processes if process_cells else {},
-                       process_cells=process_cells, process_scale=float(profile.get("error_scale", 1.0)))
 
 
 def level_key(x: float) -> str:
@@ -136,10 +108,10 @@ def _split(design: SkillDesign, columns: list[str], stats: LinearStats) -> None:
         stats.add(f"contribution:{p}", stats.row(f"level:{scale}:gap") - gap_off)
 
 
-def skill_records(run_id: str, config: dict, episodes: pd.DataFrame, *, resamples: int = 10_000,
+def skill_records(run_id: str, design: SkillDesign, episodes: pd.DataFrame, *, resamples: int = 10_000,
                   seed: int = 0) -> list[EstimateRecord]:
-    """Every skill statistic of a run, per category and overall, as ``estimates`` rows."""
-    design = skill_design(config)
+    """Every skill statistic of a run, per category and overall, as ``estimates`` rows
+    (``design``: ``harness.analysis.report.skill_design`` of the stored config)."""
     columns = design.columns()
     table = task_table(episodes, columns, run_id)
     boot = StratifiedBootstrap(table.strata, resamples, seed)
@@ -211,7 +183,8 @@ def skill_tables(est: pd.DataFrame) -> SkillTables | None:
     levels = lv.assign(level=lv_parts.str[1].astype(float), quantity=lv_parts.str[2])[
         ["level", "quantity", *keep]].sort_values(["category", "level"], kind="stable", ignore_index=True)
     slopes = rows[kind == "slope"].assign(quantity=rest[kind == "slope"])[["quantity", *keep]]
-    split = rows[kind.isin(["structural", "error_driven"])].assign(part=kind)[["part", *keep]]
+    parts_mask = kind.isin(["structural", "error_driven"])
+    split = rows[parts_mask].assign(part=kind[parts_mask])[["part", *keep]]
     proc = kind.isin(["gap_off", "contribution", "share"])
     processes = rows[proc].assign(process=rest[proc], quantity=kind[proc])[["process", "quantity", *keep]]
     return SkillTables(levels, slopes.reset_index(drop=True), split.reset_index(drop=True),

@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from harness.analysis.bootstrap import OVERALL
-from harness.analysis.report import arm_estimates_for, config_of
+from harness.analysis.report import arm_estimates_for, config_of, sensitivity_design
 from harness.analysis.sensitivity import sensitivity_table
 from harness.analysis.skill import SIDES, SkillTables, skill_tables
 from harness.paper.runs import latest_of
@@ -52,7 +52,8 @@ def build_arms(db: str, out: Path) -> ArmParts:
         parts.notes.append("no sensitivity run in the store: no sensitivity tornado "
                            "(`harness run experiment=sensitivity`)")
     else:
-        frame = sensitivity_table(arm_estimates_for(db, sens_run), config_of(reader.run_info(db, sens_run)))
+        design = sensitivity_design(config_of(reader.run_info(db, sens_run)))
+        frame = sensitivity_table(arm_estimates_for(db, sens_run), design)
         with style():
             fig = sensitivity_tornado_figure(frame) if frame is not None else None
             made = [] if fig is None else save(fig, out / "figures", "fig_sensitivity_tornado")
