@@ -61,7 +61,7 @@ CAPTIONS: dict[str, str] = {
         "(pp) and its exact Shapley components over the factorial (they sum to the gap). Bands: " + CI + ". "
         + SIZE + "."),
     "fig_sensitivity_tornado": (
-        "Gap I_opt − I_human (pp) with one unpublished world setting at a time at the low and the high end of its "
+        "Gap I_opt - I_human (pp) with one unpublished world setting at a time at the low and the high end of its "
         "documented range (bars from one end to the other, each end labelled with the setting's value there), "
         "largest swing at the top; dotted: the gap with no setting moved. Every arm meets the same random draws "
         "(paired); the swings' CIs are in `harness report`. " + SIZE + "."),
