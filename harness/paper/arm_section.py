@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MultipleLocator
 
 from harness.analysis.bootstrap import OVERALL
 from harness.analysis.report import arm_estimates_for, config_of, sensitivity_design
@@ -131,9 +132,10 @@ def skill_figure(t: SkillTables) -> Figure | None:
     bottom.fill_between(gap.level, gap.ci_low, gap.ci_high, color="black", alpha=0.12, linewidth=0)
     for j, f in enumerate(t.factors):
         s = series(f"shapley:{f}")
-        bottom.plot(s.level, s.estimate, marker="s", markersize=2.5, linewidth=0.9, color=colour((2, 4, 5, 6, 7)[j % 5]), label=f)  # no yellow
+        bottom.plot(s.level, s.estimate, marker="s", markersize=2.5, linewidth=0.9,
+                    color=colour((2, 4, 5, 6, 7)[j % 5]), label=f)  # no yellow on white
     bottom.axhline(0, color=NEUTRAL, linewidth=0.5)
-    points_axis(bottom.yaxis)
+    _whole_points(bottom.yaxis, bottom.get_ylim())
     bottom.set_ylabel("gap, components (pp)")
     bottom.set_xlabel("error_scale (0 = a perfect agent)")
     # Square-root x: the levels crowd near 0 (0, 0.25, 0.5) and spread to 4.
@@ -143,6 +145,15 @@ def skill_figure(t: SkillTables) -> Figure | None:
     bottom.legend(loc="upper left", ncol=2)
     top.set_title("Gap against agent skill")
     return fig
+
+
+def _whole_points(axis, limits: tuple[float, float]) -> None:
+    """Ticks at whole percentage points (1, 2, 5, 10 or 20 pp apart, at most ~6): the
+    signed-points labels round to whole points, so a tick at 17.5 pp would read +18."""
+    span = 100 * abs(limits[1] - limits[0])
+    step = next((s for s in (1, 2, 5, 10, 20, 50) if span / s <= 6), 100)
+    axis.set_major_locator(MultipleLocator(step / 100))
+    points_axis(axis)
 
 
 def _signed_sqrt(x):
@@ -176,7 +187,7 @@ def sensitivity_tornado_figure(frame: pd.DataFrame, top: int = 12) -> Figure | N
     ends = np.concatenate([rows.low.to_numpy(float), rows.high.to_numpy(float)])
     pad = 0.3 * max(float(ends.max() - ends.min()), 0.05)  # room for the end labels (bars stick to their edge)
     ax.set_xlim(float(ends.min()) - pad, float(ends.max()) + pad)
-    points_axis(ax.xaxis)
+    _whole_points(ax.xaxis, ax.get_xlim())
     ax.set_xlabel("gap I_opt − I_human (pp)")
     ax.set_title("One unpublished setting at a time")
     return fig
