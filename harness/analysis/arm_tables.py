@@ -77,7 +77,9 @@ def _split_displays(t: SkillTables, cats: list[str]) -> list[Display]:
     if not t.processes.empty:
         pr = t.processes[t.processes.category == OVERALL].set_index(["process", "quantity"])
         procs = list(dict.fromkeys(t.processes.process))
-        note = ("share = contribution / error-driven gap (percentile CI). ")
+        shares = t.processes[(t.processes.category == OVERALL) & (t.processes.quantity == "share")].estimate
+        note = (f"share = contribution / error-driven gap (percentile CI); the shares sum to {100 * shares.sum():.0f}% "
+                "(100% if the processes' effects on the gap add up, otherwise they interact). ")
         if t.denominator_spans_zero():
             note += "The error-driven gap's CI includes 0: the shares are unbounded and not interpretable."
         rows = [(p, _ci(pr.loc[(p, "gap_off")]), _ci(pr.loc[(p, "contribution")]),
