@@ -33,6 +33,7 @@ from harness.store import ResultWriter, reader
 
 Note = Callable[[str], None]
 SCENARIO_ANALYSES = ("table1", "table1_ratio", "table4")  # what ``scenario_estimates`` stores
+ARM_ANALYSES = ("skill", "sensitivity")  # what ``arm_estimates`` stores
 
 
 def _ignore(_: str) -> None:
@@ -52,6 +53,14 @@ class RunReport:
     order: list[str]  # the run's conditions as configured
 
     def tables(self) -> list[Display]:
+        if config_of(self.info).get("arms"):  # one row per <condition>@<arm> would be hundreds
+            from harness.analysis.arm_tables import arm_report_tables
+
+            config = config_of(self.info)
+            sensitivity = sensitivity_design(config) if (config["arms"].get("settings") and
+                                                         len(config.get("compare") or []) == 2) else None
+            return arm_report_tables(self.estimates, self.episodes, self.perf, sensitivity, self.run_id,
+                                     int(self.info.get("repeats") or 0))
         return report_tables(self.estimates, self.episodes, self.perf, self.order, self.run_id,
                              int(self.info.get("repeats") or 0))
 
@@ -131,6 +140,21 @@ def scenario_estimates_for(db: str, run_id: str) -> pd.DataFrame:
     return pd.concat([stored, _frame(records)], ignore_index=True)
 
 
+def arm_estimates_for(db: str, run_id: str, resamples: int = 10_000) -> pd.DataFrame:
+    """The run's stored estimates when they hold its skill / sensitivity ones; else those
+    computed the way ``harness report`` does, stored, and added to the stored ones."""
+    stored = reader.estimates(db, run_id)
+    if stored.analysis.isin(ARM_ANALYSES).any():
+        return stored
+    info = reader.run_info(db, run_id)
+    episodes, _ = analysable(reader.episodes(db, run_id))
+    if episodes.empty:
+        raise UserInputError(f"run {run_id} has no analysable episodes", hint="run it first with `harness run ...`")
+    records = arm_estimates(run_id, info, episodes, Settings(resamples, int(info.get("seed") or 0)))
+    _kept(db, run_id, records, bool(records))
+    return pd.concat([stored, _frame(records)], ignore_index=True)
+
+
 def _kept(db: str, run_id: str, records: list[EstimateRecord], store: bool,
           note: Note = _ignore) -> list[EstimateRecord]:
     if store:
@@ -153,7 +177,7 @@ def all_records(db: str, run_id: str, info: dict, episodes: pd.DataFrame, plan: 
     the gap analyses, Table 1 / Table 4 for scenario runs, TCO and the roll-out's ROI."""
     episodes, _ = analysable(episodes)  # idempotent: errors never reach an estimate
     try:
-        records = Analyses(run_id, episodes, plan, settings).all()
+        records = Analyses(run_id, episodes, plan, settings).all() + arm_estimates(run_id, info, episodes, settings)
         scenario = scenario_estimates(db, run_id, info, episodes, settings)
         return records + scenario + cost_estimates(db, run_id, info, episodes, settings, scenario=bool(scenario),
                                                    model=cost_model)
@@ -213,7 +237,8 @@ def plan_of(info: dict, episodes: pd.DataFrame, pair: tuple[str, str] | None = N
     wanted = pair or config.get("compare") or list(names[:2])
     compare = (wanted[0], wanted[1]) if len(wanted) == 2 and set(wanted) <= present else None
     cells, factors, missing = None, (), ()
-    if config.get("factorial"):
+    # With arms the cells are stored as <cell>@<arm>: the skill analysis decomposes per arm.
+    if config.get("factorial") and not config.get("arms"):
         from harness.experiment.factorial import (
             FactorialSpec,  # the stored factorial, read with its schema
         )
@@ -223,6 +248,77 @@ def plan_of(info: dict, episodes: pd.DataFrame, pair: tuple[str, str] | None = N
         if not missing:
             cells, factors = spec.cells(), tuple(spec.factors)
     return RunPlan(conditions=names, compare=compare, cells=cells, factors=factors, missing_cells=missing)
+
+
+def arm_estimates(run_id: str, info: dict, episodes: pd.DataFrame, settings: Settings) -> list[EstimateRecord]:
+    """The skill study's (``harness.analysis.skill``) or the sensitivity study's
+    (``harness.analysis.sensitivity``) estimates of a run with such arms; else nothing."""
+    config = config_of(info)
+    arms = config.get("arms") or {}
+    if arms.get("skill_levels") and config.get("factorial"):
+        from harness.analysis.skill import skill_records
+
+        return skill_records(run_id, skill_design(config), episodes, resamples=settings.resamples, seed=settings.seed)
+    if arms.get("settings"):
+        from harness.analysis.sensitivity import sensitivity_records
+
+        return sensitivity_records(run_id, sensitivity_design(config), episodes, resamples=settings.resamples,
+                                   seed=settings.seed)
+    return []
+
+
+def skill_design(config: dict):
+    """The skill study's design (``harness.analysis.skill.SkillDesign``) of a stored config; a run without skill levels or factorial is
+    the user's mistake (a one-line message)."""
+    from harness.experiment.arms import (  # the stored arms, read with their schema
+        SEPARATOR,
+        ArmsSpec,
+    )
+    from harness.experiment.factorial import FactorialSpec
+
+    if not (config.get("arms") or {}).get("skill_levels") or not config.get("factorial"):
+        raise UserInputError("not a skill study: the run has no arms.skill_levels or no factorial",
+                             hint="run `harness run experiment=skill_study`")
+    from harness.analysis.skill import SkillDesign
+
+    spec, fact = ArmsSpec(**config["arms"]), FactorialSpec(**config["factorial"])
+    arms = spec.arms()
+    level_arms = {float(a.set["agent.profile.error_scale"]): a.name for a in arms
+                  if list(a.set) == ["agent.profile.error_scale"] and a.conditions is None}
+    cells = fact.cells()
+    order = tuple(sorted(cells, key=lambda c: int("".join(map(str, cells[c])), 2)))
+    processes = {p: next(a.name for a in arms if list(a.set) == [f"agent.profile.{p}"]
+                         and a.conditions == spec.process_conditions) for p in spec.processes_off}
+    crossed = [c for c in order if spec.process_conditions is None or c in spec.process_conditions]
+    ends = (order[0], order[-1])
+    process_cells = ends if processes and set(ends) <= set(crossed) else None
+    profile = (config.get("agent") or {}).get("profile") or {}
+    return SkillDesign(levels=tuple(sorted(level_arms)), level_arms=level_arms, cells=order,
+                       factors=tuple(fact.factors), processes=processes if process_cells else {},
+                       process_cells=process_cells, process_scale=float(profile.get("error_scale", 1.0)),
+                       separator=SEPARATOR)
+
+
+def sensitivity_design(config: dict):
+    """The sensitivity study's design of a stored config. The pair is the run's ``compare`` (treatment first), read without its arm; the
+    settings' arms are matched by what they set (``ArmsSpec``)."""
+    from harness.analysis.sensitivity import SensitivityDesign, SettingRange
+    from harness.experiment.arms import SEPARATOR, ArmsSpec, arm_of
+
+    arms_cfg, compare = config.get("arms") or {}, config.get("compare") or []
+    if not arms_cfg.get("settings") or len(compare) != 2:
+        raise UserInputError("not a sensitivity study: the run has no arms.settings or no compared pair",
+                             hint="run `harness run experiment=sensitivity`")
+    spec = ArmsSpec(**arms_cfg)
+    arms = [a for a in spec.arms() if a.conditions == spec.setting_conditions]
+    (treatment, _), (baseline, _) = arm_of(compare[0]), arm_of(compare[1])
+    settings = []
+    for s in spec.settings:
+        pair = tuple(next(a.name for a in arms if a.set == {p: ends[i] for p, ends in s.set.items()})
+                     for i in range(2))
+        settings.append(SettingRange(s.name, {p: (e[0], e[1]) for p, e in s.set.items()}, s.source, pair))
+    base = next((a.name for a in arms if not a.set), None) if spec.baseline else None
+    return SensitivityDesign(treatment, baseline, base, tuple(settings), SEPARATOR)
 
 
 def scenario_estimates(db: str, run_id: str, info: dict, episodes: pd.DataFrame,

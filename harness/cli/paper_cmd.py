@@ -9,7 +9,7 @@ from rich.console import Console
 
 
 def paper(
-    runs: list[str] = typer.Argument(None, help="Run ids (default: the latest run of each kind: table2-like, table3, table1/table4, phases)."),
+    runs: list[str] = typer.Argument(None, help="Run ids (default: the latest run of each kind: table2-like, table3, table1/table4, phases, skill_study, sensitivity)."),
     db: str = typer.Option("results/harness.duckdb", "--db", help="The DuckDB results file."),
     out: Path = typer.Option(Path("paper"), "--out", help="Where tables/, figures/ and main.tex go."),
     latex: bool = typer.Option(True, "--latex/--no-latex", help="Build main.pdf when a LaTeX toolchain exists."),

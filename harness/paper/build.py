@@ -23,6 +23,7 @@ from harness.analysis.report_tables import drivers
 from harness.analysis.validity import analysable
 from harness.core.errors import UserInputError
 from harness.paper import figures
+from harness.paper.arm_section import SENSITIVITY_EXPERIMENTS, SKILL_EXPERIMENTS, build_arms
 from harness.paper.captions import RunFacts, caption_tex
 from harness.paper.claims import Claims, load_claims
 from harness.paper.cost_section import build_cost, cost_runs
@@ -91,9 +92,12 @@ def build(db: str, runs: list[str], out: Path, *, latex: bool = True, cost_model
     table3_run = choose_table3_run(db, runs)
     scenario_run = pick_run(db, runs, SCENARIO_EXPERIMENTS)
     rollout_run = pick_run(db, runs, ROLLOUT_EXPERIMENTS)
-    rest = [r for r in runs if kinds[r] not in (*SCENARIO_EXPERIMENTS, *ROLLOUT_EXPERIMENTS, "table3")]
+    arm_runs = [r for r in (latest_of(db, SKILL_EXPERIMENTS), latest_of(db, SENSITIVITY_EXPERIMENTS)) if r]
+    rest = [r for r in runs if kinds[r] not in (*SCENARIO_EXPERIMENTS, *ROLLOUT_EXPERIMENTS, "table3",
+                                                 *SKILL_EXPERIMENTS, *SENSITIVITY_EXPERIMENTS)]
     built, main_run = Built(), None
-    if rest or _has_table2_run(db) or (table3_run is None and scenario_run is None and rollout_run is None):
+    others = (table3_run, scenario_run, rollout_run, *arm_runs)
+    if rest or _has_table2_run(db) or all(r is None for r in others):
         main_run = choose_table2_run(db, rest)  # with nothing usable: the error naming what is
         built.add(_table2_parts(db, main_run, claims, out, built), main_run)
     if table3_run is not None:
@@ -105,7 +109,12 @@ def build(db: str, runs: list[str], out: Path, *, latex: bool = True, cost_model
     tco_run, roi_run = cost_runs(db, runs, cost_model)
     built.add([p for p in cost_files if not p.stem.startswith("fig_roi")], tco_run)
     built.add([p for p in cost_files if p.stem.startswith("fig_roi")], roi_run)
-    return _finish(built, db, main_run or scenario_run or table3_run or rollout_run, out, latex, cost_model)
+    arms = build_arms(db, out)
+    for stem_run in sorted(set(arms.runs.values())):
+        built.add([p for p in arms.files if arms.runs[p.stem] == stem_run], stem_run)
+    built.notes += arms.notes
+    return _finish(built, db, main_run or scenario_run or table3_run or rollout_run or arm_runs[0], out, latex,
+                   cost_model)
 
 
 def _table2_parts(db: str, run_id: str, claims: Claims, out: Path, built: Built) -> list[Path]:

@@ -55,6 +55,16 @@ CAPTIONS: dict[str, str] = {
     "fig_tco_tornado": (
         "TCO ratio with one price at a time at ×0.5 and ×2 (the largest swings), around the ratio at the "
         "configured prices (dotted); dashed: ratio 1. Priced from " + SIZE + "."),
+    "fig_skill": (
+        "Gap against agent skill (the reference agent's error_scale: 0 a perfect agent, 1 its profile as written, "
+        "4 four times as error-prone; square-root axis). Top: completion (%) of I_human and I_opt; bottom: the gap "
+        "(pp) and its exact Shapley components over the factorial (they sum to the gap). Bands: " + CI + ". "
+        + SIZE + "."),
+    "fig_sensitivity_tornado": (
+        "Gap I_opt - I_human (pp) with one unpublished world setting at a time at the low and the high end of its "
+        "documented range (bars from one end to the other, each end labelled with the setting's value there), "
+        "largest swing at the top; dotted: the gap with no setting moved. Every arm meets the same random draws "
+        "(paired); the swings' CIs are in `harness report`. " + SIZE + "."),
     "fig_roi": (
         "Cumulative ROI multiple (savings over spend) by month of the phased roll-out, with its 95% bootstrap "
         "band; dashed: break-even; dotted: each phase going live. Priced from " + SIZE + "."),

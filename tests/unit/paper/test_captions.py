@@ -12,7 +12,8 @@ FIVE = RunFacts("run-5", tasks=12, repeats=5, conditions=8, episodes=480)
 # Every name the paper's figure code saves under (figures.py, dag.py via build.py,
 # scenario_section.py, cost_section.py).
 WRITTEN = {"fig_completion", "fig_decomposition", "fig_pass_k", "fig_task_gaps", "fig_trace_baseline",
-           "fig_trace_treatment", "fig_scenarios", "fig_tco_sensitivity", "fig_tco_tornado", "fig_roi"}
+           "fig_trace_treatment", "fig_scenarios", "fig_tco_sensitivity", "fig_tco_tornado", "fig_roi",
+           "fig_skill", "fig_sensitivity_tornado"}
 
 
 def test_every_figure_the_paper_writes_has_a_caption():
