@@ -138,10 +138,10 @@ nb([
 ], "04_episode_forensics")
 
 
-# Notebooks 05 and 06 keep their cells in their own modules (one concept per file).
+# Notebooks 05 to 07 keep their cells in their own modules (one concept per file).
 import sys  # noqa: E402
 
 sys.path.insert(0, str(OUT))
-for module in ("nb05_cells", "nb06_cells"):
+for module in ("nb05_cells", "nb06_cells", "nb07_cells"):
     cells = __import__(module)
     nb(cells.CELLS, cells.NAME)

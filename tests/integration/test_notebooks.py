@@ -25,7 +25,8 @@ def small_db(tmp_path_factory):
 def test_there_is_a_notebook_per_table_group():
     names = {p.stem for p in NOTEBOOKS}
     assert {"00_quickstart", "01_table2_gap_by_category", "02_gap_decomposition", "03_reliability_pass_k",
-            "04_episode_forensics", "05_scenarios_table1_table4", "06_cost_roi"} <= names
+            "04_episode_forensics", "05_scenarios_table1_table4", "06_cost_roi",
+            "07_skill_and_calibration"} <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -45,7 +46,7 @@ def test_notebook_runs_top_to_bottom(path, small_db, tmp_path):
         params = {"db": str(tmp_path / "quick.duckdb"), "limit": 4, "repeats": 1, "workers": 1}
     if path.stem == "05_scenarios_table1_table4":  # makes its own small table1 run beside the store
         params |= {"limit": 16, "workers": 1, "resamples": 300}
-    if path.stem == "06_cost_roi":
+    if path.stem in ("06_cost_roi", "07_skill_and_calibration"):
         params |= {"resamples": 300}
     out = tmp_path / path.name
     papermill.execute_notebook(str(path), str(out), parameters=params, cwd=str(ROOT / "notebooks"),

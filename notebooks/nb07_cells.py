@@ -1,0 +1,114 @@
+"""Cells of notebook 07 (skill study, sensitivity, calibration), in make_notebooks.py's
+(kind, source[, tags]) format."""
+
+NAME = "07_skill_and_calibration"
+
+_SETUP = '''import os
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import Markdown, display
+
+import harness
+from harness.paper.runs import latest_of
+from harness.store import reader
+
+# Paths are relative to the project root, wherever the notebook is opened from.
+ROOT = Path.cwd().parent if Path.cwd().name == "notebooks" else Path.cwd()
+DB = str(ROOT / db) if not os.path.isabs(db) else db
+
+
+def run_of(path, experiment, given, overrides):
+    """The given run, else the latest ``experiment`` run in ``path``, else (``run_if_missing``)
+    a small one made in a sibling store, never inside someone else's."""
+    if given:
+        return path, given
+    found = latest_of(path, (experiment,)) if Path(path).exists() else None
+    if found:
+        return path, found
+    sibling = str(Path(path).with_name(f"{Path(path).stem}_{experiment}.duckdb"))
+    found = latest_of(sibling, (experiment,)) if Path(sibling).exists() else None
+    if found is None:
+        assert run_if_missing, f"no {experiment} run in {path}: run `harness run experiment={experiment}` first"
+        found = harness.run(experiment, [f"workload.limit={limit}", "repeats=1", f"executor.workers={workers}",
+                                         f"store.path={sibling}", *overrides]).id
+    return sibling, found'''
+
+_SKILL = '''from harness.analysis.report import arm_estimates_for
+from harness.analysis.skill import skill_tables
+
+skill_db, skill_run = run_of(DB, "skill_study", skill_run, [])
+skill = skill_tables(arm_estimates_for(skill_db, skill_run, resamples=resamples))
+info = reader.run_info(skill_db, skill_run)
+print(f"{skill_run}: {info['episodes_done']} episodes, {info['config']['repeats']} repeat(s)")
+
+
+def pp(r):
+    return f"{100 * r.estimate:+.1f} [{100 * r.ci_low:+.1f}, {100 * r.ci_high:+.1f}]"
+
+
+overall = skill.levels[skill.levels.category == "all"]
+table = overall.assign(value=[pp(r) if q not in ("I_human", "I_opt") else
+                              f"{100 * r.estimate:.1f} [{100 * r.ci_low:.1f}, {100 * r.ci_high:.1f}]"
+                              for q, r in zip(overall.quantity, overall.itertuples())])
+table.pivot(index="level", columns="quantity", values="value")'''
+
+_SKILL_FIG = '''from harness.paper.arm_section import skill_figure
+from harness.paper.style import style
+
+with style():
+    fig = skill_figure(skill)
+display(fig)'''
+
+_SKILL_SUMMARY = '''rows = []
+for frame, label in ((skill.slopes, "quantity"), (skill.split, "part")):
+    for r in frame[frame.category == "all"].itertuples():
+        rows.append({"what": f"{label}: {getattr(r, label)}", "pp [95% CI]": pp(r)})
+procs = skill.processes[skill.processes.category == "all"]
+for r in procs.itertuples():
+    value = pp(r) if r.quantity != "share" else f"{100 * r.estimate:.0f}% [{100 * r.ci_low:.0f}, {100 * r.ci_high:.0f}]"
+    rows.append({"what": f"{r.process} off: {r.quantity}", "pp [95% CI]": value})
+pd.DataFrame(rows)'''
+
+_SENS = '''from harness.analysis.report import config_of, sensitivity_design
+from harness.analysis.sensitivity import sensitivity_table
+from harness.paper.arm_section import sensitivity_tornado_figure
+
+sens_db, sens_run = run_of(DB, "sensitivity", sensitivity_run, [])
+design = sensitivity_design(config_of(reader.run_info(sens_db, sens_run)))
+frame = sensitivity_table(arm_estimates_for(sens_db, sens_run, resamples=resamples), design)
+with style():
+    fig = sensitivity_tornado_figure(frame)
+display(fig)
+frame'''
+
+CELLS = [
+    ("md", "# Does a better agent close the gap? Skill, sensitivity and calibration\n\n"
+           "Three studies of issue 22, each read from the estimates the analysis stored. **Skill**: the 2^3 gap "
+           "factorial crossed with the reference agent's `error_scale` (0 = a perfect agent) and with each error "
+           "process switched off alone, in one paired run (`harness run experiment=skill_study`). **Sensitivity**: "
+           "I_human and I_opt with each world setting that has no published value at both ends of its documented "
+           "range (`experiment=sensitivity`). **Calibration**: the error rates that bring the reference agent "
+           "closest to the report's Table 2, and what that profile predicts for the report's other numbers "
+           "(`harness calibrate`). Every interval is a 95% task-clustered, category-stratified bootstrap CI."),
+    ("code", 'db = "results/harness.duckdb"  # the results store (relative to the project root)\n'
+             'skill_run = None  # default: the latest skill_study run\n'
+             'sensitivity_run = None  # default: the latest sensitivity run\n'
+             'run_if_missing = True  # no such run in the store: make a small one in a sibling store\n'
+             'limit = 8  # tasks of that small run\nworkers = 2\nresamples = 10000', ["parameters"]),
+    ("code", _SETUP),
+    ("md", "## The gap at each skill level\n\nI_human is the factorial cell with every component at 0, I_opt the "
+           "cell with every component at 1; the components are the exact Shapley split of the gap (they add up to "
+           "it in every bootstrap resample)."),
+    ("code", _SKILL),
+    ("code", _SKILL_FIG),
+    ("md", "Slopes are OLS over the levels (pp per unit of `error_scale`). *Structural* is the gap a perfect agent "
+           "still meets; *error-driven* is the rest at the profile as written. A process's *contribution* is the gap "
+           "at scale 1 minus the gap with that process off; its *share* is that over the error-driven part (shares "
+           "need not add to 100%: processes interact)."),
+    ("code", _SKILL_SUMMARY),
+    ("md", "## Sensitivity: one unpublished setting at a time\n\nEach bar runs from the gap at the low end of the "
+           "setting's range to the gap at the high end (labels: the setting's values); the dotted line is the gap "
+           "with every setting as configured. Ranges and their sources: `configs/experiment/sensitivity.yaml`."),
+    ("code", _SENS),
+]
