@@ -14,8 +14,8 @@ costs one unit, whatever the rate). Bounded L-BFGS-B from several seeded starts.
 Uncertainty: the task bootstrap of ``harness.analysis.bootstrap`` (tasks resampled within
 category, every resampled task bringing its episodes at every design point and in both
 conditions), the surrogates refitted to each resample and the fit re-optimised; percentile
-intervals. A rate whose interval spans (nearly) its whole range is not identified by the
-targets: moving it changes no target by more than sampling noise.
+intervals. A rate whose interval spans most of its range (three quarters or more) is not
+identified by the targets: moving it changes no target by more than sampling noise.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from scipy.stats import qmc
 from harness.analysis.bootstrap import StratifiedBootstrap, TaskTable
 
 RIDGE = 1e-3  # keeps a surrogate finite where a cell is all successes or all failures
-IDENTIFIED_MARGIN = 0.05  # a CI within 5% of the range of both bounds "spans" the range
+NOT_IDENTIFIED_WIDTH = 0.75  # a CI over three quarters of [0, upper] or more: the targets do not pin the rate
 
 
 @dataclass(frozen=True)
@@ -246,8 +246,7 @@ def calibrate(design: Design, cells: Sequence[Cell], resample: Resampler, resamp
 
 def _interval(draws: np.ndarray, alpha: float, upper: float) -> Interval:
     low, high = np.quantile(draws, [alpha, 1 - alpha])
-    spans = low <= IDENTIFIED_MARGIN * upper and high >= (1 - IDENTIFIED_MARGIN) * upper
-    return Interval(float(low), float(high), not spans)
+    return Interval(float(low), float(high), bool(high - low < NOT_IDENTIFIED_WIDTH * upper))
 
 
 def design_from_frame(frame: pd.DataFrame, points: np.ndarray, rates: Sequence[str], upper: float,

@@ -79,6 +79,7 @@ def choose_table3_run(db: str, runs: list[str]) -> str | None:
 
 SCENARIO_EXPERIMENTS = ("table4", "table1")  # Table 1 / Table 4 / Figure 3, best first
 ROLLOUT_EXPERIMENTS = ("phases",)  # the ROI part (harness.paper.cost_section)
+CALIBRATION_EXPERIMENTS = ("calibration_design",)  # `harness calibrate`'s design runs hold its estimates
 
 
 def build(db: str, runs: list[str], out: Path, *, latex: bool = True, cost_model: CostModel | None = None) -> Built:
@@ -91,7 +92,8 @@ def build(db: str, runs: list[str], out: Path, *, latex: bool = True, cost_model
     table3_run = choose_table3_run(db, runs)
     scenario_run = pick_run(db, runs, SCENARIO_EXPERIMENTS)
     rollout_run = pick_run(db, runs, ROLLOUT_EXPERIMENTS)
-    rest = [r for r in runs if kinds[r] not in (*SCENARIO_EXPERIMENTS, *ROLLOUT_EXPERIMENTS, "table3")]
+    rest = [r for r in runs if kinds[r] not in (*SCENARIO_EXPERIMENTS, *ROLLOUT_EXPERIMENTS, "table3",
+                                                *CALIBRATION_EXPERIMENTS)]
     built, main_run = Built(), None
     if rest or _has_table2_run(db) or (table3_run is None and scenario_run is None and rollout_run is None):
         main_run = choose_table2_run(db, rest)  # with nothing usable: the error naming what is
@@ -105,6 +107,7 @@ def build(db: str, runs: list[str], out: Path, *, latex: bool = True, cost_model
     tco_run, roi_run = cost_runs(db, runs, cost_model)
     built.add([p for p in cost_files if not p.stem.startswith("fig_roi")], tco_run)
     built.add([p for p in cost_files if p.stem.startswith("fig_roi")], roi_run)
+    built.add(_calibration(db, runs, claims, out / "tables", built), None)
     return _finish(built, db, main_run or scenario_run or table3_run or rollout_run, out, latex, cost_model)
 
 
@@ -116,6 +119,23 @@ def _table2_parts(db: str, run_id: str, claims: Claims, out: Path, built: Built)
     if note:
         built.notes.append(note)
     return files + traces
+
+
+def _calibration(db: str, runs: list[str], claims: Claims, out: Path, built: Built) -> list[Path]:
+    """The calibration table of the given (else the latest) design run that holds a
+    calibration; without one, a note, and the rest of the paper builds as it would."""
+    from harness.paper.calibration import ANALYSIS, calibration_table
+
+    listing = reader.list_runs(db)
+    candidates = [r for r in runs if r in set(listing.id[listing.experiment.isin(CALIBRATION_EXPERIMENTS)])]
+    candidates += list(reversed(listing.id[listing.experiment.isin(CALIBRATION_EXPERIMENTS)].tolist()))
+    for run_id in candidates:
+        est = reader.estimates(db, run_id, analysis=ANALYSIS)
+        if not est.empty:
+            table = calibration_table(est, claims)
+            return table.write(out) if table is not None else []
+    built.notes.append("no calibration in this store: no calibration table (run `harness calibrate`)")
+    return []
 
 
 def _has_table2_run(db: str) -> bool:
