@@ -95,7 +95,9 @@ def build(db: str, runs: list[str], out: Path, *, latex: bool = True, cost_model
     rest = [r for r in runs if kinds[r] not in (*SCENARIO_EXPERIMENTS, *ROLLOUT_EXPERIMENTS, "table3",
                                                 *CALIBRATION_EXPERIMENTS)]
     built, main_run = Built(), None
-    if rest or _has_table2_run(db) or (table3_run is None and scenario_run is None and rollout_run is None):
+    calibration_run = _calibration_run(db, runs)
+    if rest or _has_table2_run(db) or (table3_run is None and scenario_run is None and rollout_run is None
+                                       and calibration_run is None):
         main_run = choose_table2_run(db, rest)  # with nothing usable: the error naming what is
         built.add(_table2_parts(db, main_run, claims, out, built), main_run)
     if table3_run is not None:
@@ -107,8 +109,9 @@ def build(db: str, runs: list[str], out: Path, *, latex: bool = True, cost_model
     tco_run, roi_run = cost_runs(db, runs, cost_model)
     built.add([p for p in cost_files if not p.stem.startswith("fig_roi")], tco_run)
     built.add([p for p in cost_files if p.stem.startswith("fig_roi")], roi_run)
-    built.add(_calibration(db, runs, claims, out / "tables", built), None)
-    return _finish(built, db, main_run or scenario_run or table3_run or rollout_run, out, latex, cost_model)
+    built.add(_calibration(db, calibration_run, claims, out / "tables", built), None)
+    return _finish(built, db, main_run or scenario_run or table3_run or rollout_run or calibration_run, out, latex,
+                   cost_model)
 
 
 def _table2_parts(db: str, run_id: str, claims: Claims, out: Path, built: Built) -> list[Path]:
@@ -121,21 +124,27 @@ def _table2_parts(db: str, run_id: str, claims: Claims, out: Path, built: Built)
     return files + traces
 
 
-def _calibration(db: str, runs: list[str], claims: Claims, out: Path, built: Built) -> list[Path]:
-    """The calibration table of the given (else the latest) design run that holds a
-    calibration; without one, a note, and the rest of the paper builds as it would."""
-    from harness.paper.calibration import ANALYSIS, calibration_table
+def _calibration_run(db: str, runs: list[str]) -> str | None:
+    """The given (else the latest) design run of `harness calibrate` holding a calibration."""
+    from harness.paper.calibration import ANALYSIS
 
     listing = reader.list_runs(db)
-    candidates = [r for r in runs if r in set(listing.id[listing.experiment.isin(CALIBRATION_EXPERIMENTS)])]
-    candidates += list(reversed(listing.id[listing.experiment.isin(CALIBRATION_EXPERIMENTS)].tolist()))
-    for run_id in candidates:
-        est = reader.estimates(db, run_id, analysis=ANALYSIS)
-        if not est.empty:
-            table = calibration_table(est, claims)
-            return table.write(out) if table is not None else []
-    built.notes.append("no calibration in this store: no calibration table (run `harness calibrate`)")
-    return []
+    design = listing.id[listing.experiment.isin(CALIBRATION_EXPERIMENTS)].tolist()
+    for run_id in [r for r in runs if r in design] + design[::-1]:
+        if not reader.estimates(db, run_id, analysis=ANALYSIS).empty:
+            return run_id
+    return None
+
+
+def _calibration(db: str, run_id: str | None, claims: Claims, out: Path, built: Built) -> list[Path]:
+    """The calibration table; without a calibration, a note, and the rest builds as it would."""
+    from harness.paper.calibration import ANALYSIS, calibration_table
+
+    if run_id is None:
+        built.notes.append("no calibration in this store: no calibration table (run `harness calibrate`)")
+        return []
+    table = calibration_table(reader.estimates(db, run_id, analysis=ANALYSIS), claims)
+    return table.write(out) if table is not None else []
 
 
 def _has_table2_run(db: str) -> bool:
