@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.agents.profile import AgentProfile
+from harness.agents.profile import RATES, AgentProfile
 from harness.cli.calibrate_cmd import DEFAULT_OUT
 from harness.cli.calibrate_runs import inside_configs
 from harness.cli.run_cmd import profile_overrides
@@ -79,3 +79,16 @@ def test_the_design_run_uses_table2s_fault_model():
     from harness.experiment.config import compose_config
 
     assert compose_config(["experiment=calibration_design"])["faults"] == compose_config(["experiment=table2"])["faults"]
+
+
+def test_the_design_run_is_one_config_per_options(tmp_path):
+    from harness.cli.calibrate_runs import Options, design_config
+
+    opts = Options(str(tmp_path / "s.duckdb"), 1, 4, progress=False)
+    a, b = design_config(opts, 4, 0.5, 0), design_config(opts, 4, 0.5, 0)
+    assert a.run_id() == b.run_id() and a.experiment == "calibration_design"
+    assert a.run_id() != design_config(opts, 5, 0.5, 0).run_id() != design_config(opts, 4, 0.5, 1).run_id()
+    arms = a.arms.arms()
+    assert [arm.name for arm in arms] == ["reference", "d0", "d1", "d2", "d3"] and arms[0].set == {}
+    assert all(set(arm.set) == {f"agent.profile.{r}" for r in RATES} for arm in arms[1:])
+    assert len(a.conditions) == 10 and not tmp_path.joinpath("s.duckdb").exists()
