@@ -9,7 +9,7 @@ cell's completion on the rates, linear and quadratic terms, lightly ridged - int
 between the K points. The fit minimises the weighted squared distance of the surrogates'
 predictions to the targets, each weighted by the inverse binomial variance at the target
 (``n / (t (1 - t))``, n = the cell's tasks x repeats: a deviation of one standard error
-costs one unit, whatever the rate). Bounded L-BFGS-B from several seeded starts.
+costs one unit, whatever the rate). Bounded (TNC) from several seeded starts.
 
 Uncertainty: the task bootstrap of ``harness.analysis.bootstrap`` (tasks resampled within
 category, every resampled task bringing its episodes at every design point and in both
@@ -144,7 +144,8 @@ def optimise(surrogates: dict[tuple[str, str], Surrogate], cells: Sequence[Cell]
         dpred = (pred * (1 - pred))[:, None] * (lin + 2 * quad * (x / upper)) / upper  # (J, R)
         return float(np.sum(resid * (pred - t))), 2 * resid @ dpred
 
-    # TNC (bounded truncated Newton): L-BFGS-B's BLAS threads oversubscribe a busy machine
+    # TNC (bounded truncated Newton): L-BFGS-B's BLAS threads oversubscribe a busy machine (measured:
+    # 20x slower fits on this 2-core machine under load)
     best = min((optimize.minimize(objective, s, jac=True, method="TNC", bounds=[(0.0, upper)] * r)
                 for s in starts), key=lambda res: res.fun)
     x = np.clip(best.x, 0.0, upper)
