@@ -15,6 +15,7 @@ from rich.markup import escape
 
 from harness.cli import (
     bench_cmd,
+    calibrate_cmd,
     chaos_cmd,
     compare_cmd,
     paper_cmd,
@@ -54,6 +55,7 @@ app.command("compare", help="Paired difference of two runs; exit 1 on a signific
 app.command("trace", help="Re-run one stored episode and print or draw its observability record.")(trace_cmd.trace)
 app.command("paper", help="The report's tables and figures from stored runs, beside its published numbers.")(
     paper_cmd.paper)
+app.command("calibrate", help="Fit the agent's error rates to the report's Table 2 and check what they predict (a consistency test; writes a profile no config reads).")(calibrate_cmd.calibrate_cmd)
 app.add_typer(tasks_cmd.app, name="tasks", help="Generate, validate and show workload tasks.")
 app.add_typer(store_cmd.app, name="store", help="Look after a results store: recover a damaged write-ahead log.")
 app.command("bench", help="The performance suite, as numbers and ratios against a reference.")(bench_cmd.bench)

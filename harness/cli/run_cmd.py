@@ -8,8 +8,10 @@ its own command (``harness.cli.chaos_cmd``).
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import typer
+import yaml
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
@@ -23,6 +25,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from harness.agents.profile import AgentProfile
 from harness.core.errors import ConfigError
 from harness.experiment.config import RunConfig, build_run_config, compose_config
 from harness.experiment.interrupts import RunStopped
@@ -35,8 +38,10 @@ STOPPED_EXIT = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl
 def run(
     ctx: typer.Context,
     multirun: bool = typer.Option(False, "--multirun", "-m", help="Sweep over comma-separated override values."),
+    agent_profile: Path = typer.Option(None, "--agent-profile", help="a profile file (e.g. written by `harness "
+                                       "calibrate`): sets agent.profile.<key> before the overrides"),
 ) -> None:
-    overrides = list(ctx.args)
+    overrides = [*(profile_overrides(agent_profile) if agent_profile else []), *ctx.args]
     # Every combination is composed and checked (plug-in options included) before the first
     # one runs, so a refused one leaves nothing stored.
     errored = 0
@@ -45,7 +50,7 @@ def run(
         for combo, cfg in configs:
             if multirun:
                 console.print(f"[bold]sweep[/] {' '.join(combo)}")
-            errored += _run_one(cfg).error_count
+            errored += run_one(cfg).error_count
     except RunStopped as stop:
         console.print(f"stopped: {stop.stored}/{stop.planned} episodes stored; run the same command again to resume",
                       highlight=False)
@@ -55,6 +60,23 @@ def run(
         raise typer.Exit(STOPPED_EXIT) from None
     if errored:
         raise typer.Exit(1)  # errors are not failures, but a run that had them is not a clean run
+
+
+def profile_overrides(path: Path) -> list[str]:
+    """``agent.profile.<key>=<value>`` for each key of a profile file's ``profile`` mapping
+    (a fitted profile is only ever used this way, on request: no config reads one)."""
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"--agent-profile {path}: cannot read it ({type(exc).__name__})") from None
+    profile = doc.get("profile") if isinstance(doc, dict) else None
+    if not isinstance(profile, dict) or not profile:
+        raise ConfigError(f"--agent-profile {path}: no 'profile' mapping of agent.profile keys")
+    unknown = sorted(set(profile) - set(AgentProfile.model_fields))
+    if unknown:
+        raise ConfigError(f"--agent-profile {path}: unknown profile keys {unknown}",
+                          hint=f"keys: {', '.join(AgentProfile.model_fields)}")
+    return [f"agent.profile.{k}={v}" for k, v in profile.items()]
 
 
 def names_experiment(overrides: list[str]) -> bool:
@@ -85,7 +107,7 @@ def sweep(overrides: list[str]) -> list[list[str]]:
         raise ConfigError(f"bad override: {str(exc).strip().splitlines()[0]}") from None
 
 
-def _run_one(cfg: RunConfig) -> RunSummary:
+def run_one(cfg: RunConfig) -> RunSummary:
     live = cfg.progress and console.is_terminal
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),

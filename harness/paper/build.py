@@ -80,6 +80,7 @@ def choose_table3_run(db: str, runs: list[str]) -> str | None:
 
 SCENARIO_EXPERIMENTS = ("table4", "table1")  # Table 1 / Table 4 / Figure 3, best first
 ROLLOUT_EXPERIMENTS = ("phases",)  # the ROI part (harness.paper.cost_section)
+CALIBRATION_EXPERIMENTS = ("calibration_design",)  # `harness calibrate`'s design runs hold its estimates
 
 
 def build(db: str, runs: list[str], out: Path, *, latex: bool = True, cost_model: CostModel | None = None) -> Built:
@@ -94,9 +95,11 @@ def build(db: str, runs: list[str], out: Path, *, latex: bool = True, cost_model
     rollout_run = pick_run(db, runs, ROLLOUT_EXPERIMENTS)
     arm_runs = [r for r in (latest_of(db, SKILL_EXPERIMENTS), latest_of(db, SENSITIVITY_EXPERIMENTS)) if r]
     rest = [r for r in runs if kinds[r] not in (*SCENARIO_EXPERIMENTS, *ROLLOUT_EXPERIMENTS, "table3",
-                                                 *SKILL_EXPERIMENTS, *SENSITIVITY_EXPERIMENTS)]
+                                                 *SKILL_EXPERIMENTS, *SENSITIVITY_EXPERIMENTS,
+                                                 *CALIBRATION_EXPERIMENTS)]
     built, main_run = Built(), None
-    others = (table3_run, scenario_run, rollout_run, *arm_runs)
+    calibration_run = _calibration_run(db, runs)
+    others = (table3_run, scenario_run, rollout_run, calibration_run, *arm_runs)
     if rest or _has_table2_run(db) or all(r is None for r in others):
         main_run = choose_table2_run(db, rest)  # with nothing usable: the error naming what is
         built.add(_table2_parts(db, main_run, claims, out, built), main_run)
@@ -113,7 +116,9 @@ def build(db: str, runs: list[str], out: Path, *, latex: bool = True, cost_model
     for stem_run in sorted(set(arms.runs.values())):
         built.add([p for p in arms.files if arms.runs[p.stem] == stem_run], stem_run)
     built.notes += arms.notes
-    return _finish(built, db, main_run or scenario_run or table3_run or rollout_run or arm_runs[0], out, latex,
+    built.add(_calibration(db, calibration_run, claims, out / "tables", built), None)
+    first = main_run or scenario_run or table3_run or rollout_run or calibration_run or (arm_runs or [None])[0]
+    return _finish(built, db, first, out, latex,
                    cost_model)
 
 
@@ -125,6 +130,29 @@ def _table2_parts(db: str, run_id: str, claims: Claims, out: Path, built: Built)
     if note:
         built.notes.append(note)
     return files + traces
+
+
+def _calibration_run(db: str, runs: list[str]) -> str | None:
+    """The given (else the latest) design run of `harness calibrate` holding a calibration."""
+    from harness.paper.calibration import ANALYSIS
+
+    listing = reader.list_runs(db)
+    design = listing.id[listing.experiment.isin(CALIBRATION_EXPERIMENTS)].tolist()
+    for run_id in [r for r in runs if r in design] + design[::-1]:
+        if not reader.estimates(db, run_id, analysis=ANALYSIS).empty:
+            return run_id
+    return None
+
+
+def _calibration(db: str, run_id: str | None, claims: Claims, out: Path, built: Built) -> list[Path]:
+    """The calibration table; without a calibration, a note, and the rest builds as it would."""
+    from harness.paper.calibration import ANALYSIS, calibration_table
+
+    if run_id is None:
+        built.notes.append("no calibration in this store: no calibration table (run `harness calibrate`)")
+        return []
+    table = calibration_table(reader.estimates(db, run_id, analysis=ANALYSIS), claims)
+    return table.write(out) if table is not None else []
 
 
 def _has_table2_run(db: str) -> bool:

@@ -143,3 +143,33 @@ def test_published_numbers_live_only_in_claims():
         for match in pattern.finditer(line)
     ]
     assert not offenders, "published numbers outside paper/claims.yaml:\n" + "\n".join(offenders)
+
+
+# --- invariant 7, calibration: the profile fitted to the report is never a default ------------
+CALIBRATION_OUTPUTS = ("fitted_profile", "results/calibration", "--agent-profile", "agent_profile:")
+
+
+def test_no_config_names_or_reads_a_calibration_output():
+    offenders = [f"{p.relative_to(ROOT)}: {word}" for p in (ROOT / "configs").rglob("*")
+                 if p.is_file() for word in CALIBRATION_OUTPUTS if word in p.read_text()]
+    assert not offenders, offenders
+
+
+def test_every_experiment_composes_with_the_reference_profile():
+    import yaml
+
+    from harness.experiment.config import compose_config
+
+    reference = yaml.safe_load((ROOT / "configs" / "agent" / "reference.yaml").read_text())["profile"]
+    experiments = sorted(p.stem for p in (ROOT / "configs" / "experiment").glob("*.yaml"))
+    assert "calibration_design" in experiments
+    for name in experiments:
+        agent = compose_config([f"experiment={name}"])["agent"]
+        assert agent.get("profile", reference) == reference, name
+
+
+def test_calibrate_writes_its_profile_outside_configs():
+    from harness.cli.calibrate_cmd import DEFAULT_OUT
+    from harness.cli.calibrate_runs import inside_configs
+
+    assert not inside_configs(DEFAULT_OUT) and inside_configs(ROOT / "configs" / "agent" / "fitted.yaml")
