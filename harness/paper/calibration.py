@@ -10,6 +10,7 @@ in the claim's unit, and stored under the design run as analysis ``calibration``
 
 from __future__ import annotations
 
+import math
 import re
 
 import pandas as pd
@@ -116,6 +117,9 @@ def comparison(measured: Measured, claims: Claims) -> list[tuple[str, str, str, 
     for claim_id, (e, lo, hi) in measured.items():
         value = published(claims, claim_id)
         if value is not None:
+            if not math.isfinite(e):  # a ratio over a baseline of 0: no number to put beside the report's
+                rows.append((claim_id, "undefined (its denominator is 0)", f"{value:g}", "no"))
+                continue
             rows.append((claim_id, f"{e:.1f} [{lo:.1f}, {hi:.1f}]", f"{value:g}", "yes" if lo <= value <= hi else "no"))
     return rows
 

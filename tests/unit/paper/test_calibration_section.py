@@ -55,3 +55,9 @@ def test_stored_records_make_the_calibration_table():
     assert "table2.code_review.i_opt (surrogate)" in labels and "table2.code_review.gap" in labels
     assert dict((r[0], r[3]) for r in table.rows)["note_lapse_rate"] == "not identified"
     assert calibration_table(frame[frame.analysis != "calibration"], load_claims()) is None
+
+
+def test_an_infinite_ratio_is_said_to_be_undefined_not_printed_as_inf():
+    claims = load_claims()
+    (row,) = comparison({"table4.refactoring.improvement": (float("inf"), float("inf"), float("inf"))}, claims)
+    assert row[1].startswith("undefined") and row[3] == "no" and "inf" not in row[1]
