@@ -40,8 +40,10 @@ def targets(ids: list[str], claims: Claims) -> list[Cell]:
     for claim_id in ids:
         try:
             claim = claims.get(claim_id)
-        except KeyError as exc:
-            raise UserInputError(f"calibration target {exc.args[0]}") from None
+        except KeyError as exc:  # its text: "no claim 'x'; close ids: [...]"
+            detail = str(exc.args[0]).split("; ", 1)
+            raise UserInputError(f"calibration target {claim_id!r} names no claim in paper/claims.yaml",
+                                 hint=detail[1] if len(detail) > 1 else None) from None
         match = TARGET.match(claim_id)
         if match is None or match["category"] not in CATEGORIES or not isinstance(claim.value, float | int):
             raise UserInputError(f"calibration target {claim_id!r} is not a per-category completion under "

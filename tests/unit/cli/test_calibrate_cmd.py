@@ -18,7 +18,7 @@ from tests.conftest import run_cli
 
 
 @pytest.mark.parametrize(("args", "says"), [
-    (["--target", "table2.no_such_category.i_opt"], "no claim"),
+    (["--target", "table2.no_such_category.i_opt"], "names no claim"),
     (["--out", "configs/agent/fitted.yaml"], "inside configs/"),
 ])
 def test_bad_input_exits_2_with_one_line_and_stores_nothing(tmp_path, args, says):
