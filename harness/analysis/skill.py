@@ -21,6 +21,7 @@ read from the stored config (``report.skill_design``), never from condition name
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -86,6 +87,9 @@ def linear_map(design: SkillDesign, columns: list[str]) -> LinearStats:
         for q in (*SIDES, "gap", *(f"shapley:{f}" for f in design.factors)):
             stats.add(f"slope:{q}", sum(wi * stats.row(f"level:{level_key(x)}:{q}") for wi, x in zip(w, xs,
                                                                                                     strict=True)))
+        # which component's gap closes fastest: every pair's slope difference, with its own CI
+        for a, b in itertools.combinations(design.factors, 2):
+            stats.add(f"slope:{a} - {b}", stats.row(f"slope:shapley:{a}") - stats.row(f"slope:shapley:{b}"))
     _split(design, columns, stats)
     return stats
 

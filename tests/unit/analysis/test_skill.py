@@ -159,6 +159,9 @@ def test_components_sum_to_the_gap_and_contributions_to_its_differences_in_every
         np.testing.assert_allclose(parts, col[f"level:{x}:gap"], atol=1e-12)
     slope_parts = sum(col[f"slope:shapley:{f}"] for f in design.factors)
     np.testing.assert_allclose(slope_parts, col["slope:gap"], atol=1e-12)
+    a, b = design.factors[:2]  # which component closes fastest: the pair's difference, resample by resample
+    np.testing.assert_allclose(col[f"slope:{a} - {b}"], col[f"slope:shapley:{a}"] - col[f"slope:shapley:{b}"],
+                               atol=1e-12)
     np.testing.assert_allclose(col["structural"] + col["error_driven"], col["level:1:gap"], atol=1e-12)
     for p in design.processes:
         np.testing.assert_allclose(col[f"gap_off:{p}"] + col[f"contribution:{p}"], col["level:1:gap"], atol=1e-12)
