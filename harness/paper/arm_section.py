@@ -141,7 +141,8 @@ def skill_figure(t: SkillTables) -> Figure | None:
     # Square-root x: the levels crowd near 0 (0, 0.25, 0.5) and spread to 4.
     bottom.set_xscale("function", functions=(_signed_sqrt, _signed_square))
     levels = sorted(lv.level.unique())
-    bottom.set_xticks(levels, [f"{x:g}" for x in levels])
+    # ".25" not "0.25": on the square-root axis 0.25 and 0.5 sit close, and short labels do not touch
+    bottom.set_xticks(levels, [f"{x:g}".removeprefix("0") if 0 < x < 1 else f"{x:g}" for x in levels])
     bottom.legend(loc="upper left", ncol=2)
     top.set_title("Gap against agent skill")
     return fig
