@@ -130,27 +130,30 @@ def estimates_for(db: str, run_id: str, resamples: int = 10_000, cost_model: Cos
 def scenario_estimates_for(db: str, run_id: str) -> pd.DataFrame:
     """The run's stored estimates when they hold scenario ones; else its scenario estimates
     computed the way ``harness report`` does, stored, and added to the stored ones."""
-    stored = reader.estimates(db, run_id)
-    if stored.analysis.isin(SCENARIO_ANALYSES).any():
-        return stored
-    info = reader.run_info(db, run_id)
-    episodes, _ = analysable(reader.episodes(db, run_id))
-    records = scenario_estimates(db, run_id, info, episodes, Settings(seed=int(info.get("seed") or 0)))
-    _kept(db, run_id, records, bool(records))
-    return pd.concat([stored, _frame(records)], ignore_index=True)
+    return _stored_or_made(db, run_id, SCENARIO_ANALYSES, lambda info, episodes: scenario_estimates(
+        db, run_id, info, episodes, Settings(seed=int(info.get("seed") or 0))))
 
 
 def arm_estimates_for(db: str, run_id: str, resamples: int = 10_000) -> pd.DataFrame:
     """The run's stored estimates when they hold its skill / sensitivity ones; else those
     computed the way ``harness report`` does, stored, and added to the stored ones."""
+    def make(info: dict, episodes: pd.DataFrame) -> list[EstimateRecord]:
+        if episodes.empty:
+            raise UserInputError(f"run {run_id} has no analysable episodes", hint="run it first with `harness run ...`")
+        return arm_estimates(run_id, info, episodes, Settings(resamples, int(info.get("seed") or 0)))
+
+    return _stored_or_made(db, run_id, ARM_ANALYSES, make)
+
+
+def _stored_or_made(db: str, run_id: str, analyses, make) -> pd.DataFrame:
+    """Stored estimates that already hold one of ``analyses``; else ``make(info, episodes)``'s
+    records, stored and added to them (one way numbers are made, once)."""
     stored = reader.estimates(db, run_id)
-    if stored.analysis.isin(ARM_ANALYSES).any():
+    if stored.analysis.isin(analyses).any():
         return stored
     info = reader.run_info(db, run_id)
     episodes, _ = analysable(reader.episodes(db, run_id))
-    if episodes.empty:
-        raise UserInputError(f"run {run_id} has no analysable episodes", hint="run it first with `harness run ...`")
-    records = arm_estimates(run_id, info, episodes, Settings(resamples, int(info.get("seed") or 0)))
+    records = make(info, episodes)
     _kept(db, run_id, records, bool(records))
     return pd.concat([stored, _frame(records)], ignore_index=True)
 
