@@ -31,6 +31,7 @@ import hashlib
 import importlib.abc
 import importlib.util
 import logging
+import os
 import signal
 import sys
 import threading
@@ -53,6 +54,11 @@ THREAD_WALL_FACTOR = 10
 _CODE_CACHE: dict[tuple[str, str], CodeType] = {}
 _CODE_CACHE_LIMIT = 20_000
 FILENAME_PREFIX = "ws://"
+# Where this interpreter's standard library lies: in a sandbox, under a directory with a
+# random name. A message naming it ("cannot import name 'X' from 'contextlib' (<path>)")
+# says "<stdlib>/contextlib.py" instead, so what a run shows does not vary run to run or
+# between the sandbox and the harness process.
+STDLIB_DIR = os.path.dirname(contextlib.__file__) + os.sep
 
 
 @dataclass(frozen=True)
@@ -244,7 +250,7 @@ def _describe(test: str, exc: BaseException) -> TestFailure:
             path, line = frame.filename[len(FILENAME_PREFIX):], frame.lineno
     if isinstance(exc, SyntaxError) and exc.filename and exc.filename.startswith(FILENAME_PREFIX):
         path, line = exc.filename[len(FILENAME_PREFIX):], exc.lineno
-    message = str(exc).replace(FILENAME_PREFIX, "")[:300]  # paths as the agent knows them
+    message = str(exc).replace(FILENAME_PREFIX, "").replace(STDLIB_DIR, "<stdlib>/")[:300]  # as the agent knows them
     return TestFailure(test, type(exc).__name__, message, path, line)
 
 

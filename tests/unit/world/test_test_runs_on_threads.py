@@ -88,3 +88,24 @@ def test_sandboxed_runs_on_threads_each_get_the_right_report():
     with ThreadPoolExecutor(max_workers=4) as pool:
         reports = list(pool.map(run, range(12)))
     assert all(r.ok and r.passed == ["test_answer"] for r in reports), [r.to_dict() for r in reports][:2]
+
+
+STDLIB_IMPORT = Workspace({"pkg/calc.py": "from contextlib import AbstractContextRegistrar\n",
+                           "tests/test_calc.py": "from pkg.calc import AbstractContextRegistrar\n\n"
+                                                 "def test_it():\n    assert AbstractContextRegistrar\n"})
+
+
+def test_a_message_naming_the_standard_library_says_where_without_a_machine_path():
+    """A rename that reached a standard-library import fails collection with a message
+    naming the library's file; its directory (random in a sandbox) must not show."""
+    report = run_test_module(STDLIB_IMPORT, "tests/test_calc.py")
+    message = report.collection_error.message
+    assert "cannot import name 'AbstractContextRegistrar' from 'contextlib' (<stdlib>/contextlib.py)" in message
+    assert "/" not in message.replace("<stdlib>/", "")
+
+
+@pytest.mark.skipif(isolation().mode not in ("privileged", "userns"), reason="no test server without a pid namespace")
+def test_the_sandboxed_run_says_the_same_as_the_in_process_one():
+    sandboxed = run_sandboxed_test_module(STDLIB_IMPORT, "tests/test_calc.py", timeout_s=30)
+    assert sandboxed.collection_error.message == run_test_module(STDLIB_IMPORT, "tests/test_calc.py").collection_error.message
+    assert "harness-sandbox" not in sandboxed.collection_error.message
