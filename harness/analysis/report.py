@@ -271,8 +271,9 @@ def arm_estimates(run_id: str, info: dict, episodes: pd.DataFrame, settings: Set
 
 
 def skill_design(config: dict):
-    """The skill study's design (``harness.analysis.skill.SkillDesign``) of a stored config; a run without skill levels or factorial is
-    the user's mistake (a one-line message)."""
+    """The skill study's design (``harness.analysis.skill.SkillDesign``) of a stored config,
+    its arms named by ``ArmsSpec``; a run without skill levels or factorial is the user's
+    mistake (a one-line message)."""
     from harness.experiment.arms import (  # the stored arms, read with their schema
         SEPARATOR,
         ArmsSpec,
@@ -285,13 +286,8 @@ def skill_design(config: dict):
     from harness.analysis.skill import SkillDesign
 
     spec, fact = ArmsSpec(**config["arms"]), FactorialSpec(**config["factorial"])
-    arms = spec.arms()
-    level_arms = {float(a.set["agent.profile.error_scale"]): a.name for a in arms
-                  if list(a.set) == ["agent.profile.error_scale"] and a.conditions is None}
-    cells = fact.cells()
-    order = tuple(sorted(cells, key=lambda c: int("".join(map(str, cells[c])), 2)))
-    processes = {p: next(a.name for a in arms if list(a.set) == [f"agent.profile.{p}"]
-                         and a.conditions == spec.process_conditions) for p in spec.processes_off}
+    level_arms, processes = spec.level_arms(), spec.process_arms()
+    order = tuple(fact.cells())  # standard order: all 0 first, all 1 last
     crossed = [c for c in order if spec.process_conditions is None or c in spec.process_conditions]
     ends = (order[0], order[-1])
     process_cells = ends if processes and set(ends) <= set(crossed) else None
@@ -303,25 +299,21 @@ def skill_design(config: dict):
 
 
 def sensitivity_design(config: dict):
-    """The sensitivity study's design of a stored config. The pair is the run's ``compare`` (treatment first), read without its arm; the
-    settings' arms are matched by what they set (``ArmsSpec``)."""
+    """The sensitivity study's design of a stored config. The pair is the run's ``compare``
+    (treatment first), read without its arm; the settings' arms are named by ``ArmsSpec``."""
     from harness.analysis.sensitivity import SensitivityDesign, SettingRange
-    from harness.experiment.arms import SEPARATOR, ArmsSpec, arm_of
+    from harness.experiment.arms import BASE_ARM, SEPARATOR, ArmsSpec, arm_of
 
     arms_cfg, compare = config.get("arms") or {}, config.get("compare") or []
     if not arms_cfg.get("settings") or len(compare) != 2:
         raise UserInputError("not a sensitivity study: the run has no arms.settings or no compared pair",
                              hint="run `harness run experiment=sensitivity`")
     spec = ArmsSpec(**arms_cfg)
-    arms = [a for a in spec.arms() if a.conditions == spec.setting_conditions]
     (treatment, _), (baseline, _) = arm_of(compare[0]), arm_of(compare[1])
-    settings = []
-    for s in spec.settings:
-        pair = tuple(next(a.name for a in arms if a.set == {p: ends[i] for p, ends in s.set.items()})
-                     for i in range(2))
-        settings.append(SettingRange(s.name, {p: (e[0], e[1]) for p, e in s.set.items()}, s.source, pair))
-    base = next((a.name for a in arms if not a.set), None) if spec.baseline else None
-    return SensitivityDesign(treatment, baseline, base, tuple(settings), SEPARATOR)
+    settings = tuple(SettingRange(s.name, {p: (e[0], e[1]) for p, e in s.set.items()}, s.source, spec.setting_arms(s))
+                     for s in spec.settings)
+    base = BASE_ARM if spec.baseline else None
+    return SensitivityDesign(treatment, baseline, base, settings, SEPARATOR)
 
 
 def scenario_estimates(db: str, run_id: str, info: dict, episodes: pd.DataFrame,

@@ -20,7 +20,7 @@ from harness.agents.profile import RATES
 from harness.analysis.calibration import design_points
 from harness.analysis.report import build_report, config_of
 from harness.analysis.validity import analysable
-from harness.cli.run_cmd import run_one
+from harness.cli.run_cmd import profile_settings, run_one
 from harness.experiment.arms import arm_of
 from harness.experiment.config import RunConfig, build_run_config, compose_config, config_dir
 from harness.paper.calibration import ROLES
@@ -103,13 +103,9 @@ def design_data(db: str, run_id: str) -> DesignData:
     return DesignData(frame, points, reference, int(info.get("repeats") or 1), frame.task_id.nunique())
 
 
-def profile_overrides(rates: dict[str, float]) -> list[str]:
-    return [f"agent.profile.{r}={v:.6f}" for r, v in rates.items()]
-
-
 def verify(opts: Options, experiment: str, rates: dict[str, float], repeats: int, resamples: int) -> tuple[str, pd.DataFrame]:
     """Run ``experiment`` at the fitted rates (under its own experiment name) and report it."""
-    overrides = [f"experiment={experiment}", *opts.overrides(), f"repeats={repeats}", *profile_overrides(rates)]
+    overrides = [f"experiment={experiment}", *opts.overrides(), f"repeats={repeats}", *profile_settings({r: float(v) for r, v in rates.items()})]
     data = compose_config(overrides)
     data["experiment"] = VERIFY[experiment]
     run_id = run(build_run_config(overrides, data))

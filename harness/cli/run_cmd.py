@@ -76,7 +76,12 @@ def profile_overrides(path: Path) -> list[str]:
     if unknown:
         raise ConfigError(f"--agent-profile {path}: unknown profile keys {unknown}",
                           hint=f"keys: {', '.join(AgentProfile.model_fields)}")
-    return [f"agent.profile.{k}={v}" for k, v in profile.items()]
+    return profile_settings(profile)
+
+
+def profile_settings(profile: dict) -> list[str]:
+    """``agent.profile.<key>=<value>`` overrides, values as Python writes them (exact for floats)."""
+    return [f"agent.profile.{k}={v!r}" for k, v in profile.items()]
 
 
 def names_experiment(overrides: list[str]) -> bool:

@@ -36,6 +36,7 @@ from harness.experiment.conditions import Condition
 from harness.experiment.faults import FaultModel
 
 SEPARATOR = "@"
+BASE_ARM = "base"  # a settings study's arm with nothing moved
 BUDGET_KEYS = ("actions", "minutes")
 # A process switched off: its rate 0, or (context) a capacity no task reaches.
 PROCESSES = (*RATES, "context_capacity")
@@ -113,16 +114,31 @@ class ArmsSpec(_Strict):
         return self
 
     def arms(self) -> list[Arm]:
-        out = [Arm(name=level_name(x), set={"agent.profile.error_scale": x}) for x in self.skill_levels]
-        out += [Arm(name=f"no_{p.removesuffix('_rate')}", set={f"agent.profile.{p}": _OFF.get(p, 0.0)},
-                    conditions=self.process_conditions) for p in self.processes_off]
+        out = [Arm(name=name, set={"agent.profile.error_scale": x}) for x, name in self.level_arms().items()]
+        out += [Arm(name=name, set={f"agent.profile.{p}": _OFF.get(p, 0.0)}, conditions=self.process_conditions)
+                for p, name in self.process_arms().items()]
         if self.baseline:
-            out.append(Arm(name="base", conditions=self.setting_conditions))
+            out.append(Arm(name=BASE_ARM, conditions=self.setting_conditions))
         for s in self.settings:
-            for end, i in (("low", 0), ("high", 1)):
-                out.append(Arm(name=f"{s.name}={end}", set={p: ends[i] for p, ends in s.set.items()},
+            for i, name in enumerate(self.setting_arms(s)):
+                out.append(Arm(name=name, set={p: ends[i] for p, ends in s.set.items()},
                                conditions=self.setting_conditions))
         return out + list(self.custom)
+
+    # The names of the generated arms, one place for the runs that make them and the
+    # analyses that read them back (``harness.analysis.report``).
+    def level_arms(self) -> dict[float, str]:
+        """error_scale -> its skill arm."""
+        return {float(x): level_name(x) for x in self.skill_levels}
+
+    def process_arms(self) -> dict[str, str]:
+        """error process -> the arm that switches it off alone."""
+        return {p: f"no_{p.removesuffix('_rate')}" for p in self.processes_off}
+
+    @staticmethod
+    def setting_arms(setting: Setting) -> tuple[str, str]:
+        """The arms of a setting at the low and at the high end of its range."""
+        return f"{setting.name}=low", f"{setting.name}=high"
 
 
 def level_name(scale: float) -> str:
